@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "casebook",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "casebook", targets: ["casebook"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CasebookStore", dependencies: ["CSQLite"],
+                resources: [.embedInCode("schema")]),
+        .target(name: "CasebookIO", dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CasebookIngest", dependencies: ["CasebookStore", "CasebookIO"]),
+        .target(name: "CasebookGenerate", dependencies: ["CasebookIO"]),
+        .executableTarget(name: "casebook", dependencies: [
+            "CasebookStore", "CasebookIngest", "CasebookGenerate",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "CasebookStoreTests", dependencies: ["CasebookStore"]),
+    ]
+)

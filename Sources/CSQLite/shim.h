@@ -1,0 +1,6 @@
+#include <sqlite3.h>
+
+/// SQLITE_TRANSIENT and SQLITE_STATIC are casts of integer constants to function
+/// pointers, which Swift cannot import; these wrappers expose them.
+static inline sqlite3_destructor_type csqlite_transient(void) { return SQLITE_TRANSIENT; }
+static inline sqlite3_destructor_type csqlite_static(void) { return SQLITE_STATIC; }

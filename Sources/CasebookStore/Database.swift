@@ -1,0 +1,79 @@
+import CSQLite
+
+/// One SQLite connection.
+///
+/// Not thread-safe and deliberately not `Sendable`: a connection belongs to the
+/// thread that uses it (the ingest writer thread, the TUI's main actor). The
+/// handle is closed when the object goes away.
+public final class Database {
+    public let path: String
+    let handle: OpaquePointer
+
+    public enum Mode: Sendable { case readOnly, readWrite, readWriteCreate }
+
+    /// Opens `path` with SQLite's own flags; file mode and schema are the
+    /// business of `CaseFile`, which is what callers normally use.
+    public init(path: String, mode: Mode) throws {
+        self.path = path
+        var flags: Int32 = SQLITE_OPEN_NOMUTEX
+        switch mode {
+        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        case .readWrite: flags |= SQLITE_OPEN_READWRITE
+        case .readWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        }
+        var opened: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &opened, flags, nil)
+        guard let opened else { throw StoreError(code: rc, message: "cannot open \(path)") }
+        guard rc == SQLITE_OK else {
+            let message = String(cString: sqlite3_errmsg(opened))
+            sqlite3_close_v2(opened)
+            throw StoreError(code: rc, message: "cannot open \(path): \(message)")
+        }
+        handle = opened
+        sqlite3_extended_result_codes(handle, 1)
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    /// Runs one or more statements that take no parameters (DDL, pragmas, BEGIN/COMMIT).
+    public func execute(_ sql: String) throws {
+        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw error(rc, sql: sql) }
+    }
+
+    public func prepare(_ sql: String) throws -> Statement {
+        try Statement(database: self, sql: sql)
+    }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE ... COMMIT`; rolls back if it throws.
+    ///
+    /// IMMEDIATE takes the write lock at once, so a busy file fails here, before
+    /// any work is done, rather than at COMMIT.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// First column of the first row of a parameterless query, as an integer.
+    public func scalarInt(_ sql: String) throws -> Int64? {
+        let statement = try prepare(sql)
+        guard try statement.step() else { return nil }
+        return statement.isNull(0) ? nil : statement.int64(0)
+    }
+
+    public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
+
+    func error(_ rc: Int32, sql: String?) -> StoreError {
+        StoreError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    }
+}

@@ -1,0 +1,146 @@
+import CSQLite
+
+/// A prepared statement, reused across rows: bind, step, reset.
+///
+/// Parameters are 1-based, as in SQLite. Text is bound with SQLITE_TRANSIENT
+/// (copied) unless the caller passes a buffer it keeps alive until the next
+/// `reset`, which the ingest writer does to avoid one copy per field.
+public final class Statement {
+    let handle: OpaquePointer
+    unowned let database: Database
+    public let sql: String
+
+    init(database: Database, sql: String) throws {
+        var prepared: OpaquePointer?
+        let rc = sqlite3_prepare_v3(database.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
+        guard rc == SQLITE_OK, let prepared else { throw database.error(rc, sql: sql) }
+        self.handle = prepared
+        self.database = database
+        self.sql = sql
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    // MARK: - Binding
+
+    public func bind(_ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    public func bind(_ index: Int32, _ value: Int?) {
+        bind(index, value.map(Int64.init))
+    }
+
+    public func bind(_ index: Int32, _ value: String?) {
+        guard let value else { sqlite3_bind_null(handle, index); return }
+        var copy = value
+        copy.withUTF8 { utf8 in
+            bindText(index, copying: UnsafeRawBufferPointer(utf8))
+        }
+    }
+
+    /// Binds UTF-8 bytes that SQLite copies at once.
+    public func bindText(_ index: Int32, copying bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return bindEmptyText(index) }
+        sqlite3_bind_text64(handle, index, base.assumingMemoryBound(to: CChar.self), sqlite3_uint64(bytes.count),
+                            csqlite_transient(), UInt8(SQLITE_UTF8))
+    }
+
+    /// Binds UTF-8 bytes that stay valid and unchanged until the statement is reset.
+    public func bindText(_ index: Int32, borrowing bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return bindEmptyText(index) }
+        sqlite3_bind_text64(handle, index, base.assumingMemoryBound(to: CChar.self), sqlite3_uint64(bytes.count),
+                            csqlite_static(), UInt8(SQLITE_UTF8))
+    }
+
+    /// An empty string is not NULL: SQLite needs a non-null pointer to tell them apart.
+    private func bindEmptyText(_ index: Int32) {
+        sqlite3_bind_text(handle, index, "", 0, csqlite_transient())
+    }
+
+
+    public func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
+
+    // MARK: - Running
+
+    /// Advances one row: true while a row is available, false when done.
+    @discardableResult
+    public func step() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let failure = database.error(rc, sql: sql)
+            sqlite3_reset(handle)
+            throw failure
+        }
+    }
+
+    /// Resets for the next row and drops bound values (and borrowed buffers).
+    public func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    /// Binds `values` in order, runs to completion, resets.
+    public func run(_ values: [SQLValue?] = []) throws {
+        bindAll(values)
+        defer { reset() }
+        while try step() {}
+    }
+
+    /// Binds `values`, collects every row with `row`, resets.
+    public func rows<T>(_ values: [SQLValue?] = [], _ row: (Statement) -> T) throws -> [T] {
+        bindAll(values)
+        defer { reset() }
+        var result: [T] = []
+        while try step() { result.append(row(self)) }
+        return result
+    }
+
+    private func bindAll(_ values: [SQLValue?]) {
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            if let value { value.bind(to: self, at: index) } else { bindNull(index) }
+        }
+    }
+
+    // MARK: - Reading columns
+
+    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+    public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    public func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+
+    public func string(_ column: Int32) -> String? {
+        guard let text = sqlite3_column_text(handle, column) else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+    }
+
+    public var columnCount: Int32 { sqlite3_column_count(handle) }
+    public func columnName(_ column: Int32) -> String { String(cString: sqlite3_column_name(handle, column)) }
+}
+
+/// A Swift value that can be bound to a statement parameter.
+public protocol SQLValue {
+    func bind(to statement: Statement, at index: Int32)
+}
+
+extension Int64: SQLValue {
+    public func bind(to statement: Statement, at index: Int32) { statement.bind(index, self) }
+}
+extension Int: SQLValue {
+    public func bind(to statement: Statement, at index: Int32) { statement.bind(index, Int64(self)) }
+}
+extension String: SQLValue {
+    public func bind(to statement: Statement, at index: Int32) { statement.bind(index, self) }
+}
+extension Double: SQLValue {
+    public func bind(to statement: Statement, at index: Int32) { sqlite3_bind_double(statement.handle, index, self) }
+}
+extension Bool: SQLValue {
+    public func bind(to statement: Statement, at index: Int32) { statement.bind(index, Int64(self ? 1 : 0)) }
+}

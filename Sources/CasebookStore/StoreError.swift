@@ -1,0 +1,34 @@
+import CSQLite
+
+/// The one error type of the store: what SQLite said, and the statement it said it about.
+///
+/// Bound values never appear here: a statement's SQL is kept with its `?`
+/// placeholders, so an error message cannot leak an account's data.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    /// SQLite's primary result code (`SQLITE_BUSY`, `SQLITE_FULL`, ...).
+    public let code: Int32
+    public let message: String
+    public let sql: String?
+
+    public init(code: Int32, message: String, sql: String? = nil) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+    }
+
+    /// The disk (or the configured page limit) is full.
+    public var isDiskFull: Bool { code & 0xff == SQLITE_FULL }
+    /// Another connection holds a lock longer than the busy timeout.
+    public var isBusy: Bool { code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED }
+    /// The file cannot be written (permissions, read-only medium, missing directory).
+    public var isNotWritable: Bool {
+        let primary = code & 0xff
+        return primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM
+            || primary == SQLITE_IOERR
+    }
+
+    public var description: String {
+        if let sql { return "\(message) (SQLite code \(code), in: \(sql))" }
+        return "\(message) (SQLite code \(code))"
+    }
+}
