@@ -128,6 +128,15 @@ CREATE TABLE rejects (
 );
 CREATE INDEX rejects_by_file ON rejects (source_file_id, line);
 
+-- Secondary indexes set aside while a bulk load fills an empty table (building
+-- them afterwards is several times faster than maintaining them row by row).
+-- The ingest that dropped them rebuilds them when it ends; one killed midway
+-- leaves them here and the next ingest rebuilds them.
+CREATE TABLE deferred_indexes (
+    name TEXT PRIMARY KEY,
+    sql  TEXT NOT NULL
+);
+
 -- MARK: views for scripted SQL: every field of the input contract under its own name.
 
 CREATE VIEW accounts AS

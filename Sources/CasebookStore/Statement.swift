@@ -59,6 +59,11 @@ public final class Statement {
     }
 
 
+    /// Binds bytes as a BLOB, copied at once.
+    public func bindBlob(_ index: Int32, copying bytes: UnsafeRawBufferPointer) {
+        sqlite3_bind_blob64(handle, index, bytes.baseAddress, sqlite3_uint64(bytes.count), csqlite_transient())
+    }
+
     public func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
 
     // MARK: - Running

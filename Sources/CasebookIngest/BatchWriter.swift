@@ -1,0 +1,524 @@
+import CasebookStore
+
+/// What the writer knows of a file when it starts reading it.
+enum FileStart: Sendable {
+    /// A file with the same content was already read to its end: nothing to do.
+    case alreadyIngested(fileID: Int64, path: String, status: String)
+    /// Read from `offset` (decompressed bytes) on, numbering lines from `line`.
+    case read(fileID: Int64, offset: Int64, line: Int64)
+}
+
+/// The single writer of an ingest: turns batches into rows, one transaction per
+/// batch together with the file's resume cursor, so a killed ingest restarts
+/// exactly after the last committed batch.
+///
+/// Runs on its own thread and owns its connection.
+final class BatchWriter {
+    private let database: Database
+    private var filePaths: [Int64: String] = [:]
+
+    // Identity caches for the hot path; cleared when a transaction rolls back.
+    private var accountKeys: [String: Int64] = [:]
+    private var ipKeys: [String: Int64] = [:]
+    private var modelKeys: [String: Int64] = [:]
+    private var userAgentKeys: [String: Int64] = [:]
+    private static let cacheLimit = 2_000_000
+
+    private let insertExchange: Statement
+    private let findExchange: Statement
+    private let findAccount: Statement
+    private let insertAccount: Statement
+    private let insertReferencedAccount: Statement
+    private let describeAccount: Statement
+    private let insertPayment: Statement
+    private let findPayment: Statement
+    private let findIP: Statement
+    private let insertIP: Statement
+    private let insertReferencedIP: Statement
+    private let describeIP: Statement
+    private let findModel: Statement
+    private let insertModel: Statement
+    private let findUserAgent: Statement
+    private let insertUserAgent: Statement
+    private let insertReject: Statement
+    private let advanceFile: Statement
+
+    init(database: Database) throws {
+        self.database = database
+        try database.execute("PRAGMA cache_size = -65536")
+        insertExchange = try database.prepare("""
+            INSERT INTO exchange_rows (exchange_id, account_pk, ts_ms, model_pk, api_key_id, ip_pk, user_agent_pk,
+                input_tokens, output_tokens, status, latency_ms, prompt, response, extra,
+                source_file_id, source_line, content_hash)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+            ON CONFLICT (exchange_id) DO NOTHING
+            """)
+        findExchange = try database.prepare(
+            "SELECT content_hash, source_file_id, source_line FROM exchange_rows WHERE exchange_id = ?1")
+        findAccount = try database.prepare(
+            "SELECT account_pk, described, content_hash, source_file_id, source_line FROM account_rows WHERE account_id = ?1")
+        insertAccount = try database.prepare("""
+            INSERT INTO account_rows (account_id, described, created_at_ms, email, org_id, country, signup_ip_pk,
+                status, plan, extra, source_file_id, source_line, content_hash)
+            VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            """)
+        insertReferencedAccount = try database.prepare(
+            "INSERT INTO account_rows (account_id, described, source_file_id, source_line) VALUES (?1, 0, ?2, ?3)")
+        describeAccount = try database.prepare("""
+            UPDATE account_rows SET described = 1, created_at_ms = ?2, email = ?3, org_id = ?4, country = ?5,
+                signup_ip_pk = ?6, status = ?7, plan = ?8, extra = ?9, source_file_id = ?10, source_line = ?11,
+                content_hash = ?12
+            WHERE account_pk = ?1
+            """)
+        insertPayment = try database.prepare("""
+            INSERT INTO payment_rows (account_pk, fingerprint, type, brand, bin, last4, country, billing_postal,
+                first_used_ms, last_used_ms, chargebacks, extra, source_file_id, source_line, content_hash)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+            ON CONFLICT (account_pk, fingerprint) DO NOTHING
+            """)
+        findPayment = try database.prepare(
+            "SELECT content_hash, source_file_id, source_line FROM payment_rows WHERE account_pk = ?1 AND fingerprint = ?2")
+        findIP = try database.prepare(
+            "SELECT ip_pk, described, content_hash, source_file_id, source_line FROM ip_rows WHERE ip = ?1")
+        insertIP = try database.prepare("""
+            INSERT INTO ip_rows (ip, described, asn, as_org, country, city, kind, extra, source_file_id, source_line, content_hash)
+            VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            """)
+        insertReferencedIP = try database.prepare("INSERT INTO ip_rows (ip) VALUES (?1)")
+        describeIP = try database.prepare("""
+            UPDATE ip_rows SET described = 1, asn = ?2, as_org = ?3, country = ?4, city = ?5, kind = ?6, extra = ?7,
+                source_file_id = ?8, source_line = ?9, content_hash = ?10
+            WHERE ip_pk = ?1
+            """)
+        findModel = try database.prepare("SELECT model_pk FROM models WHERE name = ?1")
+        insertModel = try database.prepare("INSERT INTO models (name) VALUES (?1)")
+        findUserAgent = try database.prepare("SELECT user_agent_pk FROM user_agents WHERE text = ?1")
+        insertUserAgent = try database.prepare("INSERT INTO user_agents (text) VALUES (?1)")
+        insertReject = try database.prepare("""
+            INSERT INTO rejects (source_file_id, line, kind, reason, detail, raw, conflict_file_id, conflict_line)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            """)
+        advanceFile = try database.prepare("""
+            UPDATE source_files SET records_read = records_read + ?2, records_loaded = records_loaded + ?3,
+                records_duplicate = records_duplicate + ?4, records_rejected = records_rejected + ?5,
+                resume_offset = ?6, resume_line = ?7
+            WHERE file_id = ?1
+            """)
+    }
+
+    // MARK: - Files
+
+    /// Registers a file about to be read, or finds where an earlier run stopped.
+    func begin(_ file: InputFile, sha256: String?, sizeBytes: Int64?, startedAt: Int64) throws -> FileStart {
+        try database.transaction {
+            if let sha256 {
+                let previous = try database.prepare("""
+                    SELECT file_id, path, status, resume_offset, resume_line FROM source_files
+                    WHERE sha256 = ?1 ORDER BY status = 'loading', file_id LIMIT 1
+                    """).rows([sha256]) { ($0.int64(0), $0.string(1) ?? "", $0.string(2) ?? "", $0.int64(3), $0.int64(4)) }
+                if let (fileID, path, status, offset, line) = previous.first {
+                    filePaths[fileID] = path
+                    if status != "loading" { return .alreadyIngested(fileID: fileID, path: path, status: status) }
+                    return .read(fileID: fileID, offset: offset, line: max(line, 1))
+                }
+            }
+            try database.prepare("""
+                INSERT INTO source_files (path, sha256, size_bytes, kind, format, compression, started_at_ms, status)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'loading')
+                """).run([file.path, sha256, sizeBytes.map(Int.init), file.kind.rawValue, file.format.rawValue,
+                          file.gzip ? "gzip" : "none", Int(startedAt)])
+            let fileID = database.lastInsertedRowID
+            filePaths[fileID] = file.path
+            return .read(fileID: fileID, offset: 0, line: 1)
+        }
+    }
+
+    /// Marks a file read to its end (or to its damage) and records what a stream's content turned out to be.
+    func finish(fileID: Int64, damage: String?, sha256: String?, sizeBytes: Int64?, finishedAt: Int64) throws {
+        try database.transaction {
+            try database.prepare("""
+                UPDATE source_files SET status = ?2, damage = ?3, finished_at_ms = ?4,
+                    sha256 = coalesce(sha256, ?5), size_bytes = coalesce(size_bytes, ?6)
+                WHERE file_id = ?1
+                """).run([fileID, damage == nil ? "complete" : "damaged", damage, Int(finishedAt), sha256,
+                          sizeBytes.map(Int.init)])
+        }
+    }
+
+    /// Counts of one file as stored, including work done by earlier, interrupted runs.
+    func fileReport(fileID: Int64) throws -> FileCounts {
+        let totals = try database.prepare("""
+            SELECT records_read, records_loaded, records_duplicate, records_rejected FROM source_files WHERE file_id = ?1
+            """).rows([fileID]) { FileCounts(read: $0.int(0), loaded: $0.int(1), duplicate: $0.int(2), rejected: $0.int(3)) }
+        var counts = totals.first ?? FileCounts()
+        for (reason, count) in try database.prepare(
+            "SELECT reason, count(*) FROM rejects WHERE source_file_id = ?1 GROUP BY reason ORDER BY reason"
+        ).rows([fileID], { ($0.string(0) ?? "", $0.int(1)) }) {
+            counts.rejectedByReason[reason] = count
+        }
+        return counts
+    }
+
+    // MARK: - Secondary indexes
+
+    /// Sets the exchanges table's secondary indexes aside when a load starts on an empty table.
+    func deferIndexesIfEmpty() throws {
+        guard try database.scalarInt("SELECT count(*) FROM (SELECT 1 FROM exchange_rows LIMIT 1)") == 0 else { return }
+        try database.transaction {
+            let indexes = try database.prepare("""
+                SELECT name, sql FROM sqlite_master
+                WHERE type = 'index' AND tbl_name = 'exchange_rows' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'
+                """).rows { ($0.string(0) ?? "", $0.string(1) ?? "") }
+            let remember = try database.prepare("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?1, ?2)")
+            for (name, sql) in indexes {
+                try remember.run([name, sql])
+                try database.execute("DROP INDEX \(Self.quotedIdentifier(name))")
+            }
+        }
+    }
+
+    /// Builds every index that a load set aside (this run's or a killed run's).
+    func rebuildDeferredIndexes() throws {
+        let pending = try database.prepare("SELECT name, sql FROM deferred_indexes ORDER BY name")
+            .rows { ($0.string(0) ?? "", $0.string(1) ?? "") }
+        for (name, sql) in pending {
+            try database.transaction {
+                try database.execute(sql)
+                try database.prepare("DELETE FROM deferred_indexes WHERE name = ?1").run([name])
+            }
+        }
+    }
+
+    /// Index names come from sqlite_master, never from input; quoting keeps them inert anyway.
+    private static func quotedIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    // MARK: - Batches
+
+    /// Writes one batch and the file's cursor in one transaction.
+    func write(_ batch: RecordBatch) throws -> BatchOutcome {
+        do {
+            return try database.transaction {
+                var outcome = BatchOutcome()
+                try batch.arena.withUnsafeBytes { arena in
+                    let context = BatchContext(batch: batch, arena: arena)
+                    for index in batch.records.indices {
+                        switch try write(record: index, context) {
+                        case .loaded: outcome.loaded += 1
+                        case .duplicate: outcome.duplicate += 1
+                        case let .conflict(fileID, line, key):
+                            outcome.rejected += 1
+                            try storeConflict(index, context, otherFileID: fileID, otherLine: line, key: key)
+                        }
+                    }
+                }
+                for reject in batch.rejects {
+                    try store(reject, fileID: batch.fileID, kind: batch.kind)
+                    outcome.rejected += 1
+                }
+                advanceFile.bind(1, batch.fileID)
+                advanceFile.bind(2, Int64(batch.recordsRead))
+                advanceFile.bind(3, Int64(outcome.loaded))
+                advanceFile.bind(4, Int64(outcome.duplicate))
+                advanceFile.bind(5, Int64(outcome.rejected))
+                advanceFile.bind(6, batch.endOffset)
+                advanceFile.bind(7, batch.endLine)
+                try advanceFile.step()
+                advanceFile.reset()
+                return outcome
+            }
+        } catch {
+            // The rows behind cached keys may have been rolled back.
+            accountKeys.removeAll()
+            ipKeys.removeAll()
+            modelKeys.removeAll()
+            userAgentKeys.removeAll()
+            throw error
+        }
+    }
+
+    private struct BatchContext {
+        let batch: RecordBatch
+        let arena: UnsafeRawBufferPointer
+
+        func slot(_ record: Int, _ field: Int) -> Slot { batch.slot(record, field) }
+
+        func text(_ record: Int, _ field: Int) -> String? {
+            guard case let .text(start, count) = slot(record, field) else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: arena[start..<(start + count)]), as: UTF8.self)
+        }
+
+        func bind(_ statement: Statement, _ index: Int32, _ slot: Slot) {
+            switch slot {
+            case .absent: statement.bindNull(index)
+            case let .int(value): statement.bind(index, value)
+            case let .text(start, count):
+                statement.bindText(index, borrowing: UnsafeRawBufferPointer(rebasing: arena[start..<(start + count)]))
+            }
+        }
+
+        func bind(_ statement: Statement, _ index: Int32, record: Int, field: Int) {
+            bind(statement, index, slot(record, field))
+        }
+    }
+
+    private enum RecordOutcome {
+        case loaded, duplicate
+        case conflict(fileID: Int64, line: Int64, key: String)
+    }
+
+    private func write(record index: Int, _ context: BatchContext) throws -> RecordOutcome {
+        switch context.batch.kind {
+        case .exchanges: return try writeExchange(index, context)
+        case .accounts: return try writeAccount(index, context)
+        case .payments: return try writePayment(index, context)
+        case .ips: return try writeIP(index, context)
+        }
+    }
+
+    private func writeExchange(_ i: Int, _ c: BatchContext) throws -> RecordOutcome {
+        typealias F = ExchangeField
+        let record = c.batch.records[i]
+        let statement = insertExchange
+        c.bind(statement, 1, record: i, field: F.exchangeID)
+        statement.bind(2, try accountKey(c.text(i, F.accountID)!, fileID: c.batch.fileID, line: record.line))
+        c.bind(statement, 3, record: i, field: F.ts)
+        statement.bind(4, try c.text(i, F.model).map { try dictionaryKey($0, cache: &modelKeys, find: findModel, insert: insertModel) })
+        c.bind(statement, 5, record: i, field: F.apiKeyID)
+        statement.bind(6, try c.text(i, F.ip).map { try ipKey($0) })
+        statement.bind(7, try c.text(i, F.userAgent).map {
+            try dictionaryKey($0, cache: &userAgentKeys, find: findUserAgent, insert: insertUserAgent)
+        })
+        c.bind(statement, 8, record: i, field: F.inputTokens)
+        c.bind(statement, 9, record: i, field: F.outputTokens)
+        c.bind(statement, 10, record: i, field: F.status)
+        c.bind(statement, 11, record: i, field: F.latencyMS)
+        c.bind(statement, 12, record: i, field: F.prompt)
+        c.bind(statement, 13, record: i, field: F.response)
+        c.bind(statement, 14, record.extra)
+        statement.bind(15, c.batch.fileID)
+        statement.bind(16, record.line)
+        statement.bind(17, record.contentHash)
+        try statement.step()
+        statement.reset()
+        if database.changes == 1 { return .loaded }
+        c.bind(findExchange, 1, record: i, field: F.exchangeID)
+        return try compareExisting(findExchange, hashColumn: 0, record: record, key: "exchange_id \(c.text(i, F.exchangeID)!)")
+    }
+
+    private func writePayment(_ i: Int, _ c: BatchContext) throws -> RecordOutcome {
+        typealias F = PaymentField
+        let record = c.batch.records[i]
+        let statement = insertPayment
+        let account = try accountKey(c.text(i, F.accountID)!, fileID: c.batch.fileID, line: record.line)
+        statement.bind(1, account)
+        for (parameter, field) in [(2, F.fingerprint), (3, F.type), (4, F.brand), (5, F.bin), (6, F.last4),
+                                   (7, F.country), (8, F.billingPostal), (9, F.firstUsed), (10, F.lastUsed),
+                                   (11, F.chargebacks)] {
+            c.bind(statement, Int32(parameter), record: i, field: field)
+        }
+        c.bind(statement, 12, record.extra)
+        statement.bind(13, c.batch.fileID)
+        statement.bind(14, record.line)
+        statement.bind(15, record.contentHash)
+        try statement.step()
+        statement.reset()
+        if database.changes == 1 { return .loaded }
+        findPayment.bind(1, account)
+        c.bind(findPayment, 2, record: i, field: F.fingerprint)
+        return try compareExisting(findPayment, hashColumn: 0, record: record,
+                                   key: "payment (\(c.text(i, F.accountID)!), fingerprint)")
+    }
+
+    private func writeAccount(_ i: Int, _ c: BatchContext) throws -> RecordOutcome {
+        typealias F = AccountField
+        let record = c.batch.records[i]
+        let accountID = c.text(i, F.accountID)!
+        findAccount.bind(1, accountID)
+        var existing: (pk: Int64, described: Bool)?
+        if try findAccount.step() {
+            existing = (findAccount.int64(0), findAccount.int64(1) != 0)
+            if existing!.described {
+                return try compareExisting(findAccount, hashColumn: 2, record: record, key: "account_id \(accountID)",
+                                           alreadyStepped: true)
+            }
+        }
+        findAccount.reset()
+        let signupIP = try c.text(i, F.signupIP).map { try ipKey($0) }
+        let statement = existing == nil ? insertAccount : describeAccount
+        if let existing { statement.bind(1, existing.pk) } else { statement.bind(1, accountID) }
+        c.bind(statement, 2, record: i, field: F.createdAt)
+        c.bind(statement, 3, record: i, field: F.email)
+        c.bind(statement, 4, record: i, field: F.orgID)
+        c.bind(statement, 5, record: i, field: F.country)
+        statement.bind(6, signupIP)
+        c.bind(statement, 7, record: i, field: F.status)
+        c.bind(statement, 8, record: i, field: F.plan)
+        c.bind(statement, 9, record.extra)
+        statement.bind(10, c.batch.fileID)
+        statement.bind(11, record.line)
+        statement.bind(12, record.contentHash)
+        try statement.step()
+        statement.reset()
+        if existing == nil { remember(accountID, database.lastInsertedRowID, in: &accountKeys) }
+        return .loaded
+    }
+
+    private func writeIP(_ i: Int, _ c: BatchContext) throws -> RecordOutcome {
+        typealias F = IPField
+        let record = c.batch.records[i]
+        let ip = c.text(i, F.ip)!
+        findIP.bind(1, ip)
+        var existing: Int64?
+        if try findIP.step() {
+            existing = findIP.int64(0)
+            if findIP.int64(1) != 0 {
+                return try compareExisting(findIP, hashColumn: 2, record: record, key: "ip \(ip)", alreadyStepped: true)
+            }
+        }
+        findIP.reset()
+        let statement = existing == nil ? insertIP : describeIP
+        if let existing { statement.bind(1, existing) } else { statement.bind(1, ip) }
+        for (parameter, field) in [(2, F.asn), (3, F.asOrg), (4, F.country), (5, F.city), (6, F.kind)] {
+            c.bind(statement, Int32(parameter), record: i, field: field)
+        }
+        c.bind(statement, 7, record.extra)
+        statement.bind(8, c.batch.fileID)
+        statement.bind(9, record.line)
+        statement.bind(10, record.contentHash)
+        try statement.step()
+        statement.reset()
+        if existing == nil { remember(ip, database.lastInsertedRowID, in: &ipKeys) }
+        return .loaded
+    }
+
+    /// Compares a record with the row already loaded under its identity (columns: hash, file, line).
+    private func compareExisting(_ finder: Statement, hashColumn: Int32, record: ParsedRecord, key: String,
+                                 alreadyStepped: Bool = false) throws -> RecordOutcome {
+        defer { finder.reset() }
+        guard try alreadyStepped || finder.step() else {
+            throw StoreError(code: 1, message: "a row that conflicted on insert could not be found again", sql: finder.sql)
+        }
+        if finder.int64(hashColumn) == record.contentHash { return .duplicate }
+        return .conflict(fileID: finder.int64(hashColumn + 1), line: finder.int64(hashColumn + 2), key: key)
+    }
+
+    // MARK: - Identities
+
+    private func accountKey(_ accountID: String, fileID: Int64, line: Int64) throws -> Int64 {
+        if let key = accountKeys[accountID] { return key }
+        findAccount.bind(1, accountID)
+        let found = try findAccount.step() ? findAccount.int64(0) : nil
+        findAccount.reset()
+        if let found {
+            remember(accountID, found, in: &accountKeys)
+            return found
+        }
+        insertReferencedAccount.bind(1, accountID)
+        insertReferencedAccount.bind(2, fileID)
+        insertReferencedAccount.bind(3, line)
+        try insertReferencedAccount.step()
+        insertReferencedAccount.reset()
+        let key = database.lastInsertedRowID
+        remember(accountID, key, in: &accountKeys)
+        return key
+    }
+
+    private func ipKey(_ ip: String) throws -> Int64 {
+        if let key = ipKeys[ip] { return key }
+        findIP.bind(1, ip)
+        let found = try findIP.step() ? findIP.int64(0) : nil
+        findIP.reset()
+        if let found {
+            remember(ip, found, in: &ipKeys)
+            return found
+        }
+        insertReferencedIP.bind(1, ip)
+        try insertReferencedIP.step()
+        insertReferencedIP.reset()
+        let key = database.lastInsertedRowID
+        remember(ip, key, in: &ipKeys)
+        return key
+    }
+
+    private func dictionaryKey(_ value: String, cache: inout [String: Int64], find: Statement, insert: Statement) throws -> Int64 {
+        if let key = cache[value] { return key }
+        find.bind(1, value)
+        let found = try find.step() ? find.int64(0) : nil
+        find.reset()
+        let key: Int64
+        if let found {
+            key = found
+        } else {
+            insert.bind(1, value)
+            try insert.step()
+            insert.reset()
+            key = database.lastInsertedRowID
+        }
+        remember(value, key, in: &cache)
+        return key
+    }
+
+    private func remember(_ value: String, _ key: Int64, in cache: inout [String: Int64]) {
+        if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
+        cache[value] = key
+    }
+
+    // MARK: - Rejects
+
+    private func store(_ reject: RejectedRecord, fileID: Int64, kind: RecordKind) throws {
+        insertReject.bind(1, fileID)
+        insertReject.bind(2, reject.line)
+        insertReject.bind(3, kind.rawValue)
+        insertReject.bind(4, reject.reason.rawValue)
+        insertReject.bind(5, reject.detail)
+        try reject.raw.withUnsafeBytes { raw in
+            if reject.rawIsText { insertReject.bindText(6, copying: raw) } else { insertReject.bindBlob(6, copying: raw) }
+            insertReject.bindNull(7)
+            insertReject.bindNull(8)
+            try insertReject.step()
+        }
+        insertReject.reset()
+    }
+
+    private func storeConflict(_ index: Int, _ c: BatchContext, otherFileID: Int64, otherLine: Int64, key: String) throws {
+        let record = c.batch.records[index]
+        let otherPath = try path(of: otherFileID)
+        let raw = c.batch.rawText(of: index)
+        insertReject.bind(1, c.batch.fileID)
+        insertReject.bind(2, record.line)
+        insertReject.bind(3, c.batch.kind.rawValue)
+        insertReject.bind(4, RejectReason.conflict.rawValue)
+        insertReject.bind(5, "\(key) was already loaded from \(otherPath) line \(otherLine) with different content; the first version is kept")
+        insertReject.bind(6, raw)
+        insertReject.bind(7, otherFileID)
+        insertReject.bind(8, otherLine)
+        try insertReject.step()
+        insertReject.reset()
+    }
+
+    private func path(of fileID: Int64) throws -> String {
+        if let path = filePaths[fileID] { return path }
+        let path = try database.prepare("SELECT path FROM source_files WHERE file_id = ?1")
+            .rows([fileID]) { $0.string(0) ?? "?" }.first ?? "?"
+        filePaths[fileID] = path
+        return path
+    }
+}
+
+/// Rows a batch added, recognised as duplicates, or rejected.
+struct BatchOutcome: Sendable {
+    var loaded = 0
+    var duplicate = 0
+    var rejected = 0
+}
+
+/// A file's totals as stored in `source_files` and `rejects`.
+public struct FileCounts: Sendable, Equatable {
+    public var read = 0
+    public var loaded = 0
+    public var duplicate = 0
+    public var rejected = 0
+    public var rejectedByReason: [String: Int] = [:]
+}

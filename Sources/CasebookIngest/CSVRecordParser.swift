@@ -1,0 +1,112 @@
+/// Reads RFC 4180 CSV records into a `RecordBuilder`, by the header's column names.
+///
+/// An empty cell means "absent", as the contract says. Columns the contract
+/// does not name go to `extra` under their header name.
+struct CSVRecordParser {
+    /// Per column: the contract field it fills, or nil for an extra column.
+    private let columns: [Int?]
+    /// Per column: its header name as a JSON string, for `extra`.
+    private let columnKeys: [[UInt8]]
+    private var cells: [(start: Int, end: Int, quoted: Bool)] = []
+    private var scratch: [UInt8] = []
+
+    /// Reads the header row. Throws when it is unusable for every record after it.
+    init(header: UnsafeRawBufferPointer, builder: RecordBuilder) throws(RecordFailure) {
+        var names: [[UInt8]] = []
+        var cells: [(start: Int, end: Int, quoted: Bool)] = []
+        try Self.split(header, into: &cells)
+        var scratch: [UInt8] = []
+        for cell in cells {
+            names.append(Self.content(header, cell, scratch: &scratch))
+        }
+        var seen = Set<[UInt8]>()
+        for name in names where !seen.insert(name).inserted {
+            throw RecordFailure(reason: .badCSV, detail: "the header names column \(String(decoding: name, as: UTF8.self)) twice")
+        }
+        columns = names.map { name in name.withUnsafeBytes { builder.fieldIndex($0) } }
+        columnKeys = names.map { name in
+            var key: [UInt8] = []
+            name.withUnsafeBytes { JSONText.appendString($0, to: &key) }
+            return key
+        }
+        self.cells = cells
+    }
+
+    mutating func parse(_ record: UnsafeRawBufferPointer, builder: inout RecordBuilder, batch: inout RecordBatch) {
+        do {
+            try Self.split(record, into: &cells)
+        } catch {
+            return builder.fail(error.reason, error.detail)
+        }
+        guard cells.count == columns.count else {
+            return builder.fail(.badCSV, "expected \(columns.count) columns as in the header, found \(cells.count)")
+        }
+        for (column, cell) in cells.enumerated() where cell.end > cell.start {
+            let raw = UnsafeRawBufferPointer(rebasing: record[cell.start..<cell.end])
+            let needsUnquoting = cell.quoted && raw.contains(UInt8(ascii: "\""))
+            if needsUnquoting {
+                scratch = Self.content(record, cell, scratch: &scratch)
+            }
+            if needsUnquoting {
+                scratch.withUnsafeBytes { deliver($0, column: column, builder: &builder, batch: &batch) }
+            } else {
+                deliver(raw, column: column, builder: &builder, batch: &batch)
+            }
+        }
+    }
+
+    private func deliver(_ value: UnsafeRawBufferPointer, column: Int, builder: inout RecordBuilder, batch: inout RecordBatch) {
+        if let field = columns[column] {
+            builder.set(field: field, value: value, shape: .string, batch: &batch)
+        } else {
+            columnKeys[column].withUnsafeBytes { builder.addExtra(keyJSON: $0, stringValue: value) }
+        }
+    }
+
+    /// Splits a record into cells; a quoted cell's range excludes its outer quotes.
+    private static func split(_ s: UnsafeRawBufferPointer, into cells: inout [(start: Int, end: Int, quoted: Bool)]) throws(RecordFailure) {
+        cells.removeAll(keepingCapacity: true)
+        var index = 0
+        while true {
+            if index < s.count, s[index] == UInt8(ascii: "\"") {
+                let start = index + 1
+                var i = start
+                while true {
+                    guard i < s.count else {
+                        throw RecordFailure(reason: .badCSV, detail: "a quoted cell is not closed")
+                    }
+                    if s[i] == UInt8(ascii: "\"") {
+                        if i + 1 < s.count, s[i + 1] == UInt8(ascii: "\"") { i += 2; continue }
+                        break
+                    }
+                    i += 1
+                }
+                cells.append((start, i, true))
+                index = i + 1
+                guard index == s.count || s[index] == UInt8(ascii: ",") else {
+                    throw RecordFailure(reason: .badCSV, detail: "text after a closing quote in column \(cells.count)")
+                }
+            } else {
+                let start = index
+                while index < s.count, s[index] != UInt8(ascii: ",") { index += 1 }
+                cells.append((start, index, false))
+            }
+            if index == s.count { return }
+            index += 1  // the comma
+        }
+    }
+
+    /// A cell's text with doubled quotes undone.
+    private static func content(_ s: UnsafeRawBufferPointer, _ cell: (start: Int, end: Int, quoted: Bool),
+                                scratch: inout [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(cell.end - cell.start)
+        var i = cell.start
+        while i < cell.end {
+            out.append(s[i])
+            if cell.quoted && s[i] == UInt8(ascii: "\"") { i += 1 }
+            i += 1
+        }
+        return out
+    }
+}

@@ -1,0 +1,125 @@
+import CasebookIO
+
+/// Reads one input into batches: cuts records, checks them against the
+/// contract, and sends loaded records and rejects to the writer in order.
+final class FileReader {
+    private let file: InputFile
+    private let fileID: Int64
+    private let splitter: RecordSplitter
+
+    init(file: InputFile, fileID: Int64, source: ByteSource, maxRecordBytes: Int) {
+        self.file = file
+        self.fileID = fileID
+        splitter = RecordSplitter(source: source, mode: file.format == .csv ? .csv : .lines, maxRecordBytes: maxRecordBytes)
+    }
+
+    /// Reads from decompressed `offset` (0, or where an interrupted run stopped) to the end.
+    /// Returns where damage starts, or nil when the file was read to a clean end;
+    /// throws `InputError` for a read error before any record could be handed out.
+    func read(from offset: Int64, line: Int64, channel: WriterChannel, progress: (Int) -> Void) throws -> String? {
+        var builder = RecordBuilder(kind: file.kind)
+        var json = JSONRecordParser()
+        var csv: CSVRecordParser?
+        try splitter.skipByteOrderMark()
+        if file.format == .csv {
+            guard let header = try splitter.next(), header.ending != .cutOff else {
+                return offset > 0 ? "the header row disappeared since the interrupted run" : nil
+            }
+            guard TextChecks.isValidUTF8(header.bytes) else { return "the header row (line 1) is not valid UTF-8" }
+            do {
+                csv = try CSVRecordParser(header: header.bytes, builder: builder)
+            } catch {
+                return "the header row (line 1) is unusable: \(error.detail)"
+            }
+        }
+        if offset > splitter.offset { try splitter.skip(to: offset, line: line) }
+
+        var batch = RecordBatch(kind: file.kind, fileID: fileID)
+        batch.endOffset = splitter.offset
+        batch.endLine = splitter.nextLine
+        var damage: String?
+        while true {
+            let record: RawRecord
+            do {
+                guard let next = try splitter.next() else { break }
+                record = next
+            } catch let error as InputError {
+                damage = "\(Self.damageDescription(error)) after line \(splitter.nextLine - 1)"
+                break
+            }
+            defer {
+                batch.endOffset = record.endOffset
+                batch.endLine = splitter.nextLine
+            }
+            if Self.isBlank(record.bytes) && !record.oversized { continue }
+            batch.recordsRead += 1
+            if let failure = check(record, builder: &builder, json: &json, csv: &csv, batch: &batch) {
+                var reason = failure.reason
+                var detail = failure.detail
+                if record.ending != .lineBreak {
+                    reason = .truncated
+                    detail = "the file ends inside this record (\(failure.detail))"
+                    damage = "the last record, at line \(record.line), is cut off"
+                }
+                batch.rejects.append(Self.reject(record, reason: reason, detail: detail))
+            } else if record.ending == .cutOff {
+                // It parsed, but the stream broke inside or right after it: it may be incomplete.
+                batch.dropLastRecord()
+                batch.rejects.append(Self.reject(record, reason: .truncated,
+                                                 detail: "the input stops inside this record; it may be incomplete"))
+                damage = "the input stops inside the record at line \(record.line)"
+            }
+            if batch.isFull {
+                progress(batch.recordsRead)
+                try channel.send(.batch(batch))
+                batch = RecordBatch(kind: file.kind, fileID: fileID)
+            }
+        }
+        progress(batch.recordsRead)
+        batch.endOffset = splitter.offset
+        batch.endLine = splitter.nextLine
+        try channel.send(.batch(batch))
+        return damage
+    }
+
+    /// Validates and parses one record into the batch; the failure if it cannot be loaded.
+    private func check(_ record: RawRecord, builder: inout RecordBuilder, json: inout JSONRecordParser,
+                       csv: inout CSVRecordParser?, batch: inout RecordBatch) -> RecordFailure? {
+        if record.oversized {
+            return RecordFailure(reason: .tooLarge, detail: "the record is larger than \(splitter.maxRecordBytes >> 20) MiB; raw holds its first 64 KiB")
+        }
+        guard TextChecks.isValidUTF8(record.bytes) else {
+            return RecordFailure(reason: .badUTF8, detail: "the record is not valid UTF-8; raw holds its exact bytes")
+        }
+        if file.kind == .payments && TextChecks.containsCardNumber(record.bytes) {
+            return RecordFailure(reason: .cardNumber, detail: "the record contains what looks like a full card number (PAN); it is not stored, and raw shows it masked")
+        }
+        builder.begin(batch)
+        batch.markRecordStart()
+        if csv != nil {
+            csv!.parse(record.bytes, builder: &builder, batch: &batch)
+        } else {
+            json.parse(record.bytes, builder: &builder, batch: &batch)
+        }
+        return builder.finish(line: record.line, batch: &batch)
+    }
+
+    private static func reject(_ record: RawRecord, reason: RejectReason, detail: String) -> RejectedRecord {
+        let raw = TextChecks.maskingCardNumbers(record.bytes)
+        let isText = raw.withUnsafeBytes { TextChecks.isValidUTF8($0) }
+        return RejectedRecord(line: record.line, reason: reason, detail: detail, raw: raw, rawIsText: isText)
+    }
+
+    private static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+
+    private static func damageDescription(_ error: InputError) -> String {
+        switch error {
+        case .gzipTruncated: return "the gzip stream ends early (the file is truncated)"
+        case let .gzipCorrupt(_, offset, reason): return "the gzip data is corrupt at compressed byte \(offset) (\(reason))"
+        case let .readFailed(_, reason): return "reading failed (\(reason))"
+        case let .cannotOpen(_, reason): return "cannot open (\(reason))"
+        }
+    }
+}

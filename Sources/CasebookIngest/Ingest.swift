@@ -1,0 +1,242 @@
+import CasebookIO
+import CasebookStore
+import Foundation
+
+/// What happened to one input.
+public struct FileResult: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        /// Read to its end.
+        case complete
+        /// The same content was ingested before (under `path`): skipped.
+        case alreadyIngested(path: String, status: String)
+        /// Read up to damage; everything before it is loaded.
+        case damaged(String)
+        /// Could not be opened or read at all.
+        case unreadable(String)
+    }
+
+    public let file: InputFile
+    public let outcome: Outcome
+    /// Totals for the file as stored (including work of an interrupted earlier run).
+    public let counts: FileCounts
+    /// True when this run continued an interrupted one.
+    public let resumed: Bool
+}
+
+/// Figures for a progress line.
+public struct IngestProgress: Sendable {
+    public let file: String
+    public let records: Int
+    public let bytesRead: Int64
+    /// Total input bytes, when every input's size is known.
+    public let bytesTotal: Int64?
+    public let seconds: Double
+}
+
+public struct IngestSummary: Sendable {
+    public let files: [FileResult]
+    public let seconds: Double
+    public let bytesRead: Int64
+
+    /// 0 when every file was read to its end, 1 when one was damaged or unreadable.
+    public var exitStatus: Int32 {
+        files.contains { if case .damaged = $0.outcome { return true }; if case .unreadable = $0.outcome { return true }; return false } ? 1 : 0
+    }
+
+    public func total(_ kind: RecordKind? = nil) -> FileCounts {
+        var sum = FileCounts()
+        for result in files where kind == nil || result.file.kind == kind {
+            if case .alreadyIngested = result.outcome { continue }
+            sum.read += result.counts.read
+            sum.loaded += result.counts.loaded
+            sum.duplicate += result.counts.duplicate
+            sum.rejected += result.counts.rejected
+            sum.rejectedByReason.merge(result.counts.rejectedByReason, uniquingKeysWith: +)
+        }
+        return sum
+    }
+}
+
+/// A failure of the case file itself (not of an input): locked, full, unwritable, too new.
+public struct CaseFileFailure: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+/// `casebook ingest`: reads inputs into a case file, losslessly and resumably.
+public final class Ingest {
+    public let databasePath: String
+    private let maxRecordBytes: Int
+
+    public init(databasePath: String, maxRecordBytes: Int = 64 << 20) {
+        self.databasePath = databasePath
+        self.maxRecordBytes = maxRecordBytes
+    }
+
+    /// Reads every file in order. Input problems are reported per file; a
+    /// problem with the case file itself throws `CaseFileFailure`.
+    public func run(_ files: [InputFile], progress: @escaping (IngestProgress) -> Void = { _ in }) throws -> IngestSummary {
+        let lock: WriterLock
+        let database: Database
+        do {
+            lock = try WriterLock(databasePath: databasePath)
+            database = try CaseFile.open(databasePath, access: .write)
+        } catch {
+            throw CaseFileFailure(description: Self.explain(error, path: databasePath))
+        }
+        let channel = WriterChannel()
+        let writerDone = DispatchSemaphore(value: 0)
+        let transfer = DatabaseTransfer(database: database)
+        Thread.detachNewThread {
+            defer { writerDone.signal() }
+            do {
+                let writer = try BatchWriter(database: transfer.database)
+                try writer.deferIndexesIfEmpty()
+                while let job = channel.receive() {
+                    switch job {
+                    case let .batch(batch): _ = try writer.write(batch)
+                    case let .call(body): try body(writer)
+                    case .stop:
+                        try writer.rebuildDeferredIndexes()
+                        return
+                    }
+                }
+            } catch {
+                channel.fail(error)
+            }
+        }
+
+        let clock = ProgressClock(files: files, report: progress)
+        var results: [FileResult] = []
+        do {
+            for file in files {
+                results.append(try ingest(file, channel: channel, clock: clock))
+            }
+            try channel.send(.stop)
+        } catch {
+            channel.fail(error)
+            writerDone.wait()
+            throw CaseFileFailure(description: Self.explain(channel.failed ?? error, path: databasePath))
+        }
+        writerDone.wait()
+        if let failure = channel.failed {
+            throw CaseFileFailure(description: Self.explain(failure, path: databasePath))
+        }
+        withExtendedLifetime(lock) {}
+        return IngestSummary(files: results, seconds: clock.elapsed, bytesRead: clock.bytesDone)
+    }
+
+    // MARK: - One file
+
+    private func ingest(_ file: InputFile, channel: WriterChannel, clock: ProgressClock) throws -> FileResult {
+        let startedAt = Self.nowMilliseconds()
+        let fileSource: FileSource
+        var sha256: String?
+        var size: Int64?
+        do {
+            fileSource = try FileSource(path: file.path)
+            if !file.isStandardInput {
+                size = fileSource.size
+                sha256 = try FileDigest.sha256(path: file.path)
+            }
+        } catch {
+            return FileResult(file: file, outcome: .unreadable("\(error)"), counts: FileCounts(), resumed: false)
+        }
+        let start = try channel.call { [sha256, size] writer in
+            try writer.begin(file, sha256: sha256, sizeBytes: size, startedAt: startedAt)
+        }
+        let fileID: Int64, resumeOffset: Int64, resumeLine: Int64
+        switch start {
+        case let .alreadyIngested(existingID, path, status):
+            let counts = try channel.call { writer in try writer.fileReport(fileID: existingID) }
+            clock.finishFile(size: size ?? 0)
+            return FileResult(file: file, outcome: .alreadyIngested(path: path, status: status), counts: counts, resumed: false)
+        case let .read(id, offset, line):
+            (fileID, resumeOffset, resumeLine) = (id, offset, line)
+        }
+
+        let hashing = file.isStandardInput ? HashingSource(upstream: fileSource) : nil
+        var damage: String?
+        do {
+            let plain: ByteSource = hashing ?? fileSource
+            let source: ByteSource = file.gzip ? try GzipSource(upstream: plain, path: file.path) : plain
+            let reader = FileReader(file: file, fileID: fileID, source: source, maxRecordBytes: maxRecordBytes)
+            damage = try reader.read(from: resumeOffset, line: resumeLine, channel: channel) { records in
+                clock.tick(file: file.path, records: records, fileBytes: fileSource.consumedBytes)
+            }
+        } catch let error as InputError {
+            damage = error.description
+        }
+        clock.finishFile(size: size ?? fileSource.consumedBytes)
+        let digest = hashing?.digest()
+        let streamSize = hashing?.totalBytes
+        let finishedAt = Self.nowMilliseconds()
+        let counts = try channel.call { [damage] writer in
+            try writer.finish(fileID: fileID, damage: damage, sha256: digest, sizeBytes: streamSize, finishedAt: finishedAt)
+            return try writer.fileReport(fileID: fileID)
+        }
+        return FileResult(file: file, outcome: damage.map { .damaged($0) } ?? .complete, counts: counts,
+                          resumed: resumeOffset > 0)
+    }
+
+    static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// One sentence for a case-file failure, with what to do about it.
+    static func explain(_ error: Error, path: String) -> String {
+        if let error = error as? CaseFileError { return error.description }
+        if let error = error as? StoreError {
+            if error.isDiskFull {
+                return "the disk holding \(path) is full; the last batch was rolled back and the case file is consistent. Free some space and run the same command again to resume."
+            }
+            if error.isBusy {
+                return "\(path) is locked by another process for longer than 10 seconds; try again when it is done"
+            }
+            if error.isNotWritable {
+                return "cannot write \(path): \(error.message). Check the path and its permissions, then run the same command again to resume."
+            }
+            return "case file \(path): \(error.description)"
+        }
+        return "case file \(path): \(error)"
+    }
+}
+
+/// Moves the connection opened (and checked) on the calling thread to the
+/// writer thread, which is its only user from then on.
+private final class DatabaseTransfer: @unchecked Sendable {
+    let database: Database
+    init(database: Database) { self.database = database }
+}
+
+/// Paces progress reports (at most four a second) and keeps the running totals.
+private final class ProgressClock {
+    private let report: (IngestProgress) -> Void
+    private let started = Date()
+    private var lastReport = Date.distantPast
+    private let bytesTotal: Int64?
+    private(set) var bytesDone: Int64 = 0
+    private var records = 0
+
+    init(files: [InputFile], report: @escaping (IngestProgress) -> Void) {
+        self.report = report
+        var total: Int64 = 0
+        var known = true
+        for file in files {
+            if file.isStandardInput { known = false; continue }
+            var info = stat()
+            if stat(file.path, &info) == 0 { total += Int64(info.st_size) }
+        }
+        bytesTotal = known ? total : nil
+    }
+
+    var elapsed: Double { Date().timeIntervalSince(started) }
+
+    func tick(file: String, records newRecords: Int, fileBytes: Int64) {
+        records += newRecords
+        let now = Date()
+        guard now.timeIntervalSince(lastReport) >= 0.25 else { return }
+        lastReport = now
+        report(IngestProgress(file: file, records: records, bytesRead: bytesDone + fileBytes, bytesTotal: bytesTotal,
+                              seconds: now.timeIntervalSince(started)))
+    }
+
+    func finishFile(size: Int64) { bytesDone += size }
+}

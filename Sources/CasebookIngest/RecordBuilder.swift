@@ -1,0 +1,163 @@
+/// How a value was written in the input, which decides what it may be read as.
+enum ValueShape { case string, number, boolean, container }
+
+/// A record that breaks the contract: the reason code and a sentence naming the field.
+struct RecordFailure: Error {
+    let reason: RejectReason
+    let detail: String
+}
+
+/// Validates one record's values against the contract and appends them to a batch.
+///
+/// Parsers (JSON Lines, CSV) call `set` for each known field and `addExtra`
+/// for any other; `finish` checks the required fields, fingerprints the content
+/// and commits the record to the batch, or rolls the batch back on failure.
+struct RecordBuilder {
+    let specs: [FieldSpec]
+    private var values: [Slot]
+    private var extra: [UInt8] = []
+    private var arenaMark = 0
+    private(set) var failure: RecordFailure?
+
+    init(kind: RecordKind) {
+        specs = kind.fields
+        values = Array(repeating: .absent, count: specs.count)
+        extra.reserveCapacity(1024)
+    }
+
+    /// The field position for a name, or nil for a field outside the contract.
+    func fieldIndex(_ name: UnsafeRawBufferPointer) -> Int? {
+        for (index, spec) in specs.enumerated() where spec.nameBytes.count == name.count {
+            if spec.nameBytes.withUnsafeBytes({ $0.elementsEqual(name) }) { return index }
+        }
+        return nil
+    }
+
+    mutating func begin(_ batch: RecordBatch) {
+        for i in values.indices { values[i] = .absent }
+        extra.removeAll(keepingCapacity: true)
+        arenaMark = batch.arena.count
+        failure = nil
+    }
+
+    mutating func fail(_ reason: RejectReason, _ detail: String) {
+        if failure == nil { failure = RecordFailure(reason: reason, detail: detail) }
+    }
+
+    mutating func set(field: Int, value: UnsafeRawBufferPointer, shape: ValueShape, batch: inout RecordBatch) {
+        guard failure == nil else { return }
+        let spec = specs[field]
+        if case .absent = values[field] {} else {
+            return fail(.badJSON, "field \(spec.name) appears more than once")
+        }
+        switch spec.type {
+        case .string:
+            guard shape != .container else {
+                return fail(.wrongType, "field \(spec.name): expected a string, found an object or array")
+            }
+            if spec.required && value.isEmpty { return }
+            values[field] = .text(start: batch.arena.count, count: value.count)
+            batch.arena.append(contentsOf: value)
+        case .timestamp:
+            guard shape == .string || shape == .number, let ms = ValueParsing.timestampMilliseconds(value) else {
+                return fail(.badTimestamp, "field \(spec.name): expected an RFC 3339 timestamp or Unix epoch seconds")
+            }
+            values[field] = .int(ms)
+        case .ip:
+            guard shape == .string, var canonical = ValueParsing.canonicalIP(value) else {
+                return fail(.badIP, "field \(spec.name): expected an IPv4 or IPv6 address")
+            }
+            canonical.withUTF8 { utf8 in
+                values[field] = .text(start: batch.arena.count, count: utf8.count)
+                batch.arena.append(contentsOf: utf8)
+            }
+        case .int:
+            guard shape == .string || shape == .number, let number = ValueParsing.integer(value) else {
+                return fail(.badInteger, "field \(spec.name): expected a base-10 integer that fits in 64 bits")
+            }
+            values[field] = .int(number)
+        }
+    }
+
+    /// Keeps a field outside the contract; both arguments are already JSON text.
+    mutating func addExtra(keyJSON: UnsafeRawBufferPointer, valueJSON: UnsafeRawBufferPointer) {
+        extra.append(extra.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+        extra.append(contentsOf: keyJSON)
+        extra.append(UInt8(ascii: ":"))
+        extra.append(contentsOf: valueJSON)
+    }
+
+    /// Keeps a CSV column outside the contract as a JSON string value.
+    mutating func addExtra(keyJSON: UnsafeRawBufferPointer, stringValue: UnsafeRawBufferPointer) {
+        extra.append(extra.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+        extra.append(contentsOf: keyJSON)
+        extra.append(UInt8(ascii: ":"))
+        JSONText.appendString(stringValue, to: &extra)
+    }
+
+    /// Commits the record to `batch`, or returns why it cannot be loaded (the batch is then unchanged).
+    mutating func finish(line: Int64, batch: inout RecordBatch) -> RecordFailure? {
+        if failure == nil {
+            for (index, spec) in specs.enumerated() where spec.required {
+                if case .absent = values[index] {
+                    fail(.missingField, "required field \(spec.name) is missing or empty")
+                    break
+                }
+            }
+        }
+        if let failure {
+            batch.arena.removeSubrange(arenaMark...)
+            return failure
+        }
+        var hasher = ContentHasher()
+        batch.arena.withUnsafeBytes { arena in
+            for (index, value) in values.enumerated() {
+                switch value {
+                case .absent: continue
+                case let .int(number): hasher.add(field: index, int: number)
+                case let .text(start, count): hasher.add(field: index, bytes: UnsafeRawBufferPointer(rebasing: arena[start..<(start + count)]))
+                }
+            }
+        }
+        var extraSlot = Slot.absent
+        if !extra.isEmpty {
+            extra.append(UInt8(ascii: "}"))
+            extra.withUnsafeBytes { hasher.add(field: specs.count, bytes: $0) }
+            extraSlot = .text(start: batch.arena.count, count: extra.count)
+            batch.arena.append(contentsOf: extra)
+        }
+        batch.slots.append(contentsOf: values)
+        batch.records.append(ParsedRecord(line: line, contentHash: hasher.value, extra: extraSlot))
+        return nil
+    }
+}
+
+/// Writing JSON text by hand, for the `extra` objects.
+enum JSONText {
+    static func appendString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for c in bytes {
+            switch c {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(c)
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(c)
+            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(hex[Int(c >> 4)])
+                out.append(hex[Int(c & 15)])
+            default: out.append(c)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static func string(_ text: String) -> String {
+        var out: [UInt8] = []
+        var copy = text
+        copy.withUTF8 { appendString(UnsafeRawBufferPointer($0), to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

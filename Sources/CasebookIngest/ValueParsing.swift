@@ -1,0 +1,218 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Parsers for the value types of the input contract, working on raw UTF-8
+/// bytes so that the hot path allocates nothing.
+enum ValueParsing {
+
+    // MARK: - Timestamps
+
+    /// RFC 3339 text or Unix epoch seconds (fractions allowed) to UTC milliseconds.
+    static func timestampMilliseconds(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard let first = bytes.first else { return nil }
+        if first == UInt8(ascii: "-") || (first >= 48 && first <= 57 && !looksLikeDate(bytes)) {
+            return epochSecondsToMilliseconds(bytes)
+        }
+        return rfc3339Milliseconds(bytes)
+    }
+
+    private static func looksLikeDate(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 10 && bytes[4] == UInt8(ascii: "-")
+    }
+
+    /// `1700000000`, `1700000000.25`, `-3.5`, `1.7e9`: seconds since 1970 to milliseconds.
+    static func epochSecondsToMilliseconds(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        var index = 0
+        var negative = false
+        if bytes[0] == UInt8(ascii: "-") { negative = true; index = 1 }
+        var whole: Int64 = 0
+        var digits = 0
+        while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+            guard digits < 15 else { return nil }
+            whole = whole * 10 + Int64(bytes[index] - 48)
+            index += 1
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        var milliseconds: Int64 = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            var fractionDigits = 0
+            var scale: Int64 = 100
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                milliseconds += Int64(bytes[index] - 48) * scale
+                scale /= 10
+                index += 1
+                fractionDigits += 1
+            }
+            guard fractionDigits > 0 else { return nil }
+        }
+        if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
+            // Exponent notation is rare: let the standard library parse it, then check the range.
+            guard let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite, abs(value) < 1e14
+            else { return nil }
+            return Int64((value * 1000).rounded(.down))
+        }
+        guard index == bytes.count else { return nil }
+        let total = whole * 1000 + milliseconds
+        return negative ? -total : total
+    }
+
+    /// `2026-01-15T08:30:00Z`, `2026-01-15T09:30:00.250+01:00`.
+    static func rfc3339Milliseconds(_ b: UnsafeRawBufferPointer) -> Int64? {
+        guard b.count >= 20 else { return nil }
+        func number(_ start: Int, _ count: Int) -> Int? {
+            var value = 0
+            for i in start..<(start + count) {
+                let c = b[i]
+                guard c >= 48, c <= 57 else { return nil }
+                value = value * 10 + Int(c - 48)
+            }
+            return value
+        }
+        guard let year = number(0, 4), b[4] == UInt8(ascii: "-"),
+              let month = number(5, 2), b[7] == UInt8(ascii: "-"),
+              let day = number(8, 2),
+              b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
+              let hour = number(11, 2), b[13] == UInt8(ascii: ":"),
+              let minute = number(14, 2), b[16] == UInt8(ascii: ":"),
+              let second = number(17, 2)
+        else { return nil }
+        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month),
+              hour <= 23, minute <= 59, second <= 60
+        else { return nil }
+        var index = 19
+        var milliseconds = 0
+        if b[index] == UInt8(ascii: ".") {
+            index += 1
+            var scale = 100
+            let start = index
+            while index < b.count, b[index] >= 48, b[index] <= 57 {
+                milliseconds += Int(b[index] - 48) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+        }
+        guard index < b.count else { return nil }
+        var offsetMinutes = 0
+        let zone = b[index]
+        if zone == UInt8(ascii: "Z") || zone == UInt8(ascii: "z") {
+            index += 1
+        } else if zone == UInt8(ascii: "+") || zone == UInt8(ascii: "-") {
+            guard index + 6 == b.count, let hours = number(index + 1, 2), b[index + 3] == UInt8(ascii: ":"),
+                  let minutes = number(index + 4, 2), hours <= 23, minutes <= 59
+            else { return nil }
+            offsetMinutes = (hours * 60 + minutes) * (zone == UInt8(ascii: "+") ? 1 : -1)
+            index += 6
+        } else {
+            return nil
+        }
+        guard index == b.count else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        // A leap second (:60) is counted as the last millisecond of its minute.
+        let secondsOfDay = hour * 3600 + minute * 60 + min(second, 59)
+        let leapAdjust = second == 60 ? 999 - milliseconds : 0
+        let seconds = Int64(days) * 86_400 + Int64(secondsOfDay) - Int64(offsetMinutes) * 60
+        return seconds * 1000 + Int64(milliseconds + leapAdjust)
+    }
+
+    static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    // MARK: - Integers
+
+    /// A base-10 integer that fits in 64 bits: optional minus sign, digits, nothing else.
+    static func integer(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard !bytes.isEmpty else { return nil }
+        var index = 0
+        let negative = bytes[0] == UInt8(ascii: "-")
+        if negative { index = 1 }
+        guard index < bytes.count else { return nil }
+        var value: Int64 = 0
+        while index < bytes.count {
+            let c = bytes[index]
+            guard c >= 48, c <= 57 else { return nil }
+            let digit = Int64(c - 48)
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = negative ? times10.subtractingReportingOverflow(digit)
+                                             : times10.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { return nil }
+            value = next
+            index += 1
+        }
+        return value
+    }
+
+    // MARK: - IP addresses
+
+    /// Canonical text of an IPv4 or IPv6 address; IPv4-mapped IPv6 becomes IPv4.
+    static func canonicalIP(_ bytes: UnsafeRawBufferPointer) -> String? {
+        if let v4 = ipv4(bytes) { return formatIPv4(v4) }
+        guard bytes.count >= 2, bytes.count < 46, bytes.contains(UInt8(ascii: ":")) else { return nil }
+        var text = [CChar](repeating: 0, count: 48)
+        for (i, c) in bytes.enumerated() {
+            guard c != 0, c != UInt8(ascii: "%") else { return nil }
+            text[i] = CChar(bitPattern: c)
+        }
+        var address = in6_addr()
+        guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }
+        let octets = withUnsafeBytes(of: &address) { Array($0) }
+        if octets[0..<10].allSatisfy({ $0 == 0 }) && octets[10] == 0xff && octets[11] == 0xff {
+            return formatIPv4((UInt32(octets[12]) << 24) | (UInt32(octets[13]) << 16) | (UInt32(octets[14]) << 8) | UInt32(octets[15]))
+        }
+        var output = [CChar](repeating: 0, count: 64)
+        guard inet_ntop(AF_INET6, &address, &output, socklen_t(output.count)) != nil else { return nil }
+        return String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Strict dotted quad: four parts 0-255, no leading zeros (which some tools read as octal).
+    static func ipv4(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
+        guard bytes.count >= 7, bytes.count <= 15 else { return nil }
+        var result: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var parts = 0
+        var leadingZero = false
+        for c in bytes {
+            if c == UInt8(ascii: ".") {
+                guard digits > 0, parts < 3 else { return nil }
+                result = (result << 8) | part
+                parts += 1
+                part = 0
+                digits = 0
+                leadingZero = false
+            } else if c >= 48, c <= 57 {
+                guard !leadingZero, digits < 3 else { return nil }
+                if digits == 0 && c == 48 { leadingZero = true }
+                part = part * 10 + UInt32(c - 48)
+                digits += 1
+                guard part <= 255 else { return nil }
+            } else {
+                return nil
+            }
+        }
+        guard digits > 0, parts == 3 else { return nil }
+        return (result << 8) | part
+    }
+
+    static func formatIPv4(_ value: UInt32) -> String {
+        "\(value >> 24).\((value >> 16) & 255).\((value >> 8) & 255).\(value & 255)"
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// The bounded hand-off between the parsing thread and the writing thread.
+///
+/// Parsing (and gzip) runs on one core and SQLite on the other; the bound
+/// keeps memory flat when one side is faster. A writer failure is stored and
+/// handed to the parser at its next send, so the parser stops promptly.
+final class WriterChannel: @unchecked Sendable {
+    enum Job {
+        case batch(RecordBatch)
+        /// Runs on the writer thread, in order with the batches before it.
+        case call(@Sendable (BatchWriter) throws -> Void)
+        case stop
+    }
+
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var head = 0
+    private var failure: Error?
+    private let capacity: Int
+
+    init(capacity: Int = 4) { self.capacity = capacity }
+
+    func send(_ job: Job) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while jobs.count - head >= capacity && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        jobs.append(job)
+        condition.broadcast()
+    }
+
+    /// The next job, waiting for one; nil once the writer has failed.
+    func receive() -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        while jobs.count == head && failure == nil { condition.wait() }
+        if failure != nil { return nil }
+        let job = jobs[head]
+        head += 1
+        if head > 64 {
+            jobs.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return job
+    }
+
+    func fail(_ error: Error) {
+        condition.lock()
+        if failure == nil { failure = error }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var failed: Error? {
+        condition.lock()
+        defer { condition.unlock() }
+        return failure
+    }
+
+    /// Runs `body` on the writer thread after everything sent before it, and waits for its result.
+    func call<T: Sendable>(_ body: @escaping @Sendable (BatchWriter) throws -> T) throws -> T {
+        let reply = Reply<T>()
+        try send(.call { writer in
+            do { reply.fulfil(.success(try body(writer))) } catch {
+                reply.fulfil(.failure(error))
+                throw error
+            }
+        })
+        return try reply.wait(orFailureOf: self)
+    }
+}
+
+/// A one-shot result from the writer thread.
+final class Reply<T: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<T, Error>?
+
+    func fulfil(_ value: Result<T, Error>) {
+        condition.lock()
+        result = value
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait(orFailureOf channel: WriterChannel) throws -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil {
+            if let failure = channel.failed { throw failure }
+            _ = condition.wait(until: Date().addingTimeInterval(0.05))
+        }
+        return try result!.get()
+    }
+}
