@@ -125,10 +125,10 @@ final class BatchWriter {
             try database.prepare("""
                 INSERT INTO source_files (path, sha256, size_bytes, kind, format, compression, started_at_ms, status)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'loading')
-                """).run([file.path, sha256, sizeBytes.map(Int.init), file.kind.rawValue, file.format.rawValue,
+                """).run([file.provenancePath, sha256, sizeBytes.map(Int.init), file.kind.rawValue, file.format.rawValue,
                           file.gzip ? "gzip" : "none", Int(startedAt)])
             let fileID = database.lastInsertedRowID
-            filePaths[fileID] = file.path
+            filePaths[fileID] = file.provenancePath
             return .read(fileID: fileID, offset: 0, line: 1)
         }
     }

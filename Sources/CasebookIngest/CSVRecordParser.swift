@@ -1,3 +1,5 @@
+import CasebookIO
+
 /// Reads RFC 4180 CSV records into a `RecordBuilder`, by the header's column names.
 ///
 /// An empty cell means "absent", as the contract says. Columns the contract

@@ -17,6 +17,13 @@ public struct InputFile: Sendable, Equatable {
     }
 
     public var isStandardInput: Bool { path == "-" }
+
+    /// The absolute path recorded as provenance ("-" for standard input).
+    var provenancePath: String {
+        guard !isStandardInput, let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
 }
 
 /// A command line that cannot be turned into a list of inputs (exit status 2).

@@ -1,3 +1,5 @@
+import CasebookIO
+
 /// Why a record was not loaded. The raw value is what `rejects.reason` holds.
 public enum RejectReason: String, CaseIterable, Sendable {
     case missingField = "missing_field"

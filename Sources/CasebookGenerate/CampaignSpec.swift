@@ -1,0 +1,41 @@
+/// The size and shape of a synthetic campaign.
+public struct CampaignSpec: Sendable {
+    public var seed: UInt64 = 1
+    public var benignAccounts: Int
+    public var fraudAccounts: Int
+    public var exchanges: Int
+    public var days: Int = 45
+    /// Share of exchanges made by fraudulent accounts.
+    public var fraudShare: Double = 0.75
+    /// Exchanges per output file (`exchanges-000.jsonl.gz`, ...).
+    public var shardSize: Int = 1_000_000
+    /// Plant malformed records (bad timestamps, broken JSON, a card number, conflicts) to exercise the reject log.
+    public var faults: Bool = false
+    /// First day of the campaign window: 2026-01-05T00:00:00Z.
+    public var startMilliseconds: Int64 = 1_767_571_200_000
+
+    public init(benignAccounts: Int, fraudAccounts: Int, exchanges: Int) {
+        self.benignAccounts = benignAccounts
+        self.fraudAccounts = fraudAccounts
+        self.exchanges = exchanges
+    }
+
+    public static let presetNames = ["demo", "small", "campaign"]
+
+    /// `demo`: seconds to make and load; `small`: a realistic test bed; `campaign`: the reported scale
+    /// (about 25,000 fraudulent accounts, 28.8 million exchanges over 45 days).
+    public static func preset(_ name: String) -> CampaignSpec? {
+        switch name {
+        case "demo":
+            var spec = CampaignSpec(benignAccounts: 1_600, fraudAccounts: 400, exchanges: 60_000)
+            spec.faults = true
+            return spec
+        case "small": return CampaignSpec(benignAccounts: 8_000, fraudAccounts: 2_000, exchanges: 500_000)
+        case "campaign": return CampaignSpec(benignAccounts: 100_000, fraudAccounts: 25_000, exchanges: 28_800_000)
+        default: return nil
+        }
+    }
+
+    var hours: Int { days * 24 }
+    var endMilliseconds: Int64 { startMilliseconds + Int64(hours) * 3_600_000 }
+}

@@ -1,0 +1,103 @@
+import CasebookIngest
+import Foundation
+
+/// How an ingest summary reads, for people and for scripts.
+enum IngestReport {
+    static func progressLine(_ p: IngestProgress) -> String {
+        let rate = p.seconds > 0 ? Double(p.records) / p.seconds : 0
+        let megabytes = p.seconds > 0 ? Double(p.bytesRead) / p.seconds / 1e6 : 0
+        var line = "ingesting \(Terminal.grouped(p.records)) records, \(Terminal.grouped(Int(rate))) records/s, "
+            + String(format: "%.1f MB/s", megabytes)
+        if let total = p.bytesTotal, total > 0 {
+            let fraction = min(1, Double(p.bytesRead) / Double(total))
+            line += String(format: ", %.0f%%", fraction * 100)
+            if fraction > 0.01 { line += ", ETA " + Terminal.duration(p.seconds / fraction - p.seconds) }
+        }
+        return line
+    }
+
+    static func text(_ summary: IngestSummary, databasePath: String) -> String {
+        let total = summary.total()
+        let rate = summary.seconds > 0 ? Double(total.read) / summary.seconds : 0
+        var out = "Ingested into \(databasePath): \(summary.files.count) file(s), \(Terminal.grouped(total.read)) records read in "
+            + String(format: "%.1f s (%@ records/s, %.1f MB/s)\n", summary.seconds, Terminal.grouped(Int(rate)),
+                     summary.seconds > 0 ? Double(summary.bytesRead) / summary.seconds / 1e6 : 0)
+        out += "  kind         loaded  duplicate   rejected\n"
+        for kind in RecordKind.allCases {
+            let counts = summary.total(kind)
+            guard counts.read > 0 || summary.files.contains(where: { $0.file.kind == kind }) else { continue }
+            out += "  " + kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+                + pad(counts.loaded) + pad(counts.duplicate) + pad(counts.rejected) + "\n"
+        }
+        if !total.rejectedByReason.isEmpty {
+            out += "Rejected records by reason (see the rejects table):\n"
+            for (reason, count) in total.rejectedByReason.sorted(by: { $0.key < $1.key }) {
+                out += "  " + reason.padding(toLength: 14, withPad: " ", startingAt: 0) + pad(count) + "\n"
+            }
+        }
+        for result in summary.files {
+            switch result.outcome {
+            case .complete:
+                if result.resumed { out += "  \(result.file.path): resumed after an interruption and completed\n" }
+            case let .alreadyIngested(path, status):
+                out += "  \(result.file.path): already ingested" + (path == result.file.path ? "" : " as \(path)")
+                    + (status == "damaged" ? " (damaged)" : "") + "; skipped\n"
+            case let .damaged(reason):
+                out += "  \(result.file.path): DAMAGED: \(reason); records before the damage are loaded\n"
+            case let .unreadable(reason):
+                out += "  \(result.file.path): UNREADABLE: \(reason)\n"
+            }
+        }
+        return out
+    }
+
+    private static func pad(_ value: Int) -> String {
+        let text = Terminal.grouped(value)
+        return String(repeating: " ", count: max(1, 11 - text.count)) + text
+    }
+
+    static func json(_ summary: IngestSummary, databasePath: String) -> String {
+        struct Counts: Encodable {
+            let read, loaded, duplicate, rejected: Int
+            let rejected_by_reason: [String: Int]
+            init(_ c: FileCounts) {
+                (read, loaded, duplicate, rejected, rejected_by_reason) = (c.read, c.loaded, c.duplicate, c.rejected, c.rejectedByReason)
+            }
+        }
+        struct File: Encodable {
+            let path, kind, format, status: String
+            let resumed: Bool
+            let detail: String?
+            let counts: Counts
+        }
+        struct Report: Encodable {
+            let database: String
+            let seconds: Double
+            let bytes_read: Int64
+            let exit_status: Int32
+            let totals: Counts
+            let by_kind: [String: Counts]
+            let files: [File]
+        }
+        let files = summary.files.map { result -> File in
+            let (status, detail): (String, String?) = switch result.outcome {
+            case .complete: ("complete", nil)
+            case let .alreadyIngested(path, _): ("already_ingested", path)
+            case let .damaged(reason): ("damaged", reason)
+            case let .unreadable(reason): ("unreadable", reason)
+            }
+            return File(path: result.file.path, kind: result.file.kind.rawValue, format: result.file.format.rawValue,
+                        status: status, resumed: result.resumed, detail: detail, counts: Counts(result.counts))
+        }
+        var byKind: [String: Counts] = [:]
+        for kind in RecordKind.allCases where summary.files.contains(where: { $0.file.kind == kind }) {
+            byKind[kind.rawValue] = Counts(summary.total(kind))
+        }
+        let report = Report(database: databasePath, seconds: (summary.seconds * 1000).rounded() / 1000,
+                            bytes_read: summary.bytesRead, exit_status: summary.exitStatus,
+                            totals: Counts(summary.total()), by_kind: byKind, files: files)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(report)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
