@@ -25,6 +25,8 @@ let package = Package(
             "CasebookStore", "CasebookIngest", "CasebookGenerate",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "casebook-bench", dependencies: ["CasebookStore", "CasebookIO"],
+                          path: "bench/Sources/casebook-bench"),
         .testTarget(name: "CasebookStoreTests", dependencies: ["CasebookStore"]),
     ]
 )

@@ -111,7 +111,6 @@ CREATE TABLE exchange_rows (
 );
 CREATE UNIQUE INDEX exchange_rows_by_exchange_id ON exchange_rows (exchange_id);
 CREATE INDEX exchange_rows_by_account_ts ON exchange_rows (account_pk, ts_ms);
-CREATE INDEX exchange_rows_by_ip ON exchange_rows (ip_pk);
 
 -- Records that could not be loaded, with why. Nothing that was read is lost:
 -- a record is loaded, recognised as an identical duplicate, or listed here.

@@ -170,16 +170,16 @@ enum PromptFactory {
 
     /// A reasoning trace, as fraud prompts coerce the model into writing.
     static func reasoningResponse(_ random: inout SeededRandom, into out: inout String) {
-        let steps = random.int(3...6)
+        let steps = random.int(2...4)
         for step in 1...steps {
             out += "Step \(step): "
-            sentences(&random, count: random.int(1...2), into: &out)
+            sentences(&random, count: 1, into: &out)
             out += "\n"
         }
         out += "Final answer: \(random.int(1...9999))"
     }
 
     static func benignResponse(_ random: inout SeededRandom, into out: inout String) {
-        sentences(&random, count: random.int(1...4), into: &out)
+        sentences(&random, count: random.int(1...3), into: &out)
     }
 }

@@ -46,6 +46,8 @@ final class BatchWriter {
     init(database: Database) throws {
         self.database = database
         try database.execute("PRAGMA cache_size = -65536")
+        // Checkpoints run on the Checkpointer's thread during the load.
+        try database.execute("PRAGMA wal_autocheckpoint = 0")
         insertExchange = try database.prepare("""
             INSERT INTO exchange_rows (exchange_id, account_pk, ts_ms, model_pk, api_key_id, ip_pk, user_agent_pk,
                 input_tokens, output_tokens, status, latency_ms, prompt, response, extra,

@@ -34,7 +34,7 @@ final class FileReader {
         }
         if offset > splitter.offset { try splitter.skip(to: offset, line: line) }
 
-        var batch = RecordBatch(kind: file.kind, fileID: fileID)
+        var batch = channel.emptyBatch(kind: file.kind, fileID: fileID)
         batch.endOffset = splitter.offset
         batch.endLine = splitter.nextLine
         var damage: String?
@@ -72,7 +72,7 @@ final class FileReader {
             if batch.isFull {
                 progress(batch.recordsRead)
                 try channel.send(.batch(batch))
-                batch = RecordBatch(kind: file.kind, fileID: fileID)
+                batch = channel.emptyBatch(kind: file.kind, fileID: fileID)
             }
         }
         progress(batch.recordsRead)

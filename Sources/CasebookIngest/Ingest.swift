@@ -83,6 +83,9 @@ public final class Ingest {
         } catch {
             throw CaseFileFailure(description: Self.explain(error, path: databasePath))
         }
+        let checkpointer = Checkpointer(path: databasePath)
+        checkpointer.start()
+        defer { checkpointer.stop() }
         let channel = WriterChannel()
         let writerDone = DispatchSemaphore(value: 0)
         let transfer = DatabaseTransfer(database: database)
@@ -93,7 +96,9 @@ public final class Ingest {
                 try writer.deferIndexesIfEmpty()
                 while let job = channel.receive() {
                     switch job {
-                    case let .batch(batch): _ = try writer.write(batch)
+                    case let .batch(batch):
+                        _ = try writer.write(batch)
+                        channel.recycle(batch)
                     case let .call(body): try body(writer)
                     case .stop:
                         try writer.rebuildDeferredIndexes()

@@ -18,6 +18,7 @@ final class WriterChannel: @unchecked Sendable {
     private var head = 0
     private var failure: Error?
     private let capacity: Int
+    private var spareBatches: [RecordBatch] = []
 
     init(capacity: Int = 4) { self.capacity = capacity }
 
@@ -37,6 +38,7 @@ final class WriterChannel: @unchecked Sendable {
         while jobs.count == head && failure == nil { condition.wait() }
         if failure != nil { return nil }
         let job = jobs[head]
+        jobs[head] = .stop  // drop the queue's reference so a batch can be recycled without a copy
         head += 1
         if head > 64 {
             jobs.removeFirst(head)
@@ -44,6 +46,23 @@ final class WriterChannel: @unchecked Sendable {
         }
         condition.broadcast()
         return job
+    }
+
+    /// Hands a written batch back for reuse.
+    func recycle(_ batch: consuming RecordBatch) {
+        condition.lock()
+        if spareBatches.count < capacity + 2 { spareBatches.append(batch) }
+        condition.unlock()
+    }
+
+    /// An empty batch, reusing a written one when there is one.
+    func emptyBatch(kind: RecordKind, fileID: Int64) -> RecordBatch {
+        condition.lock()
+        var batch = spareBatches.popLast()
+        condition.unlock()
+        guard batch != nil else { return RecordBatch(kind: kind, fileID: fileID) }
+        batch!.reuse(kind: kind, fileID: fileID)
+        return batch!
     }
 
     func fail(_ error: Error) {
