@@ -28,5 +28,8 @@ let package = Package(
         .executableTarget(name: "casebook-bench", dependencies: ["CasebookStore", "CasebookIO"],
                           path: "bench/Sources/casebook-bench"),
         .testTarget(name: "CasebookStoreTests", dependencies: ["CasebookStore"]),
+        .testTarget(name: "CasebookIngestTests", dependencies: ["CasebookIngest", "CasebookStore", "CasebookIO"]),
+        .testTarget(name: "CasebookGenerateTests", dependencies: ["CasebookGenerate", "CasebookIngest", "CasebookStore"]),
+        .testTarget(name: "CasebookCLITests", dependencies: ["casebook", "CasebookStore"]),
     ]
 )

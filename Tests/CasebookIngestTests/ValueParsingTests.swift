@@ -1,0 +1,82 @@
+@testable import CasebookIngest
+import XCTest
+
+final class ValueParsingTests: XCTestCase {
+    private func ms(_ text: String) -> Int64? {
+        Array(text.utf8).withUnsafeBytes { ValueParsing.timestampMilliseconds($0) }
+    }
+
+    func testTimestampsInEveryContractForm() {
+        XCTAssertEqual(ms("2026-01-15T08:30:00Z"), 1_768_465_800_000)
+        XCTAssertEqual(ms("2026-01-15T09:30:00.250+01:00"), 1_768_465_800_250)
+        XCTAssertEqual(ms("2026-01-15t08:30:00.1z"), 1_768_465_800_100)
+        XCTAssertEqual(ms("2026-01-15T03:00:00-05:30"), 1_768_465_800_000)
+        XCTAssertEqual(ms("1768465800"), 1_768_465_800_000)
+        XCTAssertEqual(ms("1768465800.25"), 1_768_465_800_250)
+        XCTAssertEqual(ms("1.7684658e9"), 1_768_465_800_000)
+        XCTAssertEqual(ms("-1.5"), -1_500)
+        XCTAssertEqual(ms("2024-02-29T00:00:00Z"), 1_709_164_800_000)
+        XCTAssertEqual(ms("1969-12-31T23:59:59Z"), -1_000)
+    }
+
+    func testTimestampsThatAreNotContractTimestamps() {
+        for bad in ["", "yesterday", "2026-01-15", "2026-01-15T08:30:00", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z",
+                    "2026-01-15T24:00:00Z", "2026-01-15T08:30:00+1:00", "2026-01-15T08:30:00Zjunk", "17e", "1.", "--1",
+                    "1 700 000 000", "0x10"] {
+            XCTAssertNil(ms(bad), bad)
+        }
+    }
+
+    private func ip(_ text: String) -> String? {
+        Array(text.utf8).withUnsafeBytes { ValueParsing.canonicalIP($0) }
+    }
+
+    func testIPsAreStoredInOneCanonicalForm() {
+        XCTAssertEqual(ip("1.2.3.4"), "1.2.3.4")
+        XCTAssertEqual(ip("::ffff:1.2.3.4"), "1.2.3.4")
+        XCTAssertEqual(ip("::FFFF:0102:0304"), "1.2.3.4")
+        XCTAssertEqual(ip("2001:DB8:0:0:0:0:0:1"), "2001:db8::1")
+        XCTAssertEqual(ip("2001:db8::0:1"), "2001:db8::1")
+        XCTAssertEqual(ip("::1"), "::1")
+        for bad in ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.4 ", "fe80::1%eth0", "2001:db8:::1", "host.example"] {
+            XCTAssertNil(ip(bad), bad)
+        }
+    }
+
+    private func int(_ text: String) -> Int64? {
+        Array(text.utf8).withUnsafeBytes { ValueParsing.integer($0) }
+    }
+
+    func testIntegersFitIn64BitsWithNoSeparators() {
+        XCTAssertEqual(int("0"), 0)
+        XCTAssertEqual(int("-42"), -42)
+        XCTAssertEqual(int("9223372036854775807"), Int64.max)
+        XCTAssertEqual(int("-9223372036854775808"), Int64.min)
+        for bad in ["", "-", "9223372036854775808", "1,000", "1.0", "1e3", " 1", "+1"] {
+            XCTAssertNil(int(bad), bad)
+        }
+    }
+
+    func testUTF8Validation() {
+        func valid(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { TextChecks.isValidUTF8($0) } }
+        XCTAssertTrue(valid(Array("plain ascii text that is long enough for the fast path".utf8)))
+        XCTAssertTrue(valid(Array("émoji 😀 and עברית and 中文".utf8)))
+        XCTAssertFalse(valid([0x61, 0xFF, 0x62]))
+        XCTAssertFalse(valid([0xC0, 0xAF]))             // overlong
+        XCTAssertFalse(valid([0xED, 0xA0, 0x80]))       // surrogate
+        XCTAssertFalse(valid([0xF4, 0x90, 0x80, 0x80])) // past U+10FFFF
+        XCTAssertFalse(valid([0xE2, 0x82]))             // cut short
+    }
+
+    func testCardNumbersAreFoundByLengthAndLuhnAndMasked() {
+        func ranges(_ text: String) -> Int { Array(text.utf8).withUnsafeBytes { TextChecks.cardNumberRanges($0).count } }
+        XCTAssertEqual(ranges("4111111111111111"), 1)
+        XCTAssertEqual(ranges("card 4111 1111 1111 1111 leaked"), 1)
+        XCTAssertEqual(ranges("5500-0000-0000-0004"), 1)
+        XCTAssertEqual(ranges("4111111111111112"), 0)          // fails Luhn
+        XCTAssertEqual(ranges("411111111111"), 0)              // 12 digits
+        XCTAssertEqual(ranges("41111111111111111111111"), 0)   // 23 digits
+        let masked = Array("note: 4111 1111 1111 1111.".utf8).withUnsafeBytes { TextChecks.maskingCardNumbers($0) }
+        XCTAssertEqual(String(decoding: masked, as: UTF8.self), "note: **** **** **** 1111.")
+    }
+}
