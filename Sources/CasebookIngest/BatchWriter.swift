@@ -203,6 +203,7 @@ final class BatchWriter {
         do {
             return try database.transaction {
                 var outcome = BatchOutcome()
+                var conflicts: [RejectedRecord] = []
                 try batch.arena.withUnsafeBytes { arena in
                     let context = BatchContext(batch: batch, arena: arena)
                     for index in batch.records.indices {
@@ -210,12 +211,12 @@ final class BatchWriter {
                         case .loaded: outcome.loaded += 1
                         case .duplicate: outcome.duplicate += 1
                         case let .conflict(fileID, line, key):
-                            outcome.rejected += 1
-                            try storeConflict(index, context, otherFileID: fileID, otherLine: line, key: key)
+                            conflicts.append(try conflictReject(index, context, otherFileID: fileID, otherLine: line, key: key))
                         }
                     }
                 }
-                for reject in batch.rejects {
+                // In line order, so reject ids follow the file whatever the batch boundaries were.
+                for reject in (batch.rejects + conflicts).sorted(by: { $0.line < $1.line }) {
                     try store(reject, fileID: batch.fileID, kind: batch.kind)
                     outcome.rejected += 1
                 }
@@ -477,27 +478,20 @@ final class BatchWriter {
         insertReject.bind(5, reject.detail)
         try reject.raw.withUnsafeBytes { raw in
             if reject.rawIsText { insertReject.bindText(6, copying: raw) } else { insertReject.bindBlob(6, copying: raw) }
-            insertReject.bindNull(7)
-            insertReject.bindNull(8)
+            insertReject.bind(7, reject.conflictWith?.fileID)
+            insertReject.bind(8, reject.conflictWith?.line)
             try insertReject.step()
         }
         insertReject.reset()
     }
 
-    private func storeConflict(_ index: Int, _ c: BatchContext, otherFileID: Int64, otherLine: Int64, key: String) throws {
-        let record = c.batch.records[index]
+    private func conflictReject(_ index: Int, _ c: BatchContext, otherFileID: Int64, otherLine: Int64,
+                                key: String) throws -> RejectedRecord {
         let otherPath = try path(of: otherFileID)
-        let raw = c.batch.rawText(of: index)
-        insertReject.bind(1, c.batch.fileID)
-        insertReject.bind(2, record.line)
-        insertReject.bind(3, c.batch.kind.rawValue)
-        insertReject.bind(4, RejectReason.conflict.rawValue)
-        insertReject.bind(5, "\(key) was already loaded from \(otherPath) line \(otherLine) with different content; the first version is kept")
-        insertReject.bind(6, raw)
-        insertReject.bind(7, otherFileID)
-        insertReject.bind(8, otherLine)
-        try insertReject.step()
-        insertReject.reset()
+        return RejectedRecord(line: c.batch.records[index].line, reason: .conflict,
+                              detail: "\(key) was already loaded from \(otherPath) line \(otherLine) with different content; the first version is kept",
+                              raw: Array(c.batch.rawText(of: index).utf8), rawIsText: true,
+                              conflictWith: (otherFileID, otherLine))
     }
 
     private func path(of fileID: Int64) throws -> String {

@@ -47,10 +47,9 @@ final class FileReader {
                 damage = "\(Self.damageDescription(error)) after line \(splitter.nextLine - 1)"
                 break
             }
-            defer {
-                batch.endOffset = record.endOffset
-                batch.endLine = splitter.nextLine
-            }
+            // The batch's resume cursor moves past this record whatever becomes of it.
+            batch.endOffset = record.endOffset
+            batch.endLine = splitter.nextLine
             if Self.isBlank(record.bytes) && !record.oversized { continue }
             batch.recordsRead += 1
             if let failure = check(record, builder: &builder, json: &json, csv: &csv, batch: &batch) {

@@ -196,7 +196,7 @@ public final class Ingest {
                 return "\(path) is locked by another process for longer than 10 seconds; try again when it is done"
             }
             if error.isNotWritable {
-                return "cannot write \(path): \(error.message). Check the path and its permissions, then run the same command again to resume."
+                return "cannot write \(path): \(error.message) (a full disk, a file-size limit or missing permissions). The last batch was rolled back and the case file is consistent; fix the cause and run the same command again to resume."
             }
             return "case file \(path): \(error.description)"
         }

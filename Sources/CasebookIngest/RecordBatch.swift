@@ -37,6 +37,8 @@ struct RejectedRecord: Sendable {
     /// The record as read, card numbers masked; may be invalid UTF-8.
     let raw: [UInt8]
     let rawIsText: Bool
+    /// For a conflict: where the version that was kept came from.
+    var conflictWith: (fileID: Int64, line: Int64)? = nil
 }
 
 /// A run of parsed records of one file, handed from the parser to the writer.

@@ -56,6 +56,8 @@ struct CommandFailure: Error, CustomStringConvertible {
 @main
 enum Main {
     static func main() {
+        // A file-size limit (ulimit -f) should be an error message, not a silent kill.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try Casebook.parseAsRoot()
             try command.run()

@@ -1,0 +1,178 @@
+import CasebookStore
+import Foundation
+import XCTest
+
+final class IngestCommandTests: XCTestCase {
+    var directory: String!
+
+    override func setUpWithError() throws { directory = try temporaryDirectory("ingest") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+    private func generate(_ name: String, accounts: Int, exchanges: Int, seed: Int = 5) throws -> String {
+        let result = try Casebook.run(["generate", "--out", name, "--accounts", "\(accounts)", "--exchanges", "\(exchanges)",
+                                       "--seed", "\(seed)", "--faults"], in: directory)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return directory + "/" + name
+    }
+
+    /// The facts of a case file, row by row (run times left out), for comparing two files.
+    private func content(_ path: String) throws -> [String] {
+        let database = try CaseFile.open(path, access: .read)
+        var lines: [String] = []
+        let queries = [
+            "SELECT * FROM account_rows ORDER BY account_pk", "SELECT * FROM payment_rows ORDER BY payment_pk",
+            "SELECT * FROM ip_rows ORDER BY ip_pk", "SELECT * FROM models ORDER BY model_pk",
+            "SELECT * FROM user_agents ORDER BY user_agent_pk", "SELECT * FROM exchange_rows ORDER BY exchange_pk",
+            "SELECT * FROM rejects ORDER BY reject_id", "SELECT * FROM deferred_indexes",
+            """
+            SELECT file_id, path, sha256, size_bytes, kind, format, compression, status, records_read, records_loaded,
+                   records_duplicate, records_rejected, resume_offset, resume_line, damage FROM source_files ORDER BY file_id
+            """,
+            "SELECT name, sql FROM sqlite_master ORDER BY name",
+        ]
+        for query in queries {
+            let statement = try database.prepare(query)
+            lines += try statement.rows { row in
+                (0..<row.columnCount).map { row.string($0) ?? "NULL" }.joined(separator: "|")
+            }
+        }
+        return lines
+    }
+
+    func testKillNineAtAnyMomentThenResumingGivesTheSameCaseFile() throws {
+        let input = try generate("campaign", accounts: 300, exchanges: 40_000)
+        let reference = try Casebook.run(["ingest", "--db", "reference.db", input], in: directory)
+        XCTAssertEqual(reference.status, 0, reference.stderr)
+        let expected = try content(directory + "/reference.db")
+        XCTAssertGreaterThan(expected.count, 40_000)
+
+        // Kill points: before anything is committed, then after growing amounts of committed work.
+        let killAfterRecords = [-1, 1, 12_000, 30_000]
+        var killedWhileRunning = 0
+        for threshold in killAfterRecords {
+            let process = Casebook.process(["ingest", "--db", "killed.db", input], directory: directory)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            if threshold < 0 {
+                usleep(30_000)
+            } else {
+                while process.isRunning, try committedRecords(directory + "/killed.db") < threshold { usleep(2_000) }
+            }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killedWhileRunning += 1
+            }
+            process.waitUntilExit()
+        }
+        XCTAssertGreaterThanOrEqual(killedWhileRunning, 3, "the ingest finished before it could be killed; use more data")
+        let resumed = try Casebook.run(["ingest", "--db", "killed.db", input], in: directory)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let actual = try content(directory + "/killed.db")
+        XCTAssertEqual(actual.count, expected.count)
+        XCTAssertTrue(actual == expected, "first difference: \(zip(actual, expected).first { $0 != $1 }.map { "\($0.0)\n!=\n\($0.1)" } ?? "lengths")")
+        let check = try CaseFile.open(directory + "/killed.db", access: .read).prepare("PRAGMA integrity_check").rows { $0.string(0) }
+        XCTAssertEqual(check, ["ok"])
+    }
+
+    private func committedRecords(_ path: String) throws -> Int {
+        guard FileManager.default.fileExists(atPath: path),
+              let database = try? CaseFile.open(path, access: .read) else { return 0 }
+        return Int((try? database.scalarInt("SELECT coalesce(sum(records_read), 0) FROM source_files")) ?? 0)
+    }
+
+    func testExitStatusesAndTheJSONSummary() throws {
+        let input = try generate("small", accounts: 100, exchanges: 3_000)
+        let first = try Casebook.run(["ingest", "--db", "case.db", "--json", input], in: directory)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let summary = try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as! [String: Any]
+        let totals = summary["totals"] as! [String: Any]
+        XCTAssertEqual(totals["read"] as? Int, (totals["loaded"] as! Int) + (totals["duplicate"] as! Int) + (totals["rejected"] as! Int))
+        XCTAssertGreaterThan((totals["rejected_by_reason"] as! [String: Int])["card_number"] ?? 0, 0)
+        XCTAssertEqual(summary["exit_status"] as? Int, 0)
+        XCTAssertEqual(first.stderr, "", "no progress output when stderr is not a terminal")
+
+        let again = try Casebook.run(["ingest", "--db", "case.db", "--json", input], in: directory)
+        let files = (try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as! [String: Any])["files"] as! [[String: Any]]
+        XCTAssertTrue(files.allSatisfy { $0["status"] as? String == "already_ingested" })
+
+        try Data("{\"exchange_id\":\"x\",\"account_id\":\"a\",\"ts\":1}\n{\"exch".utf8).write(to: URL(fileURLWithPath: directory + "/exchanges-cut.jsonl"))
+        XCTAssertEqual(try Casebook.run(["ingest", "--db", "case.db", "exchanges-cut.jsonl"], in: directory).status, 1)
+
+        let usage = [["ingest"], ["ingest", "--db", "case.db", "notes.txt"], ["ingest", "--db", "case.db", "-"],
+                     ["ingest", "--kind", "pizzas", "x.csv"], ["generate", "--out", "x", "--preset", "huge"], ["frobnicate"]]
+        try Data().write(to: URL(fileURLWithPath: directory + "/notes.txt"))
+        for arguments in usage {
+            let result = try Casebook.run(arguments, in: directory)
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+            XCTAssertFalse(result.stderr.isEmpty)
+            XCTAssertFalse(result.stderr.contains("Fatal error"), result.stderr)
+        }
+        let unwritable = try Casebook.run(["ingest", "--db", directory + "/no/such/dir/case.db", input], in: directory)
+        XCTAssertEqual(unwritable.status, 3)
+        XCTAssertTrue(unwritable.stderr.contains("cannot create"), unwritable.stderr)
+    }
+
+    func testStandardInputNeedsKindAndFormatAndIsRecordedWithItsDigest() throws {
+        let lines = "{\"exchange_id\":\"s1\",\"account_id\":\"a\",\"ts\":1}\n{\"exchange_id\":\"s2\",\"account_id\":\"a\",\"ts\":2}\n"
+        let result = try Casebook.run(["ingest", "--db", "case.db", "--kind", "exchanges", "--format", "jsonl", "-"],
+                                      in: directory, stdin: Data(lines.utf8))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let database = try CaseFile.open(directory + "/case.db", access: .read)
+        XCTAssertEqual(try database.scalarInt("SELECT count(*) FROM exchanges"), 2)
+        let digest = try database.prepare("SELECT sha256, size_bytes, path FROM source_files").rows { "\($0.string(0) ?? "") \($0.int(1)) \($0.string(2) ?? "")" }
+        XCTAssertEqual(digest.first?.hasSuffix(" \(lines.utf8.count) -"), true)
+        XCTAssertEqual(digest.first?.count, 64 + 1 + String(lines.utf8.count).count + 2)
+    }
+
+    func testASecondWriterIsRefusedAndReadersAreNotBlocked() throws {
+        let input = try generate("campaign", accounts: 300, exchanges: 30_000)
+        let first = Casebook.process(["ingest", "--db", "case.db", input], directory: directory)
+        first.standardOutput = FileHandle.nullDevice
+        try first.run()
+        while first.isRunning, try committedRecords(directory + "/case.db") < 1 { usleep(2_000) }
+        XCTAssertTrue(first.isRunning, "the first ingest ended too soon to test against")
+        let second = try Casebook.run(["ingest", "--db", "case.db", input], in: directory)
+        XCTAssertEqual(second.status, 3)
+        XCTAssertTrue(second.stderr.contains("being written by another casebook process"), second.stderr)
+        // A reader with no busy timeout at all still reads while the ingest writes.
+        var reads = 0
+        while first.isRunning && reads < 50 {
+            let reader = try Database(path: directory + "/case.db", mode: .readOnly)
+            XCTAssertNotNil(try reader.scalarInt("SELECT count(*) FROM exchange_rows"))
+            reads += 1
+            usleep(5_000)
+        }
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationStatus, 0)
+        XCTAssertGreaterThan(reads, 0)
+    }
+
+    func testAFullDiskIsAClearErrorAndTheSameCommandResumes() throws {
+        let input = try generate("campaign", accounts: 200, exchanges: 20_000)
+        // A 6 MiB file-size limit stands in for a full disk: writes past it fail like ENOSPC.
+        let full = try Casebook.run(["ingest", "--db", "case.db", input], in: directory, shell: "ulimit -f 6144")
+        XCTAssertEqual(full.status, 3, full.stdout + full.stderr)
+        XCTAssertTrue(full.stderr.contains("run the same command again to resume"), full.stderr)
+        XCTAssertFalse(full.stderr.contains("Fatal error"))
+        let check = try CaseFile.open(directory + "/case.db", access: .read).prepare("PRAGMA integrity_check").rows { $0.string(0) }
+        XCTAssertEqual(check, ["ok"])
+        let resumed = try Casebook.run(["ingest", "--db", "case.db", input], in: directory)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let reference = try Casebook.run(["ingest", "--db", "reference.db", input], in: directory)
+        XCTAssertEqual(reference.status, 0)
+        let count = { (path: String) in try CaseFile.open(path, access: .read).scalarInt("SELECT count(*) || '/' || (SELECT count(*) FROM rejects) FROM exchange_rows") }
+        XCTAssertEqual(try count(directory + "/case.db"), try count(directory + "/reference.db"))
+    }
+
+    func testHelpAndVersion() throws {
+        let version = try Casebook.run(["--version"], in: directory)
+        XCTAssertEqual(version.status, 0)
+        XCTAssertTrue(version.stdout.contains("casebook 0.1.0 (schema version \(Schema.currentVersion))"), version.stdout)
+        for command in [[], ["ingest"], ["generate"], ["demo"]] {
+            let help = try Casebook.run(command + ["--help"], in: directory)
+            XCTAssertEqual(help.status, 0)
+            XCTAssertTrue(help.stdout.contains("Example"), "\(command): \(help.stdout)")
+        }
+    }
+}
