@@ -38,9 +38,16 @@ public struct IngestSummary: Sendable {
     public let seconds: Double
     public let bytesRead: Int64
 
-    /// 0 when every file was read to its end, 1 when one was damaged or unreadable.
+    /// 0 when every file was read to its end, 1 when one was damaged (now or when it was
+    /// ingested before) or unreadable.
     public var exitStatus: Int32 {
-        files.contains { if case .damaged = $0.outcome { return true }; if case .unreadable = $0.outcome { return true }; return false } ? 1 : 0
+        files.contains { result in
+            switch result.outcome {
+            case .complete: return false
+            case let .alreadyIngested(_, status): return status == "damaged"
+            case .damaged, .unreadable: return true
+            }
+        } ? 1 : 0
     }
 
     public func total(_ kind: RecordKind? = nil) -> FileCounts {

@@ -232,6 +232,10 @@ final class IngestContractTests: XCTestCase {
         XCTAssertEqual(try g.int("SELECT max(source_line) FROM exchanges"), loaded)
         XCTAssertEqual(try g.rejects(), ["\(loaded + 1) truncated"])
         XCTAssertEqual(try g.strings("SELECT status || ': ' || damage FROM source_files").first?.hasPrefix("damaged: the gzip stream ends early"), true)
+        // Running it again still reports the damage, and loads nothing twice.
+        let again = try g.ingest([cut])
+        XCTAssertEqual(again.exitStatus, 1)
+        XCTAssertEqual(try g.int("SELECT count(*) FROM exchanges"), loaded)
 
         let h = try Fixture()
         var corrupt = Array(data)
