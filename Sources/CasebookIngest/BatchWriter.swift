@@ -191,6 +191,12 @@ final class BatchWriter {
         }
     }
 
+    /// Copies the whole log into the database and empties it, so a finished
+    /// ingest leaves no large -wal file behind.
+    func finishLoad() throws {
+        try database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
     /// Index names come from sqlite_master, never from input; quoting keeps them inert anyway.
     private static func quotedIdentifier(_ name: String) -> String {
         "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""

@@ -92,7 +92,6 @@ public final class Ingest {
         }
         let checkpointer = Checkpointer(path: databasePath)
         checkpointer.start()
-        defer { checkpointer.stop() }
         let channel = WriterChannel()
         let writerDone = DispatchSemaphore(value: 0)
         let transfer = DatabaseTransfer(database: database)
@@ -109,6 +108,7 @@ public final class Ingest {
                     case let .call(body): try body(writer)
                     case .stop:
                         try writer.rebuildDeferredIndexes()
+                        try writer.finishLoad()
                         return
                     }
                 }
@@ -117,12 +117,15 @@ public final class Ingest {
             }
         }
 
+        defer { checkpointer.stop() }
         let clock = ProgressClock(files: files, report: progress)
         var results: [FileResult] = []
         do {
             for file in files {
                 results.append(try ingest(file, channel: channel, clock: clock))
             }
+            // The writer's final checkpoint needs the background checkpointer gone.
+            checkpointer.stop()
             try channel.send(.stop)
         } catch {
             channel.fail(error)

@@ -33,13 +33,14 @@ public final class Checkpointer: @unchecked Sendable {
         }
     }
 
-    /// Stops the thread and waits for it.
+    /// Stops the thread and waits for it; later calls return at once.
     public func stop() {
         condition.lock()
+        let wasStopping = stopping
         stopping = true
         condition.broadcast()
         condition.unlock()
-        finished.wait()
+        if !wasStopping { finished.wait() }
     }
 
     private func shouldStop(waiting seconds: Double) -> Bool {

@@ -1,0 +1,155 @@
+import CasebookStore
+
+/// What linking and risk scoring need to know of each account, read from the
+/// case file in one pass over each fact table. Accounts are numbered densely
+/// (`index`), so everything after this is integer arrays.
+struct AccountFeatures {
+    var accountKeys: [Int64] = []
+    var indexByKey: [Int64: Int32] = [:]
+    var accountIDs: [String] = []
+    var createdAt: [Int64?] = []
+    var emails: [String?] = []
+
+    /// Attribute lists per account, before weighting: (kind, value) pairs.
+    var cards: [[String]] = []
+    var chargebackBINs: [[String]] = []
+    var ipKeys: [[Int64]] = []
+    var userAgentKeys: [[Int64]] = []
+
+    // Activity
+    var exchanges: [Int] = []
+    var inputTokens: [Int] = []
+    var outputTokens: [Int] = []
+    var capableModelExchanges: [Int] = []
+    var hostingExchanges: [Int] = []
+    var activeHours: [[UInt32]] = []
+    var hourOfDay: [[UInt32]] = []
+    var chargebackInstruments: [Int] = []
+    var instruments: [Int] = []
+
+    // Prompts
+    var sampledPrompts: [Int] = []
+    var coercivePrompts: [Int] = []
+    var rubricPrompts: [Int] = []
+    var templatePhrases: [[UInt64]] = []
+
+    var ipText: [Int64: String] = [:]
+    var ipKind: [Int64: String] = [:]
+    var userAgentText: [Int64: String] = [:]
+
+    var count: Int { accountKeys.count }
+
+    static func read(_ database: Database, parameters: LinkParameters, progress: (String) -> Void) throws -> AccountFeatures {
+        var f = AccountFeatures()
+        progress("reading accounts")
+        for row in try database.prepare("SELECT account_pk, account_id, created_at_ms, email FROM account_rows ORDER BY account_pk")
+            .rows({ ($0.int64(0), $0.string(1) ?? "", $0.optionalInt64(2), $0.string(3)) }) {
+            f.indexByKey[row.0] = Int32(f.accountKeys.count)
+            f.accountKeys.append(row.0)
+            f.accountIDs.append(row.1)
+            f.createdAt.append(row.2)
+            f.emails.append(row.3?.lowercased())
+        }
+        let n = f.count
+        f.cards = Array(repeating: [], count: n)
+        f.chargebackBINs = Array(repeating: [], count: n)
+        f.ipKeys = Array(repeating: [], count: n)
+        f.userAgentKeys = Array(repeating: [], count: n)
+        f.exchanges = Array(repeating: 0, count: n)
+        f.inputTokens = Array(repeating: 0, count: n)
+        f.outputTokens = Array(repeating: 0, count: n)
+        f.capableModelExchanges = Array(repeating: 0, count: n)
+        f.hostingExchanges = Array(repeating: 0, count: n)
+        f.activeHours = Array(repeating: [], count: n)
+        f.hourOfDay = Array(repeating: Array(repeating: 0, count: 24), count: n)
+        f.chargebackInstruments = Array(repeating: 0, count: n)
+        f.instruments = Array(repeating: 0, count: n)
+        f.sampledPrompts = Array(repeating: 0, count: n)
+        f.coercivePrompts = Array(repeating: 0, count: n)
+        f.rubricPrompts = Array(repeating: 0, count: n)
+        f.templatePhrases = Array(repeating: [], count: n)
+
+        progress("reading payments")
+        for (account, fingerprint, bin, chargebacks) in try database.prepare(
+            "SELECT account_pk, fingerprint, bin, coalesce(chargebacks, 0) FROM payment_rows"
+        ).rows({ ($0.int64(0), $0.string(1) ?? "", $0.string(2), $0.int(3)) }) {
+            guard let index = f.indexByKey[account].map(Int.init) else { continue }
+            f.cards[index].append(fingerprint)
+            f.instruments[index] += 1
+            if chargebacks > 0 {
+                f.chargebackInstruments[index] += 1
+                if let bin { f.chargebackBINs[index].append(bin) }
+            }
+        }
+
+        for (key, ip, kind) in try database.prepare("SELECT ip_pk, ip, kind FROM ip_rows")
+            .rows({ ($0.int64(0), $0.string(1) ?? "", $0.string(2)) }) {
+            f.ipText[key] = ip
+            if let kind { f.ipKind[key] = kind.lowercased() }
+        }
+        for (key, text) in try database.prepare("SELECT user_agent_pk, text FROM user_agents").rows({ ($0.int64(0), $0.string(1) ?? "") }) {
+            f.userAgentText[key] = text
+        }
+        for (account, ip) in try database.prepare("SELECT account_pk, signup_ip_pk FROM account_rows WHERE signup_ip_pk IS NOT NULL")
+            .rows({ ($0.int64(0), $0.int64(1)) }) {
+            if let index = f.indexByKey[account].map(Int.init) { f.ipKeys[index].append(ip) }
+        }
+        let capableModels = Set(try database.prepare("SELECT model_pk, name FROM models").rows({ ($0.int64(0), $0.string(1) ?? "") })
+            .filter { model in parameters.capableModelMarkers.contains { model.1.lowercased().contains($0) } }.map(\.0))
+        let hostingKinds: Set<String> = ["hosting", "proxy", "vpn", "tor"]
+        let hostingIPs = Set(f.ipKind.filter { hostingKinds.contains($0.value) }.keys)
+
+        progress("reading exchanges")
+        var prompts = PromptSampler(parameters: parameters)
+        let scan = try database.prepare("""
+            SELECT account_pk, ts_ms, ip_pk, user_agent_pk, model_pk, input_tokens, output_tokens, prompt FROM exchange_rows
+            """)
+        var seenIP = Set<UInt64>()
+        var seenAgent = Set<UInt64>()
+        var rows = 0
+        while try scan.step() {
+            rows += 1
+            if rows % 1_000_000 == 0 { progress("reading exchanges: \(rows / 1_000_000) million") }
+            guard let index = f.indexByKey[scan.int64(0)].map(Int.init) else { continue }
+            let ts = scan.int64(1)
+            f.exchanges[index] += 1
+            f.inputTokens[index] += scan.int(5)
+            f.outputTokens[index] += scan.int(6)
+            let hour = UInt32(clamping: ts / 3_600_000)
+            if f.activeHours[index].last != hour { f.activeHours[index].append(hour) }
+            f.hourOfDay[index][Int(hour % 24)] += 1
+            if !scan.isNull(2) {
+                let ip = scan.int64(2)
+                if seenIP.insert(UInt64(index) << 32 | UInt64(ip)).inserted { f.ipKeys[index].append(ip) }
+                if hostingIPs.contains(ip) { f.hostingExchanges[index] += 1 }
+            }
+            if !scan.isNull(3) {
+                let agent = scan.int64(3)
+                if seenAgent.insert(UInt64(index) << 32 | UInt64(agent)).inserted { f.userAgentKeys[index].append(agent) }
+            }
+            if !scan.isNull(4), capableModels.contains(scan.int64(4)) { f.capableModelExchanges[index] += 1 }
+            if f.sampledPrompts[index] < parameters.templateSamplePrompts, let prompt = scan.string(7) {
+                let traits = prompts.add(prompt, account: index)
+                f.sampledPrompts[index] += 1
+                if traits.coercive { f.coercivePrompts[index] += 1 }
+                if traits.rubric { f.rubricPrompts[index] += 1 }
+            }
+        }
+        scan.reset()
+        for index in 0..<n {
+            f.activeHours[index].sort()
+            f.activeHours[index] = f.activeHours[index].uniqued()
+            f.ipKeys[index] = f.ipKeys[index].uniqued()
+        }
+        f.templatePhrases = prompts.templates(accounts: n, sampled: f.sampledPrompts)
+        return f
+    }
+}
+
+extension Array where Element: Hashable {
+    /// The distinct elements, in first-seen order.
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}

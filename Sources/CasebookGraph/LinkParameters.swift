@@ -1,0 +1,59 @@
+/// Every number that decides a link, recorded with each run (`link_runs.parameters`)
+/// so a cluster can be explained by the settings that made it.
+public struct LinkParameters: Codable, Sendable, Equatable {
+    /// A pair of accounts is linked when the weights of what they share add up to this.
+    public var threshold = 1.0
+
+    /// The same payment fingerprint: enough alone, unless the card is on more accounts than this.
+    public var cardWeight = 1.0
+    public var cardMaxAccounts = 5_000
+
+    /// A hosting, business or unclassified IP shared by at most `ipMaxAccounts` accounts.
+    public var ipWeight = 0.6
+    public var ipMaxAccounts = 50
+    /// A residential IP counts only when very few accounts share it (a home, not a proxy exit).
+    public var residentialIPWeight = 0.5
+    public var residentialMaxAccounts = 4
+    /// IP kinds shared by crowds of strangers: never evidence on their own.
+    public var crowdIPKinds = ["vpn", "mobile", "education", "tor"]
+
+    /// A user agent used by few accounts (a custom client), as a share of all accounts.
+    public var userAgentWeight = 0.5
+    public var userAgentMaxShare = 0.02
+    public var userAgentMaxAccounts = 2_000
+
+    /// The same email domain, outside the free-mail providers.
+    public var emailDomainWeight = 0.3
+    public var emailDomainMaxAccounts = 500
+    public var freeMailDomains = ["gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
+                                  "icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "aol.com",
+                                  "mail.ru", "yandex.ru", "qq.com", "163.com"]
+    /// Generated local parts on one domain: the same stem with numbers at most this far apart (name0001, name0002).
+    public var emailSequenceWeight = 1.0
+    public var emailSequenceMaxGap = 2
+
+    /// The same BIN on instruments with chargebacks.
+    public var chargebackBINWeight = 0.2
+
+    /// Prompt templates: the phrases that recur within an account's prompts, compared across accounts.
+    public var templateWeight = 1.0
+    public var templateMinJaccard = 0.6
+    public var templateSamplePrompts = 24
+    public var templateMinPrompts = 6
+    /// A phrase counts as part of an account's template when it is in this share of its sampled prompts.
+    public var templatePhraseShare = 0.2
+    /// Phrases in more accounts' templates than this are generic wording, not a template.
+    public var templatePhraseMaxAccounts = 2_500
+    public var templatePhraseMaxShare = 0.02
+
+    /// Synchronized activity: the same active hours, for accounts that are not active around the clock.
+    public var synchronyWeight = 0.6
+    public var synchronyMinJaccard = 0.6
+    public var synchronyMinActiveHours = 12
+    public var synchronyMaxActiveShare = 0.5
+
+    /// Models counted as "most capable" for the risk indicator: names containing any of these.
+    public var capableModelMarkers = ["opus", "ultra", "xl", "large", "max"]
+
+    public init() {}
+}
