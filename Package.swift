@@ -21,8 +21,9 @@ let package = Package(
         .target(name: "CasebookIO", dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CasebookIngest", dependencies: ["CasebookStore", "CasebookIO"]),
         .target(name: "CasebookGenerate", dependencies: ["CasebookIO"]),
+        .target(name: "CasebookGraph", dependencies: ["CasebookStore"]),
         .executableTarget(name: "casebook", dependencies: [
-            "CasebookStore", "CasebookIngest", "CasebookGenerate",
+            "CasebookStore", "CasebookIngest", "CasebookGenerate", "CasebookGraph",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "casebook-bench", dependencies: ["CasebookStore", "CasebookIO"],
@@ -30,6 +31,7 @@ let package = Package(
         .testTarget(name: "CasebookStoreTests", dependencies: ["CasebookStore"]),
         .testTarget(name: "CasebookIngestTests", dependencies: ["CasebookIngest", "CasebookStore", "CasebookIO"]),
         .testTarget(name: "CasebookGenerateTests", dependencies: ["CasebookGenerate", "CasebookIngest", "CasebookStore"]),
+        .testTarget(name: "CasebookGraphTests", dependencies: ["CasebookGraph", "CasebookIngest", "CasebookGenerate", "CasebookStore"]),
         .testTarget(name: "CasebookCLITests", dependencies: ["casebook", "CasebookStore"]),
     ]
 )

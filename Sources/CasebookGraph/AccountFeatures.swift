@@ -43,7 +43,7 @@ struct AccountFeatures {
         var f = AccountFeatures()
         progress("reading accounts")
         for row in try database.prepare("SELECT account_pk, account_id, created_at_ms, email FROM account_rows ORDER BY account_pk")
-            .rows({ ($0.int64(0), $0.string(1) ?? "", $0.optionalInt64(2), $0.string(3)) }) {
+            .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.optionalInt64(2), $0.string(3)) }) {
             f.indexByKey[row.0] = Int32(f.accountKeys.count)
             f.accountKeys.append(row.0)
             f.accountIDs.append(row.1)
@@ -72,7 +72,7 @@ struct AccountFeatures {
         progress("reading payments")
         for (account, fingerprint, bin, chargebacks) in try database.prepare(
             "SELECT account_pk, fingerprint, bin, coalesce(chargebacks, 0) FROM payment_rows"
-        ).rows({ ($0.int64(0), $0.string(1) ?? "", $0.string(2), $0.int(3)) }) {
+        ).rows([], { ($0.int64(0), $0.string(1) ?? "", $0.string(2), $0.int(3)) }) {
             guard let index = f.indexByKey[account].map(Int.init) else { continue }
             f.cards[index].append(fingerprint)
             f.instruments[index] += 1
@@ -83,26 +83,25 @@ struct AccountFeatures {
         }
 
         for (key, ip, kind) in try database.prepare("SELECT ip_pk, ip, kind FROM ip_rows")
-            .rows({ ($0.int64(0), $0.string(1) ?? "", $0.string(2)) }) {
+            .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.string(2)) }) {
             f.ipText[key] = ip
             if let kind { f.ipKind[key] = kind.lowercased() }
         }
-        for (key, text) in try database.prepare("SELECT user_agent_pk, text FROM user_agents").rows({ ($0.int64(0), $0.string(1) ?? "") }) {
+        for (key, text) in try database.prepare("SELECT user_agent_pk, text FROM user_agents").rows([], { ($0.int64(0), $0.string(1) ?? "") }) {
             f.userAgentText[key] = text
         }
         for (account, ip) in try database.prepare("SELECT account_pk, signup_ip_pk FROM account_rows WHERE signup_ip_pk IS NOT NULL")
-            .rows({ ($0.int64(0), $0.int64(1)) }) {
+            .rows([], { ($0.int64(0), $0.int64(1)) }) {
             if let index = f.indexByKey[account].map(Int.init) { f.ipKeys[index].append(ip) }
         }
-        let capableModels = Set(try database.prepare("SELECT model_pk, name FROM models").rows({ ($0.int64(0), $0.string(1) ?? "") })
+        let capableModels = Set(try database.prepare("SELECT model_pk, name FROM models").rows([], { ($0.int64(0), $0.string(1) ?? "") })
             .filter { model in parameters.capableModelMarkers.contains { model.1.lowercased().contains($0) } }.map(\.0))
         let hostingKinds: Set<String> = ["hosting", "proxy", "vpn", "tor"]
         let hostingIPs = Set(f.ipKind.filter { hostingKinds.contains($0.value) }.keys)
 
         progress("reading exchanges")
-        var prompts = PromptSampler(parameters: parameters)
         let scan = try database.prepare("""
-            SELECT account_pk, ts_ms, ip_pk, user_agent_pk, model_pk, input_tokens, output_tokens, prompt FROM exchange_rows
+            SELECT account_pk, ts_ms, ip_pk, user_agent_pk, model_pk, input_tokens, output_tokens FROM exchange_rows
             """)
         var seenIP = Set<UInt64>()
         var seenAgent = Set<UInt64>()
@@ -128,12 +127,6 @@ struct AccountFeatures {
                 if seenAgent.insert(UInt64(index) << 32 | UInt64(agent)).inserted { f.userAgentKeys[index].append(agent) }
             }
             if !scan.isNull(4), capableModels.contains(scan.int64(4)) { f.capableModelExchanges[index] += 1 }
-            if f.sampledPrompts[index] < parameters.templateSamplePrompts, let prompt = scan.string(7) {
-                let traits = prompts.add(prompt, account: index)
-                f.sampledPrompts[index] += 1
-                if traits.coercive { f.coercivePrompts[index] += 1 }
-                if traits.rubric { f.rubricPrompts[index] += 1 }
-            }
         }
         scan.reset()
         for index in 0..<n {
@@ -141,8 +134,30 @@ struct AccountFeatures {
             f.activeHours[index] = f.activeHours[index].uniqued()
             f.ipKeys[index] = f.ipKeys[index].uniqued()
         }
-        f.templatePhrases = prompts.templates(accounts: n, sampled: f.sampledPrompts)
+        try f.samplePrompts(database, parameters: parameters, progress: progress)
         return f
+    }
+}
+
+extension AccountFeatures {
+    /// Each account's first prompts in time, through the (account, time) index.
+    mutating func samplePrompts(_ database: Database, parameters: LinkParameters, progress: (String) -> Void) throws {
+        progress("sampling prompts")
+        let sampler = PromptSampler(parameters: parameters)
+        let query = try database.prepare(
+            "SELECT prompt FROM exchange_rows WHERE account_pk = ?1 AND prompt IS NOT NULL ORDER BY ts_ms LIMIT ?2")
+        var phrases = Array(repeating: [UInt64](), count: count)
+        for index in 0..<count where exchanges[index] > 0 {
+            let prompts = try query.rows([accountKeys[index], parameters.templateSamplePrompts]) { $0.string(0) ?? "" }
+            sampledPrompts[index] = prompts.count
+            for prompt in prompts {
+                let traits = PromptSampler.traits(prompt)
+                if traits.coercive { coercivePrompts[index] += 1 }
+                if traits.rubric { rubricPrompts[index] += 1 }
+            }
+            phrases[index] = sampler.recurringPhrases(prompts)
+        }
+        templatePhrases = sampler.withoutCommonPhrases(phrases)
     }
 }
 

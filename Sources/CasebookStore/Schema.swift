@@ -10,6 +10,7 @@ public enum Schema {
 
     public static let migrations: [Migration] = [
         Migration(version: 1, fileName: "v0001-initial.sql", sql: String(decoding: PackageResources.v0001_initial_sql, as: UTF8.self)),
+        Migration(version: 2, fileName: "v0002-link.sql", sql: String(decoding: PackageResources.v0002_link_sql, as: UTF8.self)),
     ]
 
     /// The version a case file has once every migration is applied.

@@ -22,7 +22,7 @@ struct Casebook: ParsableCommand {
               casebook ingest --db case.db exports/
             """,
         version: "casebook \(version) (schema version \(Schema.currentVersion))",
-        subcommands: [Demo.self, Generate.self, Ingest.self]
+        subcommands: [Demo.self, Generate.self, Ingest.self, Link.self, Clusters.self, Explain.self]
     )
 }
 

@@ -19,8 +19,6 @@ struct Row {
 
 func readRows(_ paths: [String]) throws -> [Row] {
     var rows: [Row] = []
-    let iso = ISO8601DateFormatter()
-    iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     for path in paths {
         let file = try FileSource(path: path)
         let source: ByteSource = path.hasSuffix(".gz") ? try GzipSource(upstream: file, path: path) : file
@@ -34,9 +32,9 @@ func readRows(_ paths: [String]) throws -> [Row] {
                 start = newline + 1
                 guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
                       let id = object["exchange_id"] as? String, let account = object["account_id"] as? String,
-                      let tsText = object["ts"] as? String, let date = iso.date(from: tsText) else { continue }
+                      let tsText = object["ts"] as? String, let ts = utcMilliseconds(tsText) else { continue }
                 func int(_ key: String) -> Int64? { (object[key] as? NSNumber)?.int64Value }
-                rows.append(Row(exchangeID: id, accountID: account, ts: Int64(date.timeIntervalSince1970 * 1000),
+                rows.append(Row(exchangeID: id, accountID: account, ts: ts,
                                 model: object["model"] as? String, apiKey: object["api_key_id"] as? String,
                                 ip: object["ip"] as? String, userAgent: object["user_agent"] as? String,
                                 inputTokens: int("input_tokens"), outputTokens: int("output_tokens"),
@@ -55,6 +53,21 @@ func readRows(_ paths: [String]) throws -> [Row] {
         flushLines(final: true)
     }
     return rows
+}
+
+/// `2026-01-15T08:30:00.250Z` to milliseconds: the generator's form, parsed by hand
+/// because Foundation's ISO 8601 formatter made preparing the rows take minutes.
+func utcMilliseconds(_ text: String) -> Int64? {
+    let b = Array(text.utf8)
+    guard b.count == 24, b[4] == 45, b[10] == 84, b[23] == 90 else { return nil }
+    func n(_ from: Int, _ count: Int) -> Int { b[from..<(from + count)].reduce(0) { $0 * 10 + Int($1) - 48 } }
+    let (year, month, day) = (n(0, 4), n(5, 2), n(8, 2))
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+    return Int64(days * 86_400 + n(11, 2) * 3600 + n(14, 2) * 60 + n(17, 2)) * 1000 + Int64(n(20, 3))
 }
 
 /// Interns repeated strings to integer keys, as the case file's dictionary tables do.

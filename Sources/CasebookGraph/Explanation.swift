@@ -1,0 +1,166 @@
+import CasebookStore
+
+/// A cluster of the latest link run, as listed by `casebook clusters`.
+public struct ClusterRow: Sendable {
+    public let clusterID: Int64
+    public let size: Int
+    public let exchanges: Int
+    public let riskScore: Double
+    /// JSON objects: indicator → value, signal → number of links.
+    public let indicators: String
+    public let signals: String
+    public let change: String
+}
+
+/// One link as explained: the other account, the score, and each piece of
+/// evidence with the input rows (file:line) it comes from.
+public struct ExplainedLink: Sendable {
+    public let from: String
+    public let to: String
+    public let score: Double
+    public let evidence: [(evidence: Evidence, sources: [String])]
+}
+
+public struct AccountExplanation: Sendable {
+    public let accountID: String
+    public let clusterID: Int64?
+    public let clusterSize: Int
+    public let riskScore: Double?
+    public let links: [ExplainedLink]
+}
+
+/// Read-side queries over the latest link run.
+public enum LinkQueries {
+    public enum QueryError: Error, CustomStringConvertible {
+        case noLinkRun
+        case unknownAccount(String)
+
+        public var description: String {
+            switch self {
+            case .noLinkRun: return "the case file has no link run yet; run `casebook link` first"
+            case let .unknownAccount(id): return "no account \(id) in the case file"
+            }
+        }
+    }
+
+    public static func topClusters(_ database: Database, limit: Int) throws -> [ClusterRow] {
+        guard try database.scalarInt("SELECT run_id FROM latest_link_run") != nil else { throw QueryError.noLinkRun }
+        return try database.prepare("""
+            SELECT cluster_id, size, exchanges, risk_score, indicators, signals, change FROM clusters
+            ORDER BY risk_score DESC, size DESC, cluster_id LIMIT ?1
+            """).rows([limit]) {
+            ClusterRow(clusterID: $0.int64(0), size: $0.int(1), exchanges: $0.int(2), riskScore: $0.double(3),
+                       indicators: $0.string(4) ?? "{}", signals: $0.string(5) ?? "{}", change: $0.string(6) ?? "")
+        }
+    }
+
+    /// Why an account is in its cluster: the links that touch it, with their evidence.
+    public static func explain(_ database: Database, account accountID: String) throws -> AccountExplanation {
+        guard let run = try database.scalarInt("SELECT run_id FROM latest_link_run") else { throw QueryError.noLinkRun }
+        let account = try accountKey(database, accountID)
+        let cluster = try database.prepare("""
+            SELECT m.cluster_id, c.size, c.risk_score FROM run_members m
+            JOIN run_clusters c ON c.run_id = m.run_id AND c.cluster_id = m.cluster_id
+            WHERE m.run_id = ?1 AND m.account_pk = ?2
+            """).rows([run, account]) { ($0.int64(0), $0.int(1), $0.double(2)) }.first
+        let linkIDs = try database.prepare("""
+            SELECT link_id, account_a, account_b, score FROM run_links WHERE run_id = ?1 AND (account_a = ?2 OR account_b = ?2)
+            ORDER BY score DESC, link_id
+            """).rows([run, account]) { ($0.int64(0), $0.int64(1), $0.int64(2), $0.double(3)) }
+        let links = try linkIDs.map { link in
+            try explainedLink(database, run: run, linkID: link.0, a: link.1, b: link.2, score: link.3)
+        }
+        return AccountExplanation(accountID: accountID, clusterID: cluster?.0, clusterSize: cluster?.1 ?? 1,
+                                  riskScore: cluster?.2, links: links)
+    }
+
+    /// The chain of links between two accounts of one cluster, or nil when they are not in the same cluster.
+    public static func path(_ database: Database, from first: String, to second: String) throws -> [ExplainedLink]? {
+        guard let run = try database.scalarInt("SELECT run_id FROM latest_link_run") else { throw QueryError.noLinkRun }
+        let (a, b) = (try accountKey(database, first), try accountKey(database, second))
+        let clusterOf = try database.prepare("SELECT cluster_id FROM run_members WHERE run_id = ?1 AND account_pk = ?2")
+        guard let cluster = try clusterOf.rows([run, a], { $0.int64(0) }).first,
+              try clusterOf.rows([run, b], { $0.int64(0) }).first == cluster else { return nil }
+        var adjacency: [Int64: [(Int64, Int64, Double)]] = [:]
+        for (linkID, x, y, score) in try database.prepare(
+            "SELECT link_id, account_a, account_b, score FROM run_links WHERE run_id = ?1 AND cluster_id = ?2"
+        ).rows([run, cluster], { ($0.int64(0), $0.int64(1), $0.int64(2), $0.double(3)) }) {
+            adjacency[x, default: []].append((y, linkID, score))
+            adjacency[y, default: []].append((x, linkID, score))
+        }
+        // Breadth-first: the shortest chain of stored links.
+        var cameFrom: [Int64: (Int64, Int64, Double)] = [a: (a, 0, 0)]
+        var queue = [a]
+        var head = 0
+        while head < queue.count, cameFrom[b] == nil {
+            let node = queue[head]
+            head += 1
+            for (next, linkID, score) in adjacency[node] ?? [] where cameFrom[next] == nil {
+                cameFrom[next] = (node, linkID, score)
+                queue.append(next)
+            }
+        }
+        guard cameFrom[b] != nil else { return nil }
+        var hops: [ExplainedLink] = []
+        var node = b
+        while node != a {
+            let (previous, linkID, score) = cameFrom[node]!
+            hops.append(try explainedLink(database, run: run, linkID: linkID, a: previous, b: node, score: score))
+            node = previous
+        }
+        return hops.reversed()
+    }
+
+    private static func accountKey(_ database: Database, _ accountID: String) throws -> Int64 {
+        guard let key = try database.prepare("SELECT account_pk FROM account_rows WHERE account_id = ?1")
+            .rows([accountID], { $0.int64(0) }).first else { throw QueryError.unknownAccount(accountID) }
+        return key
+    }
+
+    private static func accountID(_ database: Database, _ key: Int64) throws -> String {
+        try database.prepare("SELECT account_id FROM account_rows WHERE account_pk = ?1").rows([key]) { $0.string(0) ?? "" }.first ?? "?"
+    }
+
+    private static func explainedLink(_ database: Database, run: Int64, linkID: Int64, a: Int64, b: Int64,
+                                      score: Double) throws -> ExplainedLink {
+        let evidence = try database.prepare("""
+            SELECT signal, value, weight FROM run_link_evidence WHERE run_id = ?1 AND link_id = ?2 ORDER BY weight DESC, signal, value
+            """).rows([run, linkID]) { Evidence(signal: $0.string(0) ?? "", value: $0.string(1) ?? "", weight: $0.double(2)) }
+        let withSources = try evidence.map { item in
+            (item, try sources(database, signal: item.signal, value: item.value, accounts: [a, b]))
+        }
+        return ExplainedLink(from: try accountID(database, a), to: try accountID(database, b), score: score, evidence: withSources)
+    }
+
+    /// Input rows (file:line) behind a shared value, one per account where found.
+    static func sources(_ database: Database, signal: String, value: String, accounts: [Int64]) throws -> [String] {
+        let sql: String
+        switch signal {
+        case "card":
+            sql = "SELECT source_file, source_line FROM payments p WHERE p.payment_pk IN (SELECT payment_pk FROM payment_rows WHERE account_pk = ?1 AND fingerprint = ?2) LIMIT 1"
+        case "chargeback_bin":
+            sql = "SELECT source_file, source_line FROM payments p WHERE p.payment_pk IN (SELECT payment_pk FROM payment_rows WHERE account_pk = ?1 AND bin = ?2 AND chargebacks > 0) LIMIT 1"
+        case "ip":
+            sql = """
+                SELECT f.path, e.source_line FROM exchange_rows e JOIN source_files f ON f.file_id = e.source_file_id
+                WHERE e.account_pk = ?1 AND e.ip_pk = (SELECT ip_pk FROM ip_rows WHERE ip = ?2) LIMIT 1
+                """
+        case "user_agent":
+            sql = """
+                SELECT f.path, e.source_line FROM exchange_rows e JOIN source_files f ON f.file_id = e.source_file_id
+                WHERE e.account_pk = ?1 AND e.user_agent_pk = (SELECT user_agent_pk FROM user_agents WHERE text = ?2) LIMIT 1
+                """
+        case "prompt_template", "synchronized_activity":
+            sql = """
+                SELECT f.path, e.source_line FROM exchange_rows e JOIN source_files f ON f.file_id = e.source_file_id
+                WHERE e.account_pk = ?1 AND ?2 IS NOT NULL ORDER BY e.ts_ms LIMIT 1
+                """
+        default:
+            sql = "SELECT source_file, source_line FROM accounts WHERE account_pk = ?1 AND ?2 IS NOT NULL"
+        }
+        let statement = try database.prepare(sql)
+        return try accounts.flatMap { account in
+            try statement.rows([account, value]) { "\($0.string(0) ?? "?"):\($0.int(1))" }
+        }
+    }
+}

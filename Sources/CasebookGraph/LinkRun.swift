@@ -1,0 +1,122 @@
+import CasebookStore
+import Foundation
+
+/// What a link run produced.
+public struct LinkSummary: Sendable {
+    public let runID: Int64
+    public let accounts: Int
+    public let clusters: Int
+    public let clusteredAccounts: Int
+    public let links: Int
+    public let seconds: Double
+    /// new / same / grown / shrunk / merged / split → number of clusters.
+    public let changes: [String: Int]
+    public let dissolved: Int
+}
+
+/// `casebook link`: reads the facts, links accounts, and stores the run: its
+/// parameters, every cluster with its risk, every member, and the links (with
+/// evidence) that justify each membership. The run becomes visible in one
+/// transaction, so a killed run leaves the previous one in place.
+public enum LinkRun {
+    public static func run(databasePath: String, parameters: LinkParameters = LinkParameters(),
+                           progress: (String) -> Void = { _ in }) throws -> LinkSummary {
+        let lock = try WriterLock(databasePath: databasePath)
+        defer { withExtendedLifetime(lock) {} }
+        let database = try CaseFile.open(databasePath, access: .write)
+        let started = Date()
+        let features = try AccountFeatures.read(database, parameters: parameters, progress: progress)
+        progress("linking \(features.count) accounts")
+        var linker = Linker(features: features, parameters: parameters)
+        linker.buildAttributes()
+        let (components, links) = linker.cluster(linker.candidatePairs())
+
+        var membersByRoot: [Int32: [Int]] = [:]
+        for (account, root) in components.enumerated() { membersByRoot[root, default: []].append(account) }
+        let clusters = membersByRoot.values.filter { $0.count >= 2 }.sorted { $0[0] < $1[0] }
+        let clusterOfAccount = Dictionary(uniqueKeysWithValues: clusters.enumerated().flatMap { index, members in
+            members.map { ($0, index) }
+        })
+
+        progress("storing \(clusters.count) clusters")
+        return try database.transaction {
+            try database.execute("DELETE FROM link_runs WHERE status = 'running'")
+            let previousRun = try database.scalarInt("SELECT run_id FROM latest_link_run")
+            var previousMembership: [Int64: Int64] = [:]
+            var previousSizes: [Int64: Int] = [:]
+            if let previousRun {
+                for (account, cluster) in try database.prepare("SELECT account_pk, cluster_id FROM run_members WHERE run_id = ?1")
+                    .rows([previousRun], { ($0.int64(0), $0.int64(1)) }) {
+                    previousMembership[account] = cluster
+                    previousSizes[cluster, default: 0] += 1
+                }
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let parametersJSON = String(decoding: try encoder.encode(parameters), as: UTF8.self)
+            try database.prepare("""
+                INSERT INTO link_runs (started_at_ms, parameters, status) VALUES (?1, ?2, 'running')
+                """).run([Int64(started.timeIntervalSince1970 * 1000), parametersJSON])
+            let runID = database.lastInsertedRowID
+
+            let (assignments, dissolved) = ClusterIdentity.assign(
+                clusters: clusters.map { $0.map { features.accountKeys[$0] } },
+                previousMembership: previousMembership, previousSizes: previousSizes)
+            let newID = try database.prepare("INSERT INTO cluster_ids (first_run_id) VALUES (?1)")
+            let insertCluster = try database.prepare("""
+                INSERT INTO run_clusters (run_id, cluster_id, size, exchanges, risk_score, indicators, signals, change, previous)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                """)
+            let insertMember = try database.prepare("INSERT INTO run_members (run_id, account_pk, cluster_id) VALUES (?1, ?2, ?3)")
+            var clusterIDs: [Int64] = []
+            var changes: [String: Int] = [:]
+            var signalCounts = Array(repeating: [String: Int](), count: clusters.count)
+            for link in links {
+                guard let index = clusterOfAccount[Int(link.a)] else { continue }
+                for evidence in link.evidence { signalCounts[index][evidence.signal, default: 0] += 1 }
+            }
+            for (index, members) in clusters.enumerated() {
+                let assignment = assignments[index]
+                let clusterID: Int64
+                if let existing = assignment.clusterID { clusterID = existing } else {
+                    try newID.run([runID])
+                    clusterID = database.lastInsertedRowID
+                }
+                clusterIDs.append(clusterID)
+                changes[assignment.change, default: 0] += 1
+                let risk = RiskAssessment.assess(members: members, features: features)
+                let signals = "{" + signalCounts[index].sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+                    .map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
+                try insertCluster.run([runID, clusterID, members.count, members.reduce(0) { $0 + features.exchanges[$1] },
+                                       risk.score, risk.json, signals, assignment.change,
+                                       assignment.previous.isEmpty ? nil : "[" + assignment.previous.map(String.init).joined(separator: ",") + "]"])
+                for member in members { try insertMember.run([runID, features.accountKeys[member], clusterID]) }
+            }
+            let insertLink = try database.prepare("""
+                INSERT INTO run_links (run_id, link_id, cluster_id, account_a, account_b, score) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                """)
+            let insertEvidence = try database.prepare("""
+                INSERT OR IGNORE INTO run_link_evidence (run_id, link_id, signal, value, weight) VALUES (?1, ?2, ?3, ?4, ?5)
+                """)
+            for (linkID, link) in links.enumerated() {
+                guard let index = clusterOfAccount[Int(link.a)] else { continue }
+                try insertLink.run([runID, linkID + 1, clusterIDs[index], features.accountKeys[Int(link.a)],
+                                    features.accountKeys[Int(link.b)], (link.score * 1000).rounded() / 1000])
+                for evidence in link.evidence {
+                    try insertEvidence.run([runID, linkID + 1, evidence.signal, evidence.value, evidence.weight])
+                }
+            }
+            if let previousRun {
+                let insertDissolved = try database.prepare("INSERT INTO run_dissolved (run_id, cluster_id, size) VALUES (?1, ?2, ?3)")
+                for cluster in dissolved { try insertDissolved.run([previousRun, cluster, previousSizes[cluster]!]) }
+            }
+            let seconds = Date().timeIntervalSince(started)
+            try database.prepare("""
+                UPDATE link_runs SET finished_at_ms = ?2, accounts = ?3, clusters = ?4, links = ?5, status = 'complete' WHERE run_id = ?1
+                """).run([runID, Int64(Date().timeIntervalSince1970 * 1000), features.count, clusters.count, links.count])
+            return LinkSummary(runID: runID, accounts: features.count, clusters: clusters.count,
+                               clusteredAccounts: clusters.reduce(0) { $0 + $1.count }, links: links.count,
+                               seconds: seconds, changes: changes, dissolved: dissolved.count)
+        }
+    }
+}

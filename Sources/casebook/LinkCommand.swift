@@ -1,0 +1,183 @@
+import ArgumentParser
+import CasebookGraph
+import CasebookStore
+import Foundation
+
+extension Casebook {
+    struct Link: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Link accounts into operator clusters, with evidence and a risk score per cluster.",
+            discussion: """
+                Weighs what accounts share (payment fingerprints, IPs by kind and crowd size, \
+                rare user agents, email domains and generated local parts, chargeback BINs, \
+                prompt templates, synchronized activity) and links pairs whose weights reach \
+                the threshold. Each run is stored with its parameters; clusters that continue \
+                keep their ids across runs.
+
+                Examples:
+                  casebook link --db case.db
+                  casebook link --db case.db --threshold 1.2 --json
+                """
+        )
+
+        @OptionGroup var caseFile: CaseFileOptions
+
+        @Option(help: "Summed evidence weight a pair needs to be linked (default 1.0).")
+        var threshold: Double?
+
+        @Flag(help: "Print the summary as one JSON object.")
+        var json = false
+
+        func run() throws {
+            var parameters = LinkParameters()
+            if let threshold { parameters.threshold = threshold }
+            let summary: LinkSummary
+            do {
+                summary = try LinkRun.run(databasePath: caseFile.path, parameters: parameters) { Terminal.progress($0) }
+                Terminal.clearProgress()
+            } catch let error as CaseFileError {
+                Terminal.clearProgress()
+                throw CommandFailure(description: error.description, status: ExitStatus.caseFile)
+            }
+            if json {
+                let object: [String: Any] = [
+                    "run_id": summary.runID, "accounts": summary.accounts, "clusters": summary.clusters,
+                    "clustered_accounts": summary.clusteredAccounts, "links": summary.links,
+                    "seconds": (summary.seconds * 1000).rounded() / 1000, "changes": summary.changes, "dissolved": summary.dissolved,
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print(Self.describe(summary))
+            }
+        }
+
+        static func describe(_ s: LinkSummary) -> String {
+            let changes = s.changes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            return "Link run \(s.runID): \(Terminal.grouped(s.clusteredAccounts)) of \(Terminal.grouped(s.accounts)) accounts in "
+                + "\(Terminal.grouped(s.clusters)) clusters, \(Terminal.grouped(s.links)) links, "
+                + String(format: "%.1f s", s.seconds) + (changes.isEmpty ? "" : " (\(changes)"
+                + (s.dissolved > 0 ? ", \(s.dissolved) dissolved" : "") + ")")
+        }
+    }
+
+    struct Clusters: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the clusters of the latest link run, riskiest first.",
+            discussion: """
+                Example:
+                  casebook clusters --db case.db --limit 10
+                """
+        )
+
+        @OptionGroup var caseFile: CaseFileOptions
+
+        @Option(help: "How many clusters to list.")
+        var limit = 20
+
+        @Flag(help: "Print one JSON object per cluster, in an array.")
+        var json = false
+
+        func run() throws {
+            let database = try openForReading(caseFile.path)
+            let rows = try withQueryErrors { try LinkQueries.topClusters(database, limit: limit) }
+            if json {
+                let objects: [[String: Any]] = rows.map { row in
+                    ["cluster_id": row.clusterID, "size": row.size, "exchanges": row.exchanges, "risk_score": row.riskScore,
+                     "indicators": (try? JSONSerialization.jsonObject(with: Data(row.indicators.utf8))) ?? [:],
+                     "signals": (try? JSONSerialization.jsonObject(with: Data(row.signals.utf8))) ?? [:], "change": row.change]
+                }
+                let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            print("cluster   accounts   exchanges   risk  top indicators                                        links by")
+            for row in rows {
+                let indicators = topEntries(row.indicators, count: 3)
+                let signals = topEntries(row.signals, count: 3)
+                print(String(format: "%7lld %10@ %11@  %.2f  %@  %@", row.clusterID, Terminal.grouped(row.size),
+                             Terminal.grouped(row.exchanges), row.riskScore,
+                             indicators.padding(toLength: 52, withPad: " ", startingAt: 0), signals))
+            }
+        }
+
+        private func topEntries(_ json: String, count: Int) -> String {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Double] else { return "" }
+            return object.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(count)
+                .map { "\($0.key) \($0.value == $0.value.rounded() ? String(Int($0.value)) : String(format: "%.2f", $0.value))" }
+                .joined(separator: ", ")
+        }
+    }
+
+    struct Explain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Explain why an account is in its cluster, or how two accounts are linked.",
+            discussion: """
+                With one account: its cluster and every link that touches it. With two: the \
+                chain of links between them. Each link lists what the accounts share, the \
+                weight of each signal, and the input rows (file:line) it comes from.
+
+                Examples:
+                  casebook explain acct-7h2k9x
+                  casebook explain acct-7h2k9x acct-p3m8qz
+                """
+        )
+
+        @OptionGroup var caseFile: CaseFileOptions
+
+        @Argument(help: "One or two account ids.")
+        var accounts: [String]
+
+        func validate() throws {
+            guard (1...2).contains(accounts.count) else { throw ValidationError("give one account, or two to explain the chain between them") }
+        }
+
+        func run() throws {
+            let database = try openForReading(caseFile.path)
+            if accounts.count == 1 {
+                let explanation = try withQueryErrors { try LinkQueries.explain(database, account: accounts[0]) }
+                guard let cluster = explanation.clusterID else {
+                    print("\(explanation.accountID) is in no cluster: nothing it shares with another account reaches the link threshold.")
+                    return
+                }
+                print("\(explanation.accountID) is in cluster \(cluster) (\(Terminal.grouped(explanation.clusterSize)) accounts, risk "
+                      + String(format: "%.2f", explanation.riskScore ?? 0) + ") through \(explanation.links.count) link(s):")
+                for link in explanation.links { print(Self.describe(link)) }
+            } else {
+                guard let hops = try withQueryErrors({ try LinkQueries.path(database, from: accounts[0], to: accounts[1]) }) else {
+                    print("\(accounts[0]) and \(accounts[1]) are not in the same cluster.")
+                    return
+                }
+                print("\(accounts[0]) and \(accounts[1]) are linked in \(hops.count) step(s):")
+                for hop in hops { print(Self.describe(hop)) }
+            }
+        }
+
+        static func describe(_ link: ExplainedLink) -> String {
+            var out = "  \(link.from) — \(link.to)  score " + String(format: "%.2f", link.score)
+            for (evidence, sources) in link.evidence {
+                out += "\n      " + String(format: "+%.2f  ", evidence.weight) + "\(evidence.signal): \(evidence.value)"
+                if !sources.isEmpty { out += "\n             from " + sources.joined(separator: ", ") }
+            }
+            return out
+        }
+    }
+}
+
+/// Opens the case file read-only, turning its errors into exit status 3.
+func openForReading(_ path: String) throws -> Database {
+    do {
+        return try CaseFile.open(path, access: .read)
+    } catch let error as CaseFileError {
+        throw CommandFailure(description: error.description, status: ExitStatus.caseFile)
+    }
+}
+
+/// Query errors a user can act on ("run link first", "no such account") as exit status 1.
+func withQueryErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as LinkQueries.QueryError {
+        throw CommandFailure(description: error.description, status: 1)
+    }
+}
