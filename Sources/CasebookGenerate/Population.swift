@@ -96,6 +96,7 @@ private struct PopulationBuilder {
     let spec: CampaignSpec
     var random: SeededRandom
     var nextIPv4: UInt32 = 0
+    var usedEmails = Set<String>()
 
     // Shared infrastructure, built first: the traps that must not chain strangers together.
     var vpnExits: [Int] = []
@@ -308,7 +309,15 @@ private struct PopulationBuilder {
 
     // MARK: Benign populations
 
+    /// A person's address; unique, as a mail provider would have it.
     mutating func personalEmail() -> String {
+        while true {
+            let address = candidateEmail()
+            if usedEmails.insert(address).inserted { return address }
+        }
+    }
+
+    mutating func candidateEmail() -> String {
         let first = random.pick(Population.firstNames), last = random.pick(Population.lastNames)
         let local: String
         switch random.int(0..<4) {

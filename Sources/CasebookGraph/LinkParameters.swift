@@ -28,20 +28,29 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     public var freeMailDomains = ["gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
                                   "icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "aol.com",
                                   "mail.ru", "yandex.ru", "qq.com", "163.com"]
-    /// Generated local parts on one domain: the same stem with numbers at most this far apart (name0001, name0002).
+    /// Generated local parts on one non-free domain: a run of at least `emailSequenceMinRun`
+    /// addresses with one stem and numbers at most `emailSequenceMaxGap` apart (name0001, name0002, ...).
     public var emailSequenceWeight = 1.0
     public var emailSequenceMaxGap = 2
+    public var emailSequenceMinRun = 3
 
     /// The same BIN on instruments with chargebacks.
     public var chargebackBINWeight = 0.2
 
     /// Prompt templates: the phrases that recur within an account's prompts, compared across accounts.
+    /// Near-identical templates are enough alone; merely similar ones need other evidence.
     public var templateWeight = 1.0
-    public var templateMinJaccard = 0.6
+    public var templateMinJaccard = 0.75
+    public var similarTemplateWeight = 0.5
+    public var similarTemplateMinJaccard = 0.5
     public var templateSamplePrompts = 24
-    public var templateMinPrompts = 6
-    /// A phrase counts as part of an account's template when it is in this share of its sampled prompts.
-    public var templatePhraseShare = 0.2
+    public var templateMinPrompts = 10
+    /// A phrase counts as part of an account's template when it is in this share (and at least
+    /// three) of its sampled prompts: an operator repeats its template in nearly every request,
+    /// a person rarely repeats a phrasing in a quarter of theirs.
+    public var templatePhraseShare = 0.25
+    /// Fewer recurring phrases than this is a habit of phrasing, not a template.
+    public var templateMinPhrases = 8
     /// Phrases in more accounts' templates than this are generic wording, not a template.
     public var templatePhraseMaxAccounts = 2_500
     public var templatePhraseMaxShare = 0.02

@@ -78,7 +78,8 @@ struct Linker {
         for (id, list) in members.enumerated() where attributeWeight[id] > 0 {
             for account in list { accountAttributes[Int(account)].append(Int32(id)) }
         }
-        emailSequencePairs = Self.emailSequences(features.emails, freeMail: freeMail, maxGap: parameters.emailSequenceMaxGap)
+        emailSequencePairs = Self.emailSequences(features.emails, freeMail: freeMail, maxGap: parameters.emailSequenceMaxGap,
+                                                 minRun: parameters.emailSequenceMinRun)
     }
 
     private func weight(signal: String, value: String, accounts n: Int) -> Double {
@@ -101,22 +102,29 @@ struct Linker {
         }
     }
 
-    /// Pairs of accounts whose email local parts are one stem with nearly consecutive numbers on one domain.
-    static func emailSequences(_ emails: [String?], freeMail: Set<String>, maxGap: Int) -> Set<UInt64> {
+    /// Pairs of accounts in runs of generated addresses: one stem, nearly consecutive numbers, one
+    /// domain that is not a free-mail provider (where such coincidences are common).
+    static func emailSequences(_ emails: [String?], freeMail: Set<String>, maxGap: Int, minRun: Int) -> Set<UInt64> {
         var groups: [String: [(Int, Int)]] = [:]
         for (account, email) in emails.enumerated() {
             guard let email, let at = email.lastIndex(of: "@") else { continue }
+            let domain = String(email[email.index(after: at)...])
+            guard !freeMail.contains(domain) else { continue }
             let local = email[..<at]
             let digits = local.reversed().prefix { $0.isASCII && $0.isNumber }
             guard digits.count >= 2, digits.count < local.count, let number = Int(String(digits.reversed())) else { continue }
-            let stem = local.dropLast(digits.count)
-            groups[String(stem) + "@" + email[email.index(after: at)...], default: []].append((number, account))
+            groups[String(local.dropLast(digits.count)) + "@" + domain, default: []].append((number, account))
         }
         var pairs = Set<UInt64>()
-        for (_, members) in groups where members.count >= 2 {
+        for (_, members) in groups where members.count >= minRun {
             let sorted = members.sorted { $0.0 < $1.0 }
-            for i in 1..<sorted.count where sorted[i].0 - sorted[i - 1].0 <= maxGap {
-                pairs.insert(pairKey(Int32(sorted[i - 1].1), Int32(sorted[i].1)))
+            var runStart = 0
+            for i in 1...sorted.count {
+                if i < sorted.count && sorted[i].0 - sorted[i - 1].0 <= maxGap { continue }
+                if i - runStart >= minRun {
+                    for j in (runStart + 1)..<i { pairs.insert(pairKey(Int32(sorted[j - 1].1), Int32(sorted[j].1))) }
+                }
+                runStart = i
             }
         }
         return pairs
@@ -144,7 +152,7 @@ struct Linker {
                 }
             }
         }
-        for bucket in MinHash.buckets(features.templatePhrases, minimumSize: 5) { addBucket(bucket, to: &pairs) }
+        for bucket in MinHash.buckets(features.templatePhrases, minimumSize: parameters.templateMinPhrases) { addBucket(bucket, to: &pairs) }
         let hours = (0..<features.count).map { account -> [UInt64] in
             synchronyEligible(account) ? features.activeHours[account].map(UInt64.init) : []
         }
@@ -182,9 +190,10 @@ struct Linker {
                                   weight: parameters.emailSequenceWeight))
         }
         let template = MinHash.jaccard(features.templatePhrases[Int(a)], features.templatePhrases[Int(b)])
-        if template >= parameters.templateMinJaccard && features.templatePhrases[Int(a)].count >= 5 {
+        if template >= parameters.similarTemplateMinJaccard {
+            let weight = template >= parameters.templateMinJaccard ? parameters.templateWeight : parameters.similarTemplateWeight
             found.append(Evidence(signal: "prompt_template", value: String(format: "%.2f of recurring phrases shared", template),
-                                  weight: parameters.templateWeight))
+                                  weight: weight))
         }
         if synchronyEligible(Int(a)) && synchronyEligible(Int(b)) {
             let together = MinHash.jaccard(features.activeHours[Int(a)].map(UInt64.init), features.activeHours[Int(b)].map(UInt64.init))

@@ -33,8 +33,9 @@ struct PromptSampler {
         for prompt in prompts {
             for phrase in Set(Self.phrases(prompt)) { counts[phrase, default: 0] += 1 }
         }
-        let minimum = max(2, Int((Double(prompts.count) * parameters.templatePhraseShare).rounded(.up)))
-        return counts.filter { $0.value >= minimum }.map(\.key).sorted()
+        let minimum = max(3, Int((Double(prompts.count) * parameters.templatePhraseShare).rounded(.up)))
+        let recurring = counts.filter { $0.value >= minimum }.map(\.key).sorted()
+        return recurring.count >= parameters.templateMinPhrases ? recurring : []
     }
 
     /// Drops phrases found in so many accounts' templates that they are generic wording.

@@ -39,7 +39,7 @@ public struct RiskAssessment: Sendable {
             while created[end] - created[start] > 86_400_000 { start += 1 }
             burst = max(burst, end - start + 1)
         }
-        let templated = members.filter { f.templatePhrases[$0].count >= 5 }.count
+        let templated = members.filter { !f.templatePhrases[$0].isEmpty }.count
 
         let indicators: [(String, Double)] = [
             ("reasoning_coercion", share({ f.coercivePrompts[$0] }, of: { f.sampledPrompts[$0] })),
