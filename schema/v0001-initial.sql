@@ -110,7 +110,10 @@ CREATE TABLE exchange_rows (
     content_hash   INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX exchange_rows_by_exchange_id ON exchange_rows (exchange_id);
-CREATE INDEX exchange_rows_by_account_ts ON exchange_rows (account_pk, ts_ms);
+-- By account and time; the trailing columns let `casebook link` read every
+-- exchange's metadata from this index alone, without the prompt text.
+CREATE INDEX exchange_rows_by_account_ts
+    ON exchange_rows (account_pk, ts_ms, ip_pk, user_agent_pk, model_pk, input_tokens, output_tokens);
 
 -- Records that could not be loaded, with why. Nothing that was read is lost:
 -- a record is loaded, recognised as an identical duplicate, or listed here.

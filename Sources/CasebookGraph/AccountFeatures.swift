@@ -23,7 +23,8 @@ struct AccountFeatures {
     var capableModelExchanges: [Int] = []
     var hostingExchanges: [Int] = []
     var activeHours: [[UInt32]] = []
-    var hourOfDay: [[UInt32]] = []
+    /// Exchanges per hour of the day (UTC), 24 counters per account in one flat array.
+    var hourOfDay: [UInt32] = []
     var chargebackInstruments: [Int] = []
     var instruments: [Int] = []
 
@@ -61,7 +62,7 @@ struct AccountFeatures {
         f.capableModelExchanges = Array(repeating: 0, count: n)
         f.hostingExchanges = Array(repeating: 0, count: n)
         f.activeHours = Array(repeating: [], count: n)
-        f.hourOfDay = Array(repeating: Array(repeating: 0, count: 24), count: n)
+        f.hourOfDay = Array(repeating: 0, count: n * 24)
         f.chargebackInstruments = Array(repeating: 0, count: n)
         f.instruments = Array(repeating: 0, count: n)
         f.sampledPrompts = Array(repeating: 0, count: n)
@@ -97,36 +98,50 @@ struct AccountFeatures {
         let capableModels = Set(try database.prepare("SELECT model_pk, name FROM models").rows([], { ($0.int64(0), $0.string(1) ?? "") })
             .filter { model in parameters.capableModelMarkers.contains { model.1.lowercased().contains($0) } }.map(\.0))
         let hostingKinds: Set<String> = ["hosting", "proxy", "vpn", "tor"]
-        let hostingIPs = Set(f.ipKind.filter { hostingKinds.contains($0.value) }.keys)
-
-        progress("reading exchanges")
+        // Lookup tables by key (keys are small dense integers) for the 29-million-row loop.
+        var isHostingIP = Array(repeating: false, count: Int(f.ipKind.keys.max() ?? 0) + 1)
+        for (ip, kind) in f.ipKind where hostingKinds.contains(kind) { isHostingIP[Int(ip)] = true }
+        var isCapableModel = Array(repeating: false, count: Int(capableModels.max() ?? 0) + 1)
+        for model in capableModels { isCapableModel[Int(model)] = true }
+        // SQLite answers this from the covering index exchange_rows_by_account_ts (a twentieth
+        // of the table's bytes, without the prompts), in account order.
         let scan = try database.prepare("""
             SELECT account_pk, ts_ms, ip_pk, user_agent_pk, model_pk, input_tokens, output_tokens FROM exchange_rows
             """)
-        var seenIP = Set<UInt64>()
-        var seenAgent = Set<UInt64>()
+
+        progress("reading exchanges")
+        // Account keys are small dense integers: an array beats a dictionary on 29 million rows.
+        let maxKey = Int(f.accountKeys.max() ?? 0)
+        var indexOfKey = Array(repeating: Int32(-1), count: maxKey + 1)
+        for (index, key) in f.accountKeys.enumerated() { indexOfKey[Int(key)] = Int32(index) }
         var rows = 0
         while try scan.step() {
             rows += 1
             if rows % 1_000_000 == 0 { progress("reading exchanges: \(rows / 1_000_000) million") }
-            guard let index = f.indexByKey[scan.int64(0)].map(Int.init) else { continue }
+            let key = Int(scan.int64(0))
+            guard key >= 0, key <= maxKey, indexOfKey[key] >= 0 else { continue }
+            let index = Int(indexOfKey[key])
             let ts = scan.int64(1)
             f.exchanges[index] += 1
             f.inputTokens[index] += scan.int(5)
             f.outputTokens[index] += scan.int(6)
             let hour = UInt32(clamping: ts / 3_600_000)
             if f.activeHours[index].last != hour { f.activeHours[index].append(hour) }
-            f.hourOfDay[index][Int(hour % 24)] += 1
+            f.hourOfDay[index * 24 + Int(hour % 24)] += 1
             if !scan.isNull(2) {
                 let ip = scan.int64(2)
-                if seenIP.insert(UInt64(index) << 32 | UInt64(ip)).inserted { f.ipKeys[index].append(ip) }
-                if hostingIPs.contains(ip) { f.hostingExchanges[index] += 1 }
+                // Accounts use few addresses, mostly the same one again: a short linear check.
+                if f.ipKeys[index].last != ip && !f.ipKeys[index].contains(ip) { f.ipKeys[index].append(ip) }
+                if Int(ip) < isHostingIP.count && isHostingIP[Int(ip)] { f.hostingExchanges[index] += 1 }
             }
             if !scan.isNull(3) {
                 let agent = scan.int64(3)
-                if seenAgent.insert(UInt64(index) << 32 | UInt64(agent)).inserted { f.userAgentKeys[index].append(agent) }
+                if f.userAgentKeys[index].last != agent && !f.userAgentKeys[index].contains(agent) { f.userAgentKeys[index].append(agent) }
             }
-            if !scan.isNull(4), capableModels.contains(scan.int64(4)) { f.capableModelExchanges[index] += 1 }
+            if !scan.isNull(4) {
+                let model = Int(scan.int64(4))
+                if model < isCapableModel.count && isCapableModel[model] { f.capableModelExchanges[index] += 1 }
+            }
         }
         scan.reset()
         for index in 0..<n {

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads a sample of each account's prompts for two things: the phrases that
 /// recur across them (an operator's template, whatever its fillers), and
 /// whether they coerce the model into writing out its reasoning.
@@ -19,10 +23,27 @@ struct PromptSampler {
     static let rubricMarkers = ["rubric", "grade the", "score from 1", "criterion", "criteria", "evaluate the response",
                                 "assess the response"]
 
+    private static let coercionBytes = coercionMarkers.map { Array($0.utf8) }
+    private static let rubricBytes = rubricMarkers.map { Array($0.utf8) }
+
+    /// Byte-level (ASCII case-folded) marker search: Foundation's `String.contains`
+    /// took most of a campaign-scale link run.
     static func traits(_ prompt: String) -> Traits {
-        let lower = prompt.lowercased()
-        return Traits(coercive: coercionMarkers.contains { lower.contains($0) },
-                      rubric: rubricMarkers.contains { lower.contains($0) })
+        var lower = Array(prompt.utf8)
+        for i in lower.indices where lower[i] >= 65 && lower[i] <= 90 { lower[i] += 32 }
+        return lower.withUnsafeBytes { text in
+            func contains(_ needle: [UInt8]) -> Bool {
+                guard let base = text.baseAddress, needle.count <= text.count else { return false }
+                let last = text.count - needle.count
+                var from = 0
+                while from <= last, let hit = memchr(base + from, Int32(needle[0]), last - from + 1) {
+                    if memcmp(hit, needle, needle.count) == 0 { return true }
+                    from = base.distance(to: UnsafeRawPointer(hit)) + 1
+                }
+                return false
+            }
+            return Traits(coercive: coercionBytes.contains(where: contains), rubric: rubricBytes.contains(where: contains))
+        }
     }
 
     /// The phrases (word 3-grams) in at least `templatePhraseShare` of an account's sampled

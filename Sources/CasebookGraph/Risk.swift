@@ -27,7 +27,7 @@ public struct RiskAssessment: Sendable {
         let days = Double(lastHour - firstHour) / 24 + 1
         let perAccountDaily = Double(exchanges) / Double(members.count) / max(days, 1)
         var hours = Array(repeating: 0.0, count: 24)
-        for member in members { for h in 0..<24 { hours[h] += Double(f.hourOfDay[member][h]) } }
+        for member in members { for h in 0..<24 { hours[h] += Double(f.hourOfDay[member * 24 + h]) } }
         let totalHours = hours.reduce(0, +)
         let entropy = totalHours == 0 ? 0 : -hours.filter { $0 > 0 }.map { $0 / totalHours * log2($0 / totalHours) }.reduce(0, +) / log2(24)
         let input = Double(members.reduce(0) { $0 + f.inputTokens[$1] })

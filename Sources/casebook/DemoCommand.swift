@@ -1,15 +1,17 @@
 import ArgumentParser
 import CasebookGenerate
+import CasebookGraph
 import Foundation
 
 extension Casebook {
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Generate the built-in demo campaign and ingest it into a case file.",
+            abstract: "Generate the built-in demo campaign, ingest it and link it.",
             discussion: """
                 Writes the demo campaign (2,000 accounts, 60,000 exchanges, a few planted \
-                malformed records) into a directory and ingests it. Running it again \
-                recognises the files as already ingested.
+                malformed records) into a directory, ingests it and links the accounts into \
+                operator clusters. Running it again recognises the files as already ingested \
+                and links again (cluster ids stay).
 
                 Example:
                   casebook demo
@@ -30,11 +32,15 @@ extension Casebook {
             print(Generate.describe(report))
             let summary = try Ingest.ingest(paths: [dir], kind: nil, format: nil, gzip: false, databasePath: db)
             print(IngestReport.text(summary, databasePath: db), terminator: "")
+            let link = try LinkRun.run(databasePath: db) { Terminal.progress($0) }
+            Terminal.clearProgress()
+            print(Link.describe(link))
             print("""
 
-                Explore it with SQL, for example:
+                Next:
+                  casebook clusters --db \(db)                  the riskiest clusters
+                  casebook explain --db \(db) ACCOUNT_ID        why an account is in its cluster
                   sqlite3 \(db) "SELECT reason, count(*) FROM rejects GROUP BY reason"
-                  sqlite3 \(db) "SELECT account_id, count(*) AS n FROM exchanges GROUP BY account_id ORDER BY n DESC LIMIT 5"
                 The tables and views are documented in schema/README.md.
                 """)
             if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }

@@ -1,0 +1,57 @@
+import CasebookGenerate
+import CasebookGraph
+import CasebookIngest
+import CasebookStore
+import Foundation
+import XCTest
+
+/// A floor on linking quality for a small generated campaign with a fixed seed.
+/// (bench/link measures the real targets on larger campaigns and several seeds.)
+final class LinkQualityTests: XCTestCase {
+    func testLinkingRecoversPlantedOperatorsWithoutMergingStrangers() throws {
+        let directory = NSTemporaryDirectory() + "casebook-quality-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var spec = CampaignSpec(benignAccounts: 1_600, fraudAccounts: 400, exchanges: 40_000)
+        spec.seed = 7
+        let report = try CampaignWriter.write(spec, to: directory + "/in")
+        let database = directory + "/case.db"
+        _ = try Ingest(databasePath: database).run(IngestPlan.files(paths: [directory + "/in"], kind: nil, format: nil))
+        _ = try LinkRun.run(databasePath: database)
+
+        var truth: [String: (operator: String, fraud: Bool)] = [:]
+        for line in try String(contentsOfFile: report.groundTruthFile, encoding: .utf8).split(separator: "\n").dropFirst() {
+            let cells = line.split(separator: ",").map(String.init)
+            truth[cells[0]] = (cells[2], cells[1] == "fraud")
+        }
+        let db = try CaseFile.open(database, access: .read)
+        var clusters: [Int64: [String]] = [:]
+        for (cluster, account) in try db.prepare("SELECT cluster_id, account_id FROM cluster_members").rows([], { ($0.int64(0), $0.string(1)!) }) {
+            clusters[cluster, default: []].append(account)
+        }
+        func pairs(_ n: Int) -> Int { n * (n - 1) / 2 }
+        var predicted = 0, correct = 0, benignInFraud = 0
+        for members in clusters.values {
+            predicted += pairs(members.count)
+            var byOperator: [String: Int] = [:]
+            for member in members { byOperator[truth[member]!.operator, default: 0] += 1 }
+            correct += byOperator.values.reduce(0) { $0 + pairs($1) }
+            let fraud = members.filter { truth[$0]!.fraud }.count
+            if fraud * 2 > members.count { benignInFraud += members.count - fraud }
+        }
+        var operatorSizes: [String: Int] = [:]
+        for (_, value) in truth { operatorSizes[value.operator, default: 0] += 1 }
+        let truePairs = operatorSizes.values.reduce(0) { $0 + pairs($1) }
+        let precision = Double(correct) / Double(max(predicted, 1))
+        let recall = Double(correct) / Double(max(truePairs, 1))
+        XCTAssertGreaterThanOrEqual(precision, 0.97, "pairwise precision")
+        XCTAssertGreaterThanOrEqual(recall, 0.9, "pairwise recall")
+        XCTAssertEqual(benignInFraud, 0, "benign accounts in fraud clusters")
+
+        // Fraud-majority clusters rank above benign ones by risk.
+        let risks = try db.prepare("SELECT cluster_id, risk_score FROM clusters").rows { ($0.int64(0), $0.double(1)) }
+        let fraudRisks = risks.filter { clusters[$0.0]!.filter { truth[$0]!.fraud }.count * 2 > clusters[$0.0]!.count }.map(\.1)
+        let benignRisks = risks.filter { clusters[$0.0]!.filter { truth[$0]!.fraud }.count * 2 <= clusters[$0.0]!.count }.map(\.1)
+        XCTAssertFalse(fraudRisks.isEmpty)
+        XCTAssertGreaterThan(fraudRisks.min()!, benignRisks.max() ?? 0)
+    }
+}
