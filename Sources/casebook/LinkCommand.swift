@@ -91,13 +91,13 @@ extension Casebook {
                 print(String(decoding: data, as: UTF8.self))
                 return
             }
-            print("cluster   accounts   exchanges   risk  top indicators                                        links by")
+            print("cluster  accounts   exchanges  risk  change  top indicators / links by signal")
             for row in rows {
-                let indicators = topEntries(row.indicators, count: 3)
-                let signals = topEntries(row.signals, count: 3)
-                print(String(format: "%7lld %10@ %11@  %.2f  %@  %@", row.clusterID, Terminal.grouped(row.size),
-                             Terminal.grouped(row.exchanges), row.riskScore,
-                             indicators.padding(toLength: 52, withPad: " ", startingAt: 0), signals))
+                let columns = [Terminal.right(String(row.clusterID), 7), Terminal.right(Terminal.grouped(row.size), 9),
+                               Terminal.right(Terminal.grouped(row.exchanges), 11), String(format: "%5.2f", row.riskScore),
+                               row.change.padding(toLength: 6, withPad: " ", startingAt: 0)]
+                print(columns.joined(separator: " ") + "  " + topEntries(row.indicators, count: 3))
+                print(String(repeating: " ", count: 45) + "  links: " + topEntries(row.signals, count: 4))
             }
         }
 
