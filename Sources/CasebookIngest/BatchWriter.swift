@@ -293,11 +293,11 @@ final class BatchWriter {
         c.bind(statement, 1, record: i, field: F.exchangeID)
         statement.bind(2, try accountKey(c.text(i, F.accountID)!, fileID: c.batch.fileID, line: record.line))
         c.bind(statement, 3, record: i, field: F.ts)
-        statement.bind(4, try c.text(i, F.model).map { try dictionaryKey($0, cache: &modelKeys, find: findModel, insert: insertModel) })
+        statement.bind(4, try c.text(i, F.model).map { try key($0, cache: &modelKeys, find: findModel, insert: insertModel) })
         c.bind(statement, 5, record: i, field: F.apiKeyID)
         statement.bind(6, try c.text(i, F.ip).map { try ipKey($0) })
         statement.bind(7, try c.text(i, F.userAgent).map {
-            try dictionaryKey($0, cache: &userAgentKeys, find: findUserAgent, insert: insertUserAgent)
+            try key($0, cache: &userAgentKeys, find: findUserAgent, insert: insertUserAgent)
         })
         c.bind(statement, 8, record: i, field: F.inputTokens)
         c.bind(statement, 9, record: i, field: F.outputTokens)
@@ -415,43 +415,22 @@ final class BatchWriter {
 
     // MARK: - Identities
 
+    /// The key of an account named by an exchange or payment; an unknown one is created "referenced only".
     private func accountKey(_ accountID: String, fileID: Int64, line: Int64) throws -> Int64 {
-        if let key = accountKeys[accountID] { return key }
-        findAccount.bind(1, accountID)
-        let found = try findAccount.step() ? findAccount.int64(0) : nil
-        findAccount.reset()
-        if let found {
-            remember(accountID, found, in: &accountKeys)
-            return found
+        try key(accountID, cache: &accountKeys, find: findAccount, insert: insertReferencedAccount) { insert in
+            insert.bind(2, fileID)
+            insert.bind(3, line)
         }
-        insertReferencedAccount.bind(1, accountID)
-        insertReferencedAccount.bind(2, fileID)
-        insertReferencedAccount.bind(3, line)
-        try insertReferencedAccount.step()
-        insertReferencedAccount.reset()
-        let key = database.lastInsertedRowID
-        remember(accountID, key, in: &accountKeys)
-        return key
     }
 
     private func ipKey(_ ip: String) throws -> Int64 {
-        if let key = ipKeys[ip] { return key }
-        findIP.bind(1, ip)
-        let found = try findIP.step() ? findIP.int64(0) : nil
-        findIP.reset()
-        if let found {
-            remember(ip, found, in: &ipKeys)
-            return found
-        }
-        insertReferencedIP.bind(1, ip)
-        try insertReferencedIP.step()
-        insertReferencedIP.reset()
-        let key = database.lastInsertedRowID
-        remember(ip, key, in: &ipKeys)
-        return key
+        try key(ip, cache: &ipKeys, find: findIP, insert: insertReferencedIP)
     }
 
-    private func dictionaryKey(_ value: String, cache: inout [String: Int64], find: Statement, insert: Statement) throws -> Int64 {
+    /// The row key for `value`: from the cache, else found by `find` (key in column 0), else
+    /// inserted by `insert` (value bound first, then whatever `bindRest` adds).
+    private func key(_ value: String, cache: inout [String: Int64], find: Statement, insert: Statement,
+                     bindRest: (Statement) -> Void = { _ in }) throws -> Int64 {
         if let key = cache[value] { return key }
         find.bind(1, value)
         let found = try find.step() ? find.int64(0) : nil
@@ -461,6 +440,7 @@ final class BatchWriter {
             key = found
         } else {
             insert.bind(1, value)
+            bindRest(insert)
             try insert.step()
             insert.reset()
             key = database.lastInsertedRowID
