@@ -10,10 +10,11 @@ public protocol ByteSource: AnyObject {
     var consumedBytes: Int64 { get }
 }
 
-/// Failures to read input, each naming the file and what went wrong.
-public enum InputError: Error, CustomStringConvertible, Sendable {
+/// Failures to read an input or write an output file, each naming the file and what went wrong.
+public enum FileError: Error, CustomStringConvertible, Sendable {
     case cannotOpen(path: String, reason: String)
     case readFailed(path: String, reason: String)
+    case writeFailed(path: String, reason: String)
     case gzipCorrupt(path: String, compressedOffset: Int64, reason: String)
     case gzipTruncated(path: String)
 
@@ -21,6 +22,7 @@ public enum InputError: Error, CustomStringConvertible, Sendable {
         switch self {
         case let .cannotOpen(path, reason): return "cannot open \(path): \(reason)"
         case let .readFailed(path, reason): return "cannot read \(path): \(reason)"
+        case let .writeFailed(path, reason): return "cannot write \(path): \(reason)"
         case let .gzipCorrupt(path, offset, reason):
             return "\(path): gzip data is corrupt at compressed byte \(offset) (\(reason))"
         case let .gzipTruncated(path): return "\(path): the gzip stream ends early (file truncated)"
@@ -44,7 +46,7 @@ public final class FileSource: ByteSource {
         } else {
             descriptor = open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else {
-                throw InputError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+                throw FileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
             }
             ownsDescriptor = true
         }
@@ -60,7 +62,7 @@ public final class FileSource: ByteSource {
                 return count
             }
             if errno == EINTR { continue }
-            throw InputError.readFailed(path: path, reason: String(cString: strerror(errno)))
+            throw FileError.readFailed(path: path, reason: String(cString: strerror(errno)))
         }
     }
 

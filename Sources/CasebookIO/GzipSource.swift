@@ -22,7 +22,7 @@ public final class GzipSource: ByteSource {
         input = .allocate(byteCount: 1 << 18, alignment: 16)
         guard czlib_inflate_init_gzip(&stream) == Z_OK else {
             input.deallocate()
-            throw InputError.gzipCorrupt(path: path, compressedOffset: 0, reason: "zlib could not start")
+            throw FileError.gzipCorrupt(path: path, compressedOffset: 0, reason: "zlib could not start")
         }
     }
 
@@ -46,7 +46,7 @@ public final class GzipSource: ByteSource {
             }
             if stream.avail_in == 0 {
                 if !streamStarted { return 0 }
-                throw InputError.gzipTruncated(path: path)
+                throw FileError.gzipTruncated(path: path)
             }
             streamStarted = true
             let rc = inflate(&stream, Z_NO_FLUSH)
@@ -55,7 +55,7 @@ public final class GzipSource: ByteSource {
             case Z_STREAM_END: memberEnded = true
             default:
                 let reason = stream.msg.map { String(cString: $0) } ?? "inflate error \(rc)"
-                throw InputError.gzipCorrupt(path: path, compressedOffset: consumedBytes, reason: reason)
+                throw FileError.gzipCorrupt(path: path, compressedOffset: consumedBytes, reason: reason)
             }
         }
         return capacity - Int(stream.avail_out)

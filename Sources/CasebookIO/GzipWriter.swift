@@ -18,12 +18,12 @@ public final class OutputFile {
         self.path = path
         descriptor = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw InputError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+            throw FileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
         compressed = gzipLevel != nil
         deflated = .allocate(byteCount: 1 << 18, alignment: 16)
         if let gzipLevel, czlib_deflate_init_gzip(&stream, gzipLevel) != Z_OK {
-            throw InputError.cannotOpen(path: path, reason: "zlib could not start")
+            throw FileError.cannotOpen(path: path, reason: "zlib could not start")
         }
         pending.reserveCapacity(Self.flushThreshold + 4096)
     }
@@ -63,7 +63,7 @@ public final class OutputFile {
                 stream.avail_out = uInt(deflated.count)
                 let rc = deflate(&stream, finishing ? Z_FINISH : Z_NO_FLUSH)
                 guard rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR else {
-                    throw InputError.readFailed(path: path, reason: "deflate failed (\(rc))")
+                    throw FileError.writeFailed(path: path, reason: "deflate failed (\(rc))")
                 }
                 try writeAll(UnsafeRawBufferPointer(rebasing: deflated[0..<(deflated.count - Int(stream.avail_out))]))
             } while stream.avail_out == 0 || (finishing && stream.avail_in > 0)
@@ -77,7 +77,7 @@ public final class OutputFile {
             let count = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw InputError.readFailed(path: path, reason: "write failed: \(String(cString: strerror(errno)))")
+                throw FileError.writeFailed(path: path, reason: String(cString: strerror(errno)))
             }
             offset += count
         }

@@ -15,7 +15,7 @@ final class FileReader {
 
     /// Reads from decompressed `offset` (0, or where an interrupted run stopped) to the end.
     /// Returns where damage starts, or nil when the file was read to a clean end;
-    /// throws `InputError` for a read error before any record could be handed out.
+    /// throws `FileError` for a read error before any record could be handed out.
     func read(from offset: Int64, line: Int64, channel: WriterChannel, progress: (Int) -> Void) throws -> String? {
         var builder = RecordBuilder(kind: file.kind)
         var json = JSONRecordParser()
@@ -43,7 +43,7 @@ final class FileReader {
             do {
                 guard let next = try splitter.next() else { break }
                 record = next
-            } catch let error as InputError {
+            } catch let error as FileError {
                 damage = "\(Self.damageDescription(error)) after line \(splitter.nextLine - 1)"
                 break
             }
@@ -113,11 +113,11 @@ final class FileReader {
         bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 
-    private static func damageDescription(_ error: InputError) -> String {
+    private static func damageDescription(_ error: FileError) -> String {
         switch error {
         case .gzipTruncated: return "the gzip stream ends early (the file is truncated)"
         case let .gzipCorrupt(_, offset, reason): return "the gzip data is corrupt at compressed byte \(offset) (\(reason))"
-        case let .readFailed(_, reason): return "reading failed (\(reason))"
+        case let .readFailed(_, reason), let .writeFailed(_, reason): return "reading failed (\(reason))"
         case let .cannotOpen(_, reason): return "cannot open (\(reason))"
         }
     }

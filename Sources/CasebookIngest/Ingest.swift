@@ -178,7 +178,7 @@ public final class Ingest {
             damage = try reader.read(from: resumeOffset, line: resumeLine, channel: channel) { records in
                 clock.tick(file: file.path, records: records, fileBytes: fileSource.consumedBytes)
             }
-        } catch let error as InputError {
+        } catch let error as FileError {
             damage = error.description
         }
         clock.finishFile(size: size ?? fileSource.consumedBytes)
