@@ -161,10 +161,7 @@ extension AccountFeatures {
         let sampler = PromptSampler(parameters: parameters)
         let query = try database.prepare(
             "SELECT prompt FROM exchange_rows WHERE account_pk = ?1 AND prompt IS NOT NULL ORDER BY ts_ms LIMIT ?2")
-        // Per account only the phrases recurring enough to be template candidates; the
-        // population's usage of every phrase is summed as we go.
-        var candidates = Array(repeating: [UInt64](), count: count)
-        var usage = PromptSampler.PhraseUsage()
+        var phrases = Array(repeating: [UInt64](), count: count)
         for index in 0..<count where exchanges[index] > 0 {
             let prompts = try query.rows([accountKeys[index], parameters.templateSamplePrompts]) { $0.string(0) ?? "" }
             sampledPrompts[index] = prompts.count
@@ -173,11 +170,9 @@ extension AccountFeatures {
                 if traits.coercive { coercivePrompts[index] += 1 }
                 if traits.rubric { rubricPrompts[index] += 1 }
             }
-            let shares = sampler.phraseShares(prompts)
-            usage.add(shares)
-            candidates[index] = sampler.recurring(shares, prompts: prompts.count)
+            phrases[index] = sampler.recurringPhrases(prompts)
         }
-        templatePhrases = candidates.map { sampler.template($0, usage: usage, accounts: count) }
+        templatePhrases = sampler.withoutCommonPhrases(phrases)
     }
 }
 

@@ -49,8 +49,9 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     /// three) of its sampled prompts: an operator repeats its template in nearly every request,
     /// a person rarely repeats a phrasing in a quarter of theirs.
     public var templatePhraseShare = 0.25
-    /// Fewer recurring phrases than this is a habit of phrasing, not a template.
-    public var templateMinPhrases = 8
+    /// Fewer recurring phrases than this is a habit of phrasing ("can you help me write"),
+    /// not a template: an operator's template repeats a whole paragraph.
+    public var templateMinPhrases = 16
     /// Phrases in more accounts' templates than this are generic wording, not a template.
     public var templatePhraseMaxAccounts = 2_500
     public var templatePhraseMaxShare = 0.02

@@ -46,46 +46,25 @@ struct PromptSampler {
         }
     }
 
-    /// How often each phrase occurs within the accounts that use it, across the whole population:
-    /// a template's wording recurs in its accounts' prompts, a common phrasing ("can you help me")
-    /// is used by everybody but rarely repeated by anybody.
-    struct PhraseUsage {
-        var accounts: [UInt64: (count: Int32, shareSum: Float)] = [:]
-
-        mutating func add(_ shares: [UInt64: Double]) {
-            for (phrase, share) in shares {
-                let current = accounts[phrase] ?? (0, 0)
-                accounts[phrase] = (current.count + 1, current.shareSum + Float(share))
-            }
-        }
-    }
-
-    /// Each phrase of an account's sampled prompts with the share of those prompts that contain it.
-    func phraseShares(_ prompts: [String]) -> [UInt64: Double] {
+    /// The phrases (word 3-grams) in at least `templatePhraseShare` of an account's sampled
+    /// prompts: an operator's fixed wording survives, the per-request fillers do not.
+    func recurringPhrases(_ prompts: [String]) -> [UInt64] {
+        guard prompts.count >= parameters.templateMinPrompts else { return [] }
         var counts: [UInt64: Int] = [:]
         for prompt in prompts {
             for phrase in Set(Self.phrases(prompt)) { counts[phrase, default: 0] += 1 }
         }
-        return counts.mapValues { Double($0) / Double(prompts.count) }
+        let minimum = max(3, Int((Double(prompts.count) * parameters.templatePhraseShare).rounded(.up)))
+        let recurring = counts.filter { $0.value >= minimum }.map(\.key).sorted()
+        return recurring.count >= parameters.templateMinPhrases ? recurring : []
     }
 
-    /// The phrases in at least `templatePhraseShare` (and three) of an account's sampled prompts.
-    func recurring(_ shares: [UInt64: Double], prompts: Int) -> [UInt64] {
-        guard prompts >= parameters.templateMinPrompts else { return [] }
-        let minimum = max(3.0, (Double(prompts) * parameters.templatePhraseShare).rounded(.up)) / Double(prompts)
-        return shares.filter { $0.value >= minimum }.map(\.key).sorted()
-    }
-
-    /// An account's template: its recurring phrases that the population as a whole also
-    /// repeats (mean share at least `templatePhraseShare` among the accounts using them) and
-    /// that are not in more accounts than the cap; nothing if fewer than `templateMinPhrases` remain.
-    func template(_ recurring: [UInt64], usage: PhraseUsage, accounts: Int) -> [UInt64] {
-        let cap = max(parameters.templatePhraseMaxAccounts, Int(Double(accounts) * parameters.templatePhraseMaxShare))
-        let kept = recurring.filter { phrase in
-            guard let use = usage.accounts[phrase] else { return false }
-            return Int(use.count) <= cap && Double(use.shareSum) / Double(use.count) >= parameters.templatePhraseShare
-        }
-        return kept.count >= parameters.templateMinPhrases ? kept : []
+    /// Drops phrases found in so many accounts' templates that they are generic wording.
+    func withoutCommonPhrases(_ perAccount: [[UInt64]]) -> [[UInt64]] {
+        var accountsPerPhrase: [UInt64: Int] = [:]
+        for phrases in perAccount { for phrase in phrases { accountsPerPhrase[phrase, default: 0] += 1 } }
+        let cap = max(parameters.templatePhraseMaxAccounts, Int(Double(perAccount.count) * parameters.templatePhraseMaxShare))
+        return perAccount.map { phrases in phrases.filter { accountsPerPhrase[$0]! <= cap } }
     }
 
     static func phrases(_ text: String) -> [UInt64] {
