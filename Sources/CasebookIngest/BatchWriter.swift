@@ -305,12 +305,7 @@ final class BatchWriter {
         c.bind(statement, 11, record: i, field: F.latencyMS)
         c.bind(statement, 12, record: i, field: F.prompt)
         c.bind(statement, 13, record: i, field: F.response)
-        c.bind(statement, 14, record.extra)
-        statement.bind(15, c.batch.fileID)
-        statement.bind(16, record.line)
-        statement.bind(17, record.contentHash)
-        try statement.step()
-        statement.reset()
+        try runWithProvenance(statement, from: 14, record: record, c)
         if database.changes == 1 { return .loaded }
         c.bind(findExchange, 1, record: i, field: F.exchangeID)
         return try compareExisting(findExchange, hashColumn: 0, record: record, key: "exchange_id \(c.text(i, F.exchangeID)!)")
@@ -327,12 +322,7 @@ final class BatchWriter {
                                    (11, F.chargebacks)] {
             c.bind(statement, Int32(parameter), record: i, field: field)
         }
-        c.bind(statement, 12, record.extra)
-        statement.bind(13, c.batch.fileID)
-        statement.bind(14, record.line)
-        statement.bind(15, record.contentHash)
-        try statement.step()
-        statement.reset()
+        try runWithProvenance(statement, from: 12, record: record, c)
         if database.changes == 1 { return .loaded }
         findPayment.bind(1, account)
         c.bind(findPayment, 2, record: i, field: F.fingerprint)
@@ -364,12 +354,7 @@ final class BatchWriter {
         statement.bind(6, signupIP)
         c.bind(statement, 7, record: i, field: F.status)
         c.bind(statement, 8, record: i, field: F.plan)
-        c.bind(statement, 9, record.extra)
-        statement.bind(10, c.batch.fileID)
-        statement.bind(11, record.line)
-        statement.bind(12, record.contentHash)
-        try statement.step()
-        statement.reset()
+        try runWithProvenance(statement, from: 9, record: record, c)
         if existing == nil { remember(accountID, database.lastInsertedRowID, in: &accountKeys) }
         return .loaded
     }
@@ -392,14 +377,20 @@ final class BatchWriter {
         for (parameter, field) in [(2, F.asn), (3, F.asOrg), (4, F.country), (5, F.city), (6, F.kind)] {
             c.bind(statement, Int32(parameter), record: i, field: field)
         }
-        c.bind(statement, 7, record.extra)
-        statement.bind(8, c.batch.fileID)
-        statement.bind(9, record.line)
-        statement.bind(10, record.contentHash)
-        try statement.step()
-        statement.reset()
+        try runWithProvenance(statement, from: 7, record: record, c)
         if existing == nil { remember(ip, database.lastInsertedRowID, in: &ipKeys) }
         return .loaded
+    }
+
+    /// Binds the columns every fact row ends with (extra, source file, line, content hash),
+    /// starting at parameter `first`, and runs the insert or update.
+    private func runWithProvenance(_ statement: Statement, from first: Int32, record: ParsedRecord, _ c: BatchContext) throws {
+        c.bind(statement, first, record.extra)
+        statement.bind(first + 1, c.batch.fileID)
+        statement.bind(first + 2, record.line)
+        statement.bind(first + 3, record.contentHash)
+        try statement.step()
+        statement.reset()
     }
 
     /// Compares a record with the row already loaded under its identity (columns: hash, file, line).
