@@ -14,6 +14,10 @@ struct AccountFeatures {
     var cards: [[String]] = []
     var chargebackBINs: [[String]] = []
     var ipKeys: [[Int64]] = []
+    /// When each account used each of its addresses (ms), aligned with `ipKeys`: an address
+    /// shared a year apart (reassigned, or a proxy exit) is not shared use.
+    var ipFirstSeen: [[Int64]] = []
+    var ipLastSeen: [[Int64]] = []
     var userAgentKeys: [[Int64]] = []
 
     // Activity
@@ -55,6 +59,8 @@ struct AccountFeatures {
         f.cards = Array(repeating: [], count: n)
         f.chargebackBINs = Array(repeating: [], count: n)
         f.ipKeys = Array(repeating: [], count: n)
+        f.ipFirstSeen = Array(repeating: [], count: n)
+        f.ipLastSeen = Array(repeating: [], count: n)
         f.userAgentKeys = Array(repeating: [], count: n)
         f.exchanges = Array(repeating: 0, count: n)
         f.inputTokens = Array(repeating: 0, count: n)
@@ -93,7 +99,7 @@ struct AccountFeatures {
         }
         for (account, ip) in try database.prepare("SELECT account_pk, signup_ip_pk FROM account_rows WHERE signup_ip_pk IS NOT NULL")
             .rows([], { ($0.int64(0), $0.int64(1)) }) {
-            if let index = f.indexByKey[account].map(Int.init) { f.ipKeys[index].append(ip) }
+            if let index = f.indexByKey[account].map(Int.init) { f.noteIP(ip, at: f.createdAt[index] ?? 0, account: index) }
         }
         let capableModels = Set(try database.prepare("SELECT model_pk, name FROM models").rows([], { ($0.int64(0), $0.string(1) ?? "") })
             .filter { model in parameters.capableModelMarkers.contains { model.1.lowercased().contains($0) } }.map(\.0))
@@ -130,8 +136,7 @@ struct AccountFeatures {
             f.hourOfDay[index * 24 + Int(hour % 24)] += 1
             if !scan.isNull(2) {
                 let ip = scan.int64(2)
-                // Accounts use few addresses, mostly the same one again: a short linear check.
-                if f.ipKeys[index].last != ip && !f.ipKeys[index].contains(ip) { f.ipKeys[index].append(ip) }
+                f.noteIP(ip, at: ts, account: index)
                 if Int(ip) < isHostingIP.count && isHostingIP[Int(ip)] { f.hostingExchanges[index] += 1 }
             }
             if !scan.isNull(3) {
@@ -147,7 +152,6 @@ struct AccountFeatures {
         for index in 0..<n {
             f.activeHours[index].sort()
             f.activeHours[index] = f.activeHours[index].uniqued()
-            f.ipKeys[index] = f.ipKeys[index].uniqued()
         }
         try f.samplePrompts(database, parameters: parameters, progress: progress)
         return f
@@ -155,6 +159,30 @@ struct AccountFeatures {
 }
 
 extension AccountFeatures {
+    /// Records that `account` used `ip` at `time`. Accounts use few addresses, mostly the
+    /// same one again, so a check of the last one and then a short linear search.
+    mutating func noteIP(_ ip: Int64, at time: Int64, account: Int) {
+        let position: Int
+        if ipKeys[account].last == ip {
+            position = ipKeys[account].count - 1
+        } else if let found = ipKeys[account].firstIndex(of: ip) {
+            position = found
+        } else {
+            ipKeys[account].append(ip)
+            ipFirstSeen[account].append(time)
+            ipLastSeen[account].append(time)
+            return
+        }
+        if time < ipFirstSeen[account][position] { ipFirstSeen[account][position] = time }
+        if time > ipLastSeen[account][position] { ipLastSeen[account][position] = time }
+    }
+
+    /// Whether two accounts used `ip` within `slack` milliseconds of each other.
+    func usedTogether(_ a: Int, _ b: Int, ip: Int64, slack: Int64) -> Bool {
+        guard let i = ipKeys[a].firstIndex(of: ip), let j = ipKeys[b].firstIndex(of: ip) else { return false }
+        return ipFirstSeen[a][i] <= ipLastSeen[b][j] + slack && ipFirstSeen[b][j] <= ipLastSeen[a][i] + slack
+    }
+
     /// Each account's first prompts in time, through the (account, time) index.
     mutating func samplePrompts(_ database: Database, parameters: LinkParameters, progress: (String) -> Void) throws {
         progress("sampling prompts")

@@ -14,6 +14,8 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     /// A residential IP counts only when very few accounts share it (a home, not a proxy exit).
     public var residentialIPWeight = 0.5
     public var residentialMaxAccounts = 4
+    /// Two accounts share an address only if their use of it comes within this many days.
+    public var ipOverlapDays = 7
     /// IP kinds shared by crowds of strangers: never evidence on their own.
     public var crowdIPKinds = ["vpn", "mobile", "education", "tor"]
 

@@ -181,7 +181,9 @@ struct Linker {
         while i < left.count && j < right.count {
             if left[i] == right[j] {
                 let id = Int(left[i])
-                found.append(Evidence(signal: attributeSignal[id], value: displayValue(id), weight: attributeWeight[id]))
+                if attributeSignal[id] != "ip" || usedTogether(a, b, attribute: id) {
+                    found.append(Evidence(signal: attributeSignal[id], value: displayValue(id), weight: attributeWeight[id]))
+                }
                 i += 1; j += 1
             } else if left[i] < right[j] { i += 1 } else { j += 1 }
         }
@@ -203,6 +205,11 @@ struct Linker {
             }
         }
         return found
+    }
+
+    private func usedTogether(_ a: Int32, _ b: Int32, attribute id: Int) -> Bool {
+        guard let ip = Int64(attributeValue[id]) else { return false }
+        return features.usedTogether(Int(a), Int(b), ip: ip, slack: Int64(parameters.ipOverlapDays) * 86_400_000)
     }
 
     private func displayValue(_ id: Int) -> String {

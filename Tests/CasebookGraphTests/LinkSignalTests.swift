@@ -62,12 +62,15 @@ final class LinkSignalTests: XCTestCase {
 
     func testHostingAddressesLinkWhenSharedTwiceOrWithARareClient() throws {
         try load([
-            "accounts.csv": accounts(["h1", "h2", "h3", "h4", "u1", "u2", "u3", "u4"]),
-            "ips.csv": "ip,kind\n45.0.0.1,hosting\n45.0.0.2,hosting\n45.0.0.3,hosting\n45.0.0.4,hosting\n",
+            "accounts.csv": accounts(["h1", "h2", "h3", "h4", "h5", "h6", "u1", "u2", "u3", "u4"]),
+            "ips.csv": "ip,kind\n45.0.0.1,hosting\n45.0.0.2,hosting\n45.0.0.3,hosting\n45.0.0.4,hosting\n45.0.0.5,hosting\n45.0.0.6,hosting\n",
             "exchanges.jsonl": [
                 exchange("1", "h1", ip: "45.0.0.1"), exchange("2", "h1", ip: "45.0.0.2"),
                 exchange("3", "h2", ip: "45.0.0.1"), exchange("4", "h2", ip: "45.0.0.2"),
                 exchange("5", "h3", ip: "45.0.0.3"), exchange("6", "h4", ip: "45.0.0.3"),
+                // The same two addresses, a year apart: reassigned, not shared.
+                exchange("11", "h5", ip: "45.0.0.5"), exchange("12", "h5", ip: "45.0.0.6"),
+                exchange("13", "h6", hour: 24 * 365, ip: "45.0.0.5"), exchange("14", "h6", hour: 24 * 365, ip: "45.0.0.6"),
                 exchange("7", "u1", ip: "45.0.0.4", agent: "harvest/0.3"), exchange("8", "u2", ip: "45.0.0.4", agent: "harvest/0.3"),
                 exchange("9", "u3", agent: "scraper/2.1"), exchange("10", "u4", agent: "scraper/2.1"),
             ].joined(separator: "\n") + "\n" + (1...200).map { exchange("bg\($0)", "person\($0)", agent: "acme-sdk/1.0") }.joined(separator: "\n") + "\n",
@@ -76,6 +79,7 @@ final class LinkSignalTests: XCTestCase {
         XCTAssertEqual(clusters["h1"], clusters["h2"], "two shared hosting addresses")
         XCTAssertNotNil(clusters["h1"])
         XCTAssertNil(clusters["h3"], "one shared hosting address is not enough alone")
+        XCTAssertNil(clusters["h5"], "addresses used a year apart are not shared use")
         XCTAssertEqual(clusters["u1"], clusters["u2"], "a hosting address and a rare client together")
         XCTAssertNotNil(clusters["u1"])
         XCTAssertNil(clusters["u3"], "a rare client alone is not enough")
