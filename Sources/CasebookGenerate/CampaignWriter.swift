@@ -47,51 +47,54 @@ public enum CampaignWriter {
     // MARK: - Small files
 
     static func writeIPs(_ p: Population, spec: CampaignSpec, to path: String) throws {
-        let out = try OutputFile(path: path)
-        try out.write("ip,asn,as_org,country,city,kind\n")
-        for ip in p.ips where ip.described {
-            try out.write(csvRow([ip.text, String(ip.asn), ip.asOrg, ip.country, ip.city ?? "", ip.kind]))
+        let rows = p.ips.lazy.filter(\.described).map { ip in
+            [ip.text, String(ip.asn), ip.asOrg, ip.country, ip.city ?? "", ip.kind]
         }
-        if spec.faults { try out.write("203.0.113.7,AS64500,Example Net,US,,hosting\n") }
-        try out.finish()
+        try writeCSV(path, header: "ip,asn,as_org,country,city,kind", rows: rows,
+                     planted: spec.faults ? ["203.0.113.7", "AS64500", "Example Net", "US", "", "hosting"] : nil)
     }
 
     static func writeAccounts(_ p: Population, spec: CampaignSpec, to path: String) throws {
-        let out = try OutputFile(path: path)
-        try out.write("account_id,created_at,email,org_id,country,signup_ip,status,plan\n")
-        for account in p.accounts {
-            try out.write(csvRow([account.id, Timestamp.rfc3339(account.createdAt), account.email, account.orgID ?? "",
-                                  account.country, p.ips[account.signupIP].text, account.status, account.plan]))
+        let rows = p.accounts.lazy.map { account in
+            [account.id, Timestamp.rfc3339(account.createdAt), account.email, account.orgID ?? "", account.country,
+             p.ips[account.signupIP].text, account.status, account.plan]
         }
-        if spec.faults { try out.write("acct-broken0001,last tuesday,someone@example.com,,US,,active,free\n") }
-        try out.finish()
+        try writeCSV(path, header: "account_id,created_at,email,org_id,country,signup_ip,status,plan", rows: rows,
+                     planted: spec.faults ? ["acct-broken0001", "last tuesday", "someone@example.com", "", "US", "", "active", "free"] : nil)
     }
 
     static func writePayments(_ p: Population, spec: CampaignSpec, to path: String) throws {
-        let out = try OutputFile(path: path)
-        try out.write("account_id,fingerprint,type,brand,bin,last4,country,billing_postal,first_used,last_used,chargebacks,note\n")
-        for payment in p.payments {
+        let rows = p.payments.lazy.map { payment -> [String] in
             let account = p.accounts[payment.account]
             let firstUsed = max(account.createdAt, spec.startMilliseconds - 30 * 86_400_000)
-            try out.write(csvRow([account.id, payment.fingerprint, payment.type, payment.brand ?? "", payment.bin ?? "",
-                                  payment.last4 ?? "", payment.country, payment.postal ?? "", Timestamp.rfc3339(firstUsed),
-                                  Timestamp.rfc3339(spec.endMilliseconds - 86_400_000), String(payment.chargebacks), ""]))
+            return [account.id, payment.fingerprint, payment.type, payment.brand ?? "", payment.bin ?? "", payment.last4 ?? "",
+                    payment.country, payment.postal ?? "", Timestamp.rfc3339(firstUsed),
+                    Timestamp.rfc3339(spec.endMilliseconds - 86_400_000), String(payment.chargebacks), ""]
         }
-        if spec.faults, let first = p.accounts.first {
-            // A support note that pasted a full card number: must be rejected, never stored.
-            try out.write(csvRow([first.id, "fp_pastedcardnumber", "card", "visa", "411111", "1111", "US", "", "", "", "0",
-                                  "customer wrote 4111 1111 1111 1111 in the ticket"]))
-        }
-        try out.finish()
+        // A support note that pasted a full card number: must be rejected, never stored.
+        let planted = spec.faults ? p.accounts.first.map { first in
+            [first.id, "fp_pastedcardnumber", "card", "visa", "411111", "1111", "US", "", "", "", "0",
+             "customer wrote 4111 1111 1111 1111 in the ticket"]
+        } : nil
+        try writeCSV(path, header: "account_id,fingerprint,type,brand,bin,last4,country,billing_postal,first_used,last_used,chargebacks,note",
+                     rows: rows, planted: planted)
     }
 
     static func writeGroundTruth(_ p: Population, to path: String) throws {
-        let out = try OutputFile(path: path)
-        try out.write("account_id,label,operator_id,operator_type\n")
-        for account in p.accounts {
+        let rows = p.accounts.lazy.map { account -> [String] in
             let op = p.operators[account.operatorIndex]
-            try out.write(csvRow([account.id, op.fraud ? "fraud" : "benign", op.id, op.type]))
+            return [account.id, op.fraud ? "fraud" : "benign", op.id, op.type]
         }
+        try writeCSV(path, header: "account_id,label,operator_id,operator_type", rows: rows, planted: nil)
+    }
+
+    /// One CSV file: header, rows, and (with --faults) a malformed record planted at the end.
+    static func writeCSV<Rows: Sequence>(_ path: String, header: String, rows: Rows, planted: [String]?) throws
+        where Rows.Element == [String] {
+        let out = try OutputFile(path: path)
+        try out.write(header + "\n")
+        for row in rows { try out.write(csvRow(row)) }
+        if let planted { try out.write(csvRow(planted)) }
         try out.finish()
     }
 
