@@ -112,8 +112,10 @@ struct AccountFeatures {
         // SQLite answers this from the covering index exchange_rows_by_account_ts (a twentieth
         // of the table's bytes, without the prompts), in account order.
         let scan = try database.prepare("""
-            SELECT account_pk, ts_ms, ip_pk, user_agent_pk, model_pk, input_tokens, output_tokens FROM exchange_rows
+            SELECT account_pk, ts_ms, ip_pk, user_agent_pk, model_pk, input_tokens, output_tokens, exchange_pk FROM exchange_rows
             """)
+        var sample: [(rowID: Int64, account: Int32)] = []
+        var sampled = Array(repeating: 0, count: n)
 
         progress("reading exchanges")
         // Account keys are small dense integers: an array beats a dictionary on 29 million rows.
@@ -128,6 +130,11 @@ struct AccountFeatures {
             guard key >= 0, key <= maxKey, indexOfKey[key] >= 0 else { continue }
             let index = Int(indexOfKey[key])
             let ts = scan.int64(1)
+            // The index yields each account's exchanges in time order: its first ones are the sample.
+            if sampled[index] < parameters.templateSamplePrompts {
+                sample.append((scan.int64(7), Int32(index)))
+                sampled[index] += 1
+            }
             f.exchanges[index] += 1
             f.inputTokens[index] += scan.int(5)
             f.outputTokens[index] += scan.int(6)
@@ -153,7 +160,7 @@ struct AccountFeatures {
             f.activeHours[index].sort()
             f.activeHours[index] = f.activeHours[index].uniqued()
         }
-        try f.samplePrompts(database, parameters: parameters, progress: progress)
+        try f.samplePrompts(database, sample: sample, parameters: parameters, progress: progress)
         return f
     }
 }
@@ -183,22 +190,32 @@ extension AccountFeatures {
         return ipFirstSeen[a][i] <= ipLastSeen[b][j] + slack && ipFirstSeen[b][j] <= ipLastSeen[a][i] + slack
     }
 
-    /// Each account's first prompts in time, through the (account, time) index.
-    mutating func samplePrompts(_ database: Database, parameters: LinkParameters, progress: (String) -> Void) throws {
+    /// Each account's first prompts in time (`sample`: their row ids, found during the index
+    /// scan), fetched in table order: on a cold cache that is one pass through the file
+    /// instead of millions of random reads.
+    mutating func samplePrompts(_ database: Database, sample: [(rowID: Int64, account: Int32)], parameters: LinkParameters,
+                                progress: (String) -> Void) throws {
         progress("sampling prompts")
         let sampler = PromptSampler(parameters: parameters)
-        let query = try database.prepare(
-            "SELECT prompt FROM exchange_rows WHERE account_pk = ?1 AND prompt IS NOT NULL ORDER BY ts_ms LIMIT ?2")
-        var phrases = Array(repeating: [UInt64](), count: count)
-        for index in 0..<count where exchanges[index] > 0 {
-            let prompts = try query.rows([accountKeys[index], parameters.templateSamplePrompts]) { $0.string(0) ?? "" }
-            sampledPrompts[index] = prompts.count
-            for prompt in prompts {
+        let query = try database.prepare("SELECT prompt FROM exchange_rows WHERE exchange_pk = ?1")
+        var tallies = Array(repeating: [UInt32](), count: count)
+        for (fetched, row) in sample.sorted(by: { $0.rowID < $1.rowID }).enumerated() {
+            if fetched % 500_000 == 0 && fetched > 0 { progress("sampling prompts: \(fetched / 1_000) thousand") }
+            query.bind(1, row.rowID)
+            if try query.step(), let prompt = query.string(0) {
+                let account = Int(row.account)
+                sampledPrompts[account] += 1
                 let traits = PromptSampler.traits(prompt)
-                if traits.coercive { coercivePrompts[index] += 1 }
-                if traits.rubric { rubricPrompts[index] += 1 }
+                if traits.coercive { coercivePrompts[account] += 1 }
+                if traits.rubric { rubricPrompts[account] += 1 }
+                tallies[account].append(contentsOf: PromptSampler.distinctPhrases(prompt))
             }
-            phrases[index] = sampler.recurringPhrases(prompts)
+            query.reset()
+        }
+        var phrases = Array(repeating: [UInt64](), count: count)
+        for account in 0..<count {
+            phrases[account] = sampler.recurringPhrases(tally: tallies[account], prompts: sampledPrompts[account])
+            tallies[account] = []
         }
         templatePhrases = sampler.withoutCommonPhrases(phrases)
     }

@@ -46,16 +46,31 @@ struct PromptSampler {
         }
     }
 
-    /// The phrases (word 3-grams) in at least `templatePhraseShare` of an account's sampled
-    /// prompts: an operator's fixed wording survives, the per-request fillers do not.
-    func recurringPhrases(_ prompts: [String]) -> [UInt64] {
-        guard prompts.count >= parameters.templateMinPrompts else { return [] }
-        var counts: [UInt64: Int] = [:]
-        for prompt in prompts {
-            for phrase in Set(Self.phrases(prompt)) { counts[phrase, default: 0] += 1 }
+    /// A prompt's distinct phrases (word 3-grams) as sorted 32-bit hashes: compact enough to
+    /// tally 24 prompts of every account at once.
+    static func distinctPhrases(_ prompt: String) -> [UInt32] {
+        let hashes = phrases(prompt).map { UInt32(truncatingIfNeeded: $0 >> 32) }.sorted()
+        var distinct: [UInt32] = []
+        distinct.reserveCapacity(hashes.count)
+        for hash in hashes where distinct.last != hash { distinct.append(hash) }
+        return distinct
+    }
+
+    /// The phrases in at least `templatePhraseShare` (and three) of an account's sampled prompts,
+    /// from the distinct phrases of each prompt put together: an operator's fixed wording
+    /// survives, the per-request fillers do not.
+    func recurringPhrases(tally: [UInt32], prompts: Int) -> [UInt64] {
+        guard prompts >= parameters.templateMinPrompts else { return [] }
+        let minimum = max(3, Int((Double(prompts) * parameters.templatePhraseShare).rounded(.up)))
+        let sorted = tally.sorted()
+        var recurring: [UInt64] = []
+        var start = 0
+        while start < sorted.count {
+            var end = start + 1
+            while end < sorted.count && sorted[end] == sorted[start] { end += 1 }
+            if end - start >= minimum { recurring.append(UInt64(sorted[start])) }
+            start = end
         }
-        let minimum = max(3, Int((Double(prompts.count) * parameters.templatePhraseShare).rounded(.up)))
-        let recurring = counts.filter { $0.value >= minimum }.map(\.key).sorted()
         return recurring.count >= parameters.templateMinPhrases ? recurring : []
     }
 
