@@ -197,20 +197,37 @@ extension AccountFeatures {
                                 progress: (String) -> Void) throws {
         progress("sampling prompts")
         let sampler = PromptSampler(parameters: parameters)
-        let query = try database.prepare("SELECT prompt FROM exchange_rows WHERE exchange_pk = ?1")
         var tallies = Array(repeating: [UInt32](), count: count)
-        for (fetched, row) in sample.sorted(by: { $0.rowID < $1.rowID }).enumerated() {
-            if fetched % 500_000 == 0 && fetched > 0 { progress("sampling prompts: \(fetched / 1_000) thousand") }
-            query.bind(1, row.rowID)
-            if try query.step(), let prompt = query.string(0) {
-                let account = Int(row.account)
-                sampledPrompts[account] += 1
-                let traits = PromptSampler.traits(prompt)
-                if traits.coercive { coercivePrompts[account] += 1 }
-                if traits.rubric { rubricPrompts[account] += 1 }
-                tallies[account].append(contentsOf: PromptSampler.distinctPhrases(prompt))
+        let ordered = sample.sorted { $0.rowID < $1.rowID }
+        // Walk the table in row-id order from the first sampled row, picking the sampled ones,
+        // and seek ahead over long stretches that hold none.
+        let walk = try database.prepare("SELECT exchange_pk, prompt FROM exchange_rows WHERE exchange_pk >= ?1 ORDER BY exchange_pk")
+        var position = 0
+        while position < ordered.count {
+            walk.bind(1, ordered[position].rowID)
+            var seekAhead = false
+            while try walk.step() {
+                let rowID = walk.int64(0)
+                while position < ordered.count && ordered[position].rowID < rowID { position += 1 }
+                guard position < ordered.count else { break }
+                guard ordered[position].rowID == rowID else { continue }
+                let account = Int(ordered[position].account)
+                if let prompt = walk.string(1) {
+                    sampledPrompts[account] += 1
+                    let traits = PromptSampler.traits(prompt)
+                    if traits.coercive { coercivePrompts[account] += 1 }
+                    if traits.rubric { rubricPrompts[account] += 1 }
+                    tallies[account].append(contentsOf: PromptSampler.distinctPhrases(prompt))
+                }
+                position += 1
+                if position % 500_000 == 0 { progress("sampling prompts: \(position / 1_000) thousand") }
+                if position < ordered.count && ordered[position].rowID - rowID > 4_096 {
+                    seekAhead = true
+                    break
+                }
             }
-            query.reset()
+            walk.reset()
+            if !seekAhead { break }
         }
         var phrases = Array(repeating: [UInt64](), count: count)
         for account in 0..<count {
