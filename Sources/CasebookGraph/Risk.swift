@@ -62,6 +62,6 @@ public struct RiskAssessment: Sendable {
 
     /// The indicators as a JSON object, highest first.
     var json: String {
-        "{" + indicators.sorted { $0.value > $1.value }.map { "\"\($0.name)\":\($0.value)" }.joined(separator: ",") + "}"
+        "{" + indicators.sorted { $0.value > $1.value || ($0.value == $1.value && $0.name < $1.name) }.map { "\"\($0.name)\":\($0.value)" }.joined(separator: ",") + "}"
     }
 }
