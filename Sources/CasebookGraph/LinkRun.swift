@@ -25,7 +25,14 @@ public enum LinkRun {
         defer { withExtendedLifetime(lock) {} }
         let database = try CaseFile.open(databasePath, access: .write)
         let started = Date()
-        let features = try AccountFeatures.read(database, parameters: parameters, progress: progress)
+        // The prompt sample walks the table after the index scan; read the file meanwhile.
+        let prefetcher = Prefetcher(path: databasePath)
+        prefetcher.start()
+        let features: AccountFeatures
+        do {
+            defer { prefetcher.stop() }
+            features = try AccountFeatures.read(database, parameters: parameters, progress: progress)
+        }
         progress("linking \(features.count) accounts")
         var linker = Linker(features: features, parameters: parameters)
         linker.buildAttributes()
