@@ -5,7 +5,9 @@ import CasebookStore
 /// (`index`), so everything after this is integer arrays.
 struct AccountFeatures {
     var accountKeys: [Int64] = []
-    var indexByKey: [Int64: Int32] = [:]
+    /// Account key → dense index (-1 for none). Account keys are small dense integers, so an
+    /// array beats a dictionary on the 29-million-row scan.
+    var indexOfKey: [Int32] = []
     var accountIDs: [String] = []
     var createdAt: [Int64?] = []
     var emails: [String?] = []
@@ -49,13 +51,14 @@ struct AccountFeatures {
         progress("reading accounts")
         for row in try database.prepare("SELECT account_pk, account_id, created_at_ms, email FROM account_rows ORDER BY account_pk")
             .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.optionalInt64(2), $0.string(3)) }) {
-            f.indexByKey[row.0] = Int32(f.accountKeys.count)
             f.accountKeys.append(row.0)
             f.accountIDs.append(row.1)
             f.createdAt.append(row.2)
             f.emails.append(row.3?.lowercased())
         }
         let n = f.count
+        f.indexOfKey = Array(repeating: -1, count: Int(f.accountKeys.max() ?? 0) + 1)
+        for (index, key) in f.accountKeys.enumerated() { f.indexOfKey[Int(key)] = Int32(index) }
         f.cards = Array(repeating: [], count: n)
         f.chargebackBINs = Array(repeating: [], count: n)
         f.ipKeys = Array(repeating: [], count: n)
@@ -80,7 +83,7 @@ struct AccountFeatures {
         for (account, fingerprint, bin, chargebacks) in try database.prepare(
             "SELECT account_pk, fingerprint, bin, coalesce(chargebacks, 0) FROM payment_rows"
         ).rows([], { ($0.int64(0), $0.string(1) ?? "", $0.string(2), $0.int(3)) }) {
-            guard let index = f.indexByKey[account].map(Int.init) else { continue }
+            guard let index = f.index(ofKey: account) else { continue }
             f.cards[index].append(fingerprint)
             f.instruments[index] += 1
             if chargebacks > 0 {
@@ -99,7 +102,7 @@ struct AccountFeatures {
         }
         for (account, ip) in try database.prepare("SELECT account_pk, signup_ip_pk FROM account_rows WHERE signup_ip_pk IS NOT NULL")
             .rows([], { ($0.int64(0), $0.int64(1)) }) {
-            if let index = f.indexByKey[account].map(Int.init) { f.noteIP(ip, at: f.createdAt[index] ?? 0, account: index) }
+            if let index = f.index(ofKey: account) { f.noteIP(ip, at: f.createdAt[index] ?? 0, account: index) }
         }
         let capableModels = Set(try database.prepare("SELECT model_pk, name FROM models").rows([], { ($0.int64(0), $0.string(1) ?? "") })
             .filter { model in parameters.capableModelMarkers.contains { model.1.lowercased().contains($0) } }.map(\.0))
@@ -118,17 +121,11 @@ struct AccountFeatures {
         var sampled = Array(repeating: 0, count: n)
 
         progress("reading exchanges")
-        // Account keys are small dense integers: an array beats a dictionary on 29 million rows.
-        let maxKey = Int(f.accountKeys.max() ?? 0)
-        var indexOfKey = Array(repeating: Int32(-1), count: maxKey + 1)
-        for (index, key) in f.accountKeys.enumerated() { indexOfKey[Int(key)] = Int32(index) }
         var rows = 0
         while try scan.step() {
             rows += 1
             if rows % 1_000_000 == 0 { progress("reading exchanges: \(rows / 1_000_000) million") }
-            let key = Int(scan.int64(0))
-            guard key >= 0, key <= maxKey, indexOfKey[key] >= 0 else { continue }
-            let index = Int(indexOfKey[key])
+            guard let index = f.index(ofKey: scan.int64(0)) else { continue }
             let ts = scan.int64(1)
             // The index yields each account's exchanges in time order: its first ones are the sample.
             if sampled[index] < parameters.templateSamplePrompts {
@@ -166,6 +163,11 @@ struct AccountFeatures {
 }
 
 extension AccountFeatures {
+    func index(ofKey key: Int64) -> Int? {
+        guard key >= 0, key < indexOfKey.count, indexOfKey[Int(key)] >= 0 else { return nil }
+        return Int(indexOfKey[Int(key)])
+    }
+
     /// Records that `account` used `ip` at `time`. Accounts use few addresses, mostly the
     /// same one again, so a check of the last one and then a short linear search.
     mutating func noteIP(_ ip: Int64, at time: Int64, account: Int) {

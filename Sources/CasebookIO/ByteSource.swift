@@ -66,13 +66,6 @@ public final class FileSource: ByteSource {
         }
     }
 
-    /// Moves to an absolute offset (resuming a plain file); false for a pipe.
-    public func seek(to offset: Int64) -> Bool {
-        guard lseek(descriptor, off_t(offset), SEEK_SET) == off_t(offset) else { return false }
-        consumedBytes = offset
-        return true
-    }
-
     /// The file's size in bytes, or nil for a pipe or terminal.
     public var size: Int64? {
         var info = stat()

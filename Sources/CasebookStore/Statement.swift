@@ -126,7 +126,6 @@ public final class Statement {
     }
 
     public var columnCount: Int32 { sqlite3_column_count(handle) }
-    public func columnName(_ column: Int32) -> String { String(cString: sqlite3_column_name(handle, column)) }
 }
 
 /// A Swift value that can be bound to a statement parameter.
