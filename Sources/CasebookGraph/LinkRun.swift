@@ -21,9 +21,8 @@ public struct LinkSummary: Sendable {
 public enum LinkRun {
     public static func run(databasePath: String, parameters: LinkParameters = LinkParameters(),
                            progress: (String) -> Void = { _ in }) throws -> LinkSummary {
-        let lock = try WriterLock(databasePath: databasePath)
+        let (lock, database) = try CaseFile.openExclusive(databasePath, create: false)
         defer { withExtendedLifetime(lock) {} }
-        let database = try CaseFile.open(databasePath, access: .write)
         let started = Date()
         // The prompt sample walks the table after the index scan; read the file meanwhile.
         let prefetcher = Prefetcher(path: databasePath)

@@ -31,14 +31,20 @@ public enum FileError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A file (or standard input) read with plain `read(2)` calls.
+///
+/// A regular file is read only up to the size it had when it was opened, so a
+/// file that grows during an ingest is read, hashed and recorded as one
+/// consistent snapshot; what is appended later is a new file next time.
 public final class FileSource: ByteSource {
     public let path: String
     private let descriptor: Int32
     private let ownsDescriptor: Bool
+    /// The size at opening, for a regular file; nil for a pipe, FIFO or terminal.
+    public let size: Int64?
     public private(set) var consumedBytes: Int64 = 0
 
-    /// Opens `path`; "-" means standard input.
-    public init(path: String) throws {
+    /// Opens `path`; "-" means standard input. `limit` reads at most that many bytes.
+    public init(path: String, limit: Int64? = nil) throws {
         self.path = path
         if path == "-" {
             descriptor = STDIN_FILENO
@@ -50,13 +56,20 @@ public final class FileSource: ByteSource {
             }
             ownsDescriptor = true
         }
+        var info = stat()
+        let regular = fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        let current = regular ? Int64(info.st_size) : nil
+        size = limit.map { min($0, current ?? $0) } ?? current
     }
 
     deinit { if ownsDescriptor { close(descriptor) } }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var wanted = buffer.count
+        if let size { wanted = Int(min(Int64(wanted), size - consumedBytes)) }
+        guard wanted > 0 else { return 0 }
         while true {
-            let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            let count = Glibc.read(descriptor, buffer.baseAddress, wanted)
             if count >= 0 {
                 consumedBytes += Int64(count)
                 return count
@@ -64,12 +77,5 @@ public final class FileSource: ByteSource {
             if errno == EINTR { continue }
             throw FileError.readFailed(path: path, reason: String(cString: strerror(errno)))
         }
-    }
-
-    /// The file's size in bytes, or nil for a pipe or terminal.
-    public var size: Int64? {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Int64(info.st_size)
     }
 }

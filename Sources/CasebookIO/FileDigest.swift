@@ -2,8 +2,9 @@ import Crypto
 
 /// SHA-256 of a whole file, streamed: provenance names every input by its content.
 public enum FileDigest {
-    public static func sha256(path: String) throws -> String {
-        let source = try FileSource(path: path)
+    /// The SHA-256 of the file's first `length` bytes (the whole file when nil).
+    public static func sha256(path: String, length: Int64? = nil) throws -> String {
+        let source = try FileSource(path: path, limit: length)
         var hasher = SHA256()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }

@@ -13,17 +13,20 @@ public final class GzipSource: ByteSource {
     private var input: UnsafeMutableRawBufferPointer
     private var memberEnded = false
     private var streamStarted = false
+    /// An error met after some output was produced: thrown on the next read, so
+    /// that every byte inflated before the damage reaches the reader first.
+    private var pendingError: FileError?
 
     public var consumedBytes: Int64 { upstream.consumedBytes - Int64(stream.avail_in) }
 
     public init(upstream: ByteSource, path: String) throws {
-        self.upstream = upstream
-        self.path = path
-        input = .allocate(byteCount: 1 << 18, alignment: 16)
         guard czlib_inflate_init_gzip(&stream) == Z_OK else {
-            input.deallocate()
             throw FileError.gzipCorrupt(path: path, compressedOffset: 0, reason: "zlib could not start")
         }
+        self.upstream = upstream
+        self.path = path
+        // Allocated last: once every property is set, a throw would run deinit, which frees it.
+        input = .allocate(byteCount: 1 << 18, alignment: 16)
     }
 
     deinit {
@@ -32,20 +35,33 @@ public final class GzipSource: ByteSource {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let pendingError { throw pendingError }
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         let capacity = min(buffer.count, Int(UInt32.max))
         stream.next_out = base.assumingMemoryBound(to: Bytef.self)
         stream.avail_out = uInt(capacity)
+        do {
+            try inflateSome(capacity: capacity)
+        } catch let error as FileError {
+            // Hand out what was inflated before the damage; the error comes with the next read.
+            guard Int(stream.avail_out) < capacity else { throw error }
+            pendingError = error
+        }
+        return capacity - Int(stream.avail_out)
+    }
+
+    /// Inflates until some output is produced, or the stream ends or breaks.
+    private func inflateSome(capacity: Int) throws {
         while Int(stream.avail_out) == capacity {
             if stream.avail_in == 0 { try refill() }
             if memberEnded {
                 // Clean end only right after a member's end marker; otherwise a new member follows.
-                if stream.avail_in == 0 { return 0 }
+                if stream.avail_in == 0 { return }
                 inflateReset(&stream)
                 memberEnded = false
             }
             if stream.avail_in == 0 {
-                if !streamStarted { return 0 }
+                if !streamStarted { return }
                 throw FileError.gzipTruncated(path: path)
             }
             streamStarted = true
@@ -58,7 +74,6 @@ public final class GzipSource: ByteSource {
                 throw FileError.gzipCorrupt(path: path, compressedOffset: consumedBytes, reason: reason)
             }
         }
-        return capacity - Int(stream.avail_out)
     }
 
     private func refill() throws {

@@ -1,5 +1,13 @@
 import CasebookStore
 
+/// A complete read of a file when it was shorter: its digest and size then, and where reading stopped.
+struct EarlierRead: Sendable {
+    let sha256: String
+    let sizeBytes: Int64
+    let offset: Int64
+    let line: Int64
+}
+
 /// What the writer knows of a file when it starts reading it.
 enum FileStart: Sendable {
     /// A file with the same content was already read to its end: nothing to do.
@@ -111,18 +119,30 @@ final class BatchWriter {
     // MARK: - Files
 
     /// Registers a file about to be read, or finds where an earlier run stopped.
-    func begin(_ file: InputFile, sha256: String?, sizeBytes: Int64?, startedAt: Int64) throws -> FileStart {
+    ///
+    /// A file's identity is its content read as a kind in a format: the same bytes
+    /// read as another kind are another file.
+    ///
+    /// - Parameter continuing: an earlier, complete read of this file when it was shorter
+    ///   (a growing export): reading starts where that read ended.
+    func begin(_ file: InputFile, sha256: String?, sizeBytes: Int64?, startedAt: Int64,
+               continuing: EarlierRead? = nil) throws -> FileStart {
         try database.transaction {
-            if let sha256 {
-                let previous = try database.prepare("""
-                    SELECT file_id, path, status, resume_offset, resume_line FROM source_files
-                    WHERE sha256 = ?1 ORDER BY status = 'loading', file_id LIMIT 1
-                    """).rows([sha256]) { ($0.int64(0), $0.string(1) ?? "", $0.string(2) ?? "", $0.int64(3), $0.int64(4)) }
-                if let (fileID, path, status, offset, line) = previous.first {
-                    filePaths[fileID] = path
-                    if status != "loading" { return .alreadyIngested(fileID: fileID, path: path, status: status) }
-                    return .read(fileID: fileID, offset: offset, line: max(line, 1))
-                }
+            if let sha256, let (fileID, path, status, offset, line) = try sameContent(sha256, as: file) {
+                filePaths[fileID] = path
+                if status != "loading" { return .alreadyIngested(fileID: fileID, path: path, status: status) }
+                return .read(fileID: fileID, offset: offset, line: max(line, 1))
+            }
+            if let continuing {
+                try database.prepare("""
+                    INSERT INTO source_files (path, sha256, size_bytes, kind, format, compression, started_at_ms, status,
+                        resume_offset, resume_line)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'loading', ?8, ?9)
+                    """).run([file.provenancePath, sha256, sizeBytes.map(Int.init), file.kind.rawValue, file.format.rawValue,
+                              file.gzip ? "gzip" : "none", Int(startedAt), continuing.offset, continuing.line])
+                let fileID = database.lastInsertedRowID
+                filePaths[fileID] = file.provenancePath
+                return .read(fileID: fileID, offset: continuing.offset, line: continuing.line)
             }
             try database.prepare("""
                 INSERT INTO source_files (path, sha256, size_bytes, kind, format, compression, started_at_ms, status)
@@ -135,15 +155,73 @@ final class BatchWriter {
         }
     }
 
+    /// Complete earlier reads of the file at this path, as the kind and format given,
+    /// when it was shorter than `sizeBytes`: candidates for a file that grew.
+    func earlierReads(of file: InputFile, sizeBytes: Int64) throws -> [EarlierRead] {
+        try database.prepare("""
+            SELECT sha256, size_bytes, resume_offset, resume_line FROM source_files
+            WHERE path = ?1 AND kind = ?2 AND format = ?3 AND compression = ?4 AND status = 'complete'
+                AND sha256 IS NOT NULL AND size_bytes < ?5
+            ORDER BY size_bytes DESC
+            """).rows([file.provenancePath, file.kind.rawValue, file.format.rawValue, file.gzip ? "gzip" : "none",
+                       Int(sizeBytes)]) {
+            EarlierRead(sha256: $0.string(0) ?? "", sizeBytes: $0.int64(1), offset: $0.int64(2), line: max($0.int64(3), 1))
+        }
+    }
+
+    /// The file already registered with this content, kind, format and compression (an unfinished one last).
+    private func sameContent(_ sha256: String, as file: InputFile, excluding: Int64 = 0)
+        throws -> (Int64, String, String, Int64, Int64)? {
+        try database.prepare("""
+            SELECT file_id, path, status, resume_offset, resume_line FROM source_files
+            WHERE sha256 = ?1 AND kind = ?2 AND format = ?3 AND compression = ?4 AND file_id <> ?5
+            ORDER BY status = 'loading', file_id LIMIT 1
+            """).rows([sha256, file.kind.rawValue, file.format.rawValue, file.gzip ? "gzip" : "none", excluding]) {
+            ($0.int64(0), $0.string(1) ?? "", $0.string(2) ?? "", $0.int64(3), $0.int64(4))
+        }.first
+    }
+
     /// Marks a file read to its end (or to its damage) and records what a stream's content turned out to be.
-    func finish(fileID: Int64, damage: String?, sha256: String?, sizeBytes: Int64?, finishedAt: Int64) throws {
+    ///
+    /// A stream whose content was ingested before (standard input fed the same
+    /// export twice) loaded nothing new: its row and its repeated rejects are
+    /// removed, and the earlier file is returned.
+    func finish(fileID: Int64, damage: String?, sha256: String?, sizeBytes: Int64?, finishedAt: Int64) throws
+        -> (fileID: Int64, path: String, status: String)? {
         try database.transaction {
+            if let sha256 {
+                let file = try database.prepare("SELECT kind, format, compression, records_loaded FROM source_files WHERE file_id = ?1")
+                    .rows([fileID]) { ($0.string(0) ?? "", $0.string(1) ?? "", $0.string(2) ?? "", $0.int64(3)) }.first
+                if let (kind, format, compression, loaded) = file, loaded == 0,
+                   let kind = RecordKind(rawValue: kind), let format = InputFormat(rawValue: format),
+                   let (earlierID, path, status, _, _) = try sameContent(
+                    sha256, as: InputFile(path: "-", kind: kind, format: format, gzip: compression == "gzip"), excluding: fileID),
+                   status != "loading" {
+                    try database.prepare("DELETE FROM rejects WHERE source_file_id = ?1").run([fileID])
+                    try database.prepare("DELETE FROM source_files WHERE file_id = ?1").run([fileID])
+                    return (earlierID, path, status)
+                }
+            }
             try database.prepare("""
                 UPDATE source_files SET status = ?2, damage = ?3, finished_at_ms = ?4,
                     sha256 = coalesce(sha256, ?5), size_bytes = coalesce(size_bytes, ?6)
                 WHERE file_id = ?1
                 """).run([fileID, damage == nil ? "complete" : "damaged", damage, Int(finishedAt), sha256,
                           sizeBytes.map(Int.init)])
+            return nil
+        }
+    }
+
+    /// Closes the rows of streams whose ingest was killed: a stream cannot be
+    /// resumed, so what it loaded stays and the row says where it stopped.
+    /// Called while holding the writer lock, so no live ingest owns such a row.
+    func closeInterruptedStreams(finishedAt: Int64) throws {
+        try database.transaction {
+            try database.prepare("""
+                UPDATE source_files SET status = 'damaged', finished_at_ms = ?1,
+                    damage = 'the ingest of this stream was interrupted before line ' || resume_line || '; the records before it are kept'
+                WHERE status = 'loading' AND sha256 IS NULL
+                """).run([Int(finishedAt)])
         }
     }
 
@@ -467,7 +545,7 @@ final class BatchWriter {
         let otherPath = try path(of: otherFileID)
         return RejectedRecord(line: c.batch.records[index].line, reason: .conflict,
                               detail: "\(key) was already loaded from \(otherPath) line \(otherLine) with different content; the first version is kept",
-                              raw: Array(c.batch.rawText(of: index).utf8), rawIsText: true,
+                              raw: c.batch.raw(of: index), rawIsText: true,
                               conflictWith: (otherFileID, otherLine))
     }
 

@@ -20,16 +20,23 @@ final class FileReader {
         var builder = RecordBuilder(kind: file.kind)
         var json = JSONRecordParser()
         var csv: CSVRecordParser?
-        try splitter.skipByteOrderMark()
-        if file.format == .csv {
+        // A file that cannot be read as records at all still loses nothing: each of its
+        // records goes to the rejects with this reason.
+        var unusable: RecordFailure?
+        if try splitter.skipByteOrderMark() {
+            unusable = RecordFailure(reason: .badUTF8, detail: "the file is UTF-16, not UTF-8; convert it (iconv -f UTF-16 -t UTF-8) and ingest it again")
+        } else if file.format == .csv {
             guard let header = try splitter.next(), header.ending != .cutOff else {
                 return offset > 0 ? "the header row disappeared since the interrupted run" : nil
             }
-            guard TextChecks.isValidUTF8(header.bytes) else { return "the header row (line 1) is not valid UTF-8" }
-            do {
-                csv = try CSVRecordParser(header: header.bytes, builder: builder)
-            } catch {
-                return "the header row (line 1) is unusable: \(error.detail)"
+            if !TextChecks.isValidUTF8(header.bytes) {
+                unusable = RecordFailure(reason: .badCSV, detail: "not loaded: the header row (line 1) is not valid UTF-8")
+            } else {
+                do {
+                    csv = try CSVRecordParser(header: header.bytes, builder: builder)
+                } catch {
+                    unusable = RecordFailure(reason: .badCSV, detail: "not loaded: the header row (line 1) is unusable: \(error.detail)")
+                }
             }
         }
         if offset > splitter.offset { try splitter.skip(to: offset, line: line) }
@@ -52,7 +59,7 @@ final class FileReader {
             batch.endLine = splitter.nextLine
             if Self.isBlank(record.bytes) && !record.oversized { continue }
             batch.recordsRead += 1
-            if let failure = check(record, builder: &builder, json: &json, csv: &csv, batch: &batch) {
+            if let failure = unusable ?? check(record, builder: &builder, json: &json, csv: &csv, batch: &batch) {
                 var reason = failure.reason
                 var detail = failure.detail
                 if record.ending != .lineBreak {
@@ -60,11 +67,11 @@ final class FileReader {
                     detail = "the file ends inside this record (\(failure.detail))"
                     damage = "the last record, at line \(record.line), is cut off"
                 }
-                batch.rejects.append(Self.reject(record, reason: reason, detail: detail))
+                batch.rejects.append(reject(record, reason: reason, detail: detail))
             } else if record.ending == .cutOff {
                 // It parsed, but the stream broke inside or right after it: it may be incomplete.
                 batch.dropLastRecord()
-                batch.rejects.append(Self.reject(record, reason: .truncated,
+                batch.rejects.append(reject(record, reason: .truncated,
                                                  detail: "the input stops inside this record; it may be incomplete"))
                 damage = "the input stops inside the record at line \(record.line)"
             }
@@ -78,6 +85,7 @@ final class FileReader {
         batch.endOffset = splitter.offset
         batch.endLine = splitter.nextLine
         try channel.send(.batch(batch))
+        if let unusable { return unusable.detail }
         return damage
     }
 
@@ -90,7 +98,7 @@ final class FileReader {
         guard TextChecks.isValidUTF8(record.bytes) else {
             return RecordFailure(reason: .badUTF8, detail: "the record is not valid UTF-8; raw holds its exact bytes")
         }
-        if file.kind == .payments && TextChecks.containsCardNumber(record.bytes) {
+        if file.kind == .payments && TextChecks.containsCardNumber(record.bytes, jsonEscapes: file.format == .jsonl) {
             return RecordFailure(reason: .cardNumber, detail: "the record contains what looks like a full card number (PAN); it is not stored, and raw shows it masked")
         }
         builder.begin(batch)
@@ -100,11 +108,13 @@ final class FileReader {
         } else {
             json.parse(record.bytes, builder: &builder, batch: &batch)
         }
-        return builder.finish(line: record.line, batch: &batch)
+        let failure = builder.finish(line: record.line, batch: &batch)
+        if failure == nil { batch.keepRaw(record.bytes) }
+        return failure
     }
 
-    private static func reject(_ record: RawRecord, reason: RejectReason, detail: String) -> RejectedRecord {
-        let raw = TextChecks.maskingCardNumbers(record.bytes)
+    private func reject(_ record: RawRecord, reason: RejectReason, detail: String) -> RejectedRecord {
+        let raw = TextChecks.maskingCardNumbers(record.bytes, jsonEscapes: file.format == .jsonl)
         let isText = raw.withUnsafeBytes { TextChecks.isValidUTF8($0) }
         return RejectedRecord(line: record.line, reason: reason, detail: detail, raw: raw, rawIsText: isText)
     }

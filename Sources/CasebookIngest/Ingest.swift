@@ -85,8 +85,7 @@ public final class Ingest {
         let lock: WriterLock
         let database: Database
         do {
-            lock = try WriterLock(databasePath: databasePath)
-            database = try CaseFile.open(databasePath, access: .write)
+            (lock, database) = try CaseFile.openExclusive(databasePath, create: true)
         } catch {
             throw CaseFileFailure(description: Self.explain(error, path: databasePath))
         }
@@ -99,6 +98,7 @@ public final class Ingest {
             defer { writerDone.signal() }
             do {
                 let writer = try BatchWriter(database: transfer.database)
+                try writer.closeInterruptedStreams(finishedAt: Self.nowMilliseconds())
                 try writer.deferIndexesIfEmpty()
                 while let job = channel.receive() {
                     switch job {
@@ -146,18 +146,17 @@ public final class Ingest {
         let startedAt = Self.nowMilliseconds()
         let fileSource: FileSource
         var sha256: String?
-        var size: Int64?
         do {
+            // A regular file is read and hashed up to its size now, whatever is appended meanwhile.
             fileSource = try FileSource(path: file.path)
-            if !file.isStandardInput {
-                size = fileSource.size
-                sha256 = try FileDigest.sha256(path: file.path)
-            }
+            if !file.isStream { sha256 = try FileDigest.sha256(path: file.path, length: fileSource.size) }
         } catch {
             return FileResult(file: file, outcome: .unreadable("\(error)"), counts: FileCounts(), resumed: false)
         }
+        let size = fileSource.size
+        let continuing = try size.flatMap { try grownFrom(file, size: $0, channel: channel) }
         let start = try channel.call { [sha256, size] writer in
-            try writer.begin(file, sha256: sha256, sizeBytes: size, startedAt: startedAt)
+            try writer.begin(file, sha256: sha256, sizeBytes: size, startedAt: startedAt, continuing: continuing)
         }
         let fileID: Int64, resumeOffset: Int64, resumeLine: Int64
         switch start {
@@ -169,7 +168,7 @@ public final class Ingest {
             (fileID, resumeOffset, resumeLine) = (id, offset, line)
         }
 
-        let hashing = file.isStandardInput ? HashingSource(upstream: fileSource) : nil
+        let hashing = file.isStream ? HashingSource(upstream: fileSource) : nil
         var damage: String?
         do {
             let plain: ByteSource = hashing ?? fileSource
@@ -185,12 +184,37 @@ public final class Ingest {
         let digest = hashing?.digest()
         let streamSize = hashing?.totalBytes
         let finishedAt = Self.nowMilliseconds()
-        let counts = try channel.call { [damage] writer in
-            try writer.finish(fileID: fileID, damage: damage, sha256: digest, sizeBytes: streamSize, finishedAt: finishedAt)
-            return try writer.fileReport(fileID: fileID)
+        let (counts, earlier) = try channel.call { [damage] writer in
+            let earlier = try writer.finish(fileID: fileID, damage: damage, sha256: digest, sizeBytes: streamSize,
+                                            finishedAt: finishedAt)
+            return (try writer.fileReport(fileID: earlier?.fileID ?? fileID), earlier)
+        }
+        if let earlier {
+            return FileResult(file: file, outcome: .alreadyIngested(path: earlier.path, status: earlier.status),
+                              counts: counts, resumed: false)
         }
         return FileResult(file: file, outcome: damage.map { .damaged($0) } ?? .complete, counts: counts,
                           resumed: resumeOffset > 0)
+    }
+
+    /// The earlier complete read of this file, if the file is that read's bytes with more
+    /// appended after a line break: only the new records are read then, so nothing is
+    /// loaded or rejected twice. (Uncompressed files only: that is how exports grow.)
+    private func grownFrom(_ file: InputFile, size: Int64, channel: WriterChannel) throws -> EarlierRead? {
+        guard !file.gzip else { return nil }
+        let earlier = try channel.call { writer in try writer.earlierReads(of: file, sizeBytes: size) }
+        return earlier.first { read in
+            Self.byte(at: read.sizeBytes - 1, of: file.path) == 0x0A
+                && (try? FileDigest.sha256(path: file.path, length: read.sizeBytes)) == read.sha256
+        }
+    }
+
+    private static func byte(at offset: Int64, of path: String) -> UInt8? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0, offset >= 0 else { return nil }
+        defer { close(descriptor) }
+        var byte: UInt8 = 0
+        return pread(descriptor, &byte, 1, off_t(offset)) == 1 ? byte : nil
     }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
@@ -235,9 +259,9 @@ private final class ProgressClock {
         var total: Int64 = 0
         var known = true
         for file in files {
-            if file.isStandardInput { known = false; continue }
             var info = stat()
-            if stat(file.path, &info) == 0 { total += Int64(info.st_size) }
+            if file.isStream || stat(file.path, &info) != 0 { known = false; continue }
+            total += Int64(info.st_size)
         }
         bytesTotal = known ? total : nil
     }

@@ -1,3 +1,4 @@
+import CasebookIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,12 +9,16 @@ public struct InputFile: Sendable, Equatable {
     public let kind: RecordKind
     public let format: InputFormat
     public let gzip: Bool
+    /// Standard input or a pipe (FIFO, `<(...)`): read once, hashed while read,
+    /// its identity known only at its end.
+    public let isStream: Bool
 
-    public init(path: String, kind: RecordKind, format: InputFormat, gzip: Bool) {
+    public init(path: String, kind: RecordKind, format: InputFormat, gzip: Bool, isStream: Bool = false) {
         self.path = path
         self.kind = kind
         self.format = format
         self.gzip = gzip
+        self.isStream = isStream || path == "-"
     }
 
     public var isStandardInput: Bool { path == "-" }
@@ -32,15 +37,22 @@ public struct UsageError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// Turns `casebook ingest` arguments into the files to read, by the contract's naming rules.
-public enum IngestPlan {
+/// The files an ingest will read, and what it passed over in directories.
+public struct IngestPlan: Sendable {
+    public let files: [InputFile]
+    /// One sentence per directory entry skipped (a FIFO, a device, a socket).
+    public let notes: [String]
+
+    /// Turns `casebook ingest` arguments into the files to read, by the contract's naming rules.
+    ///
     /// - Parameters:
     ///   - paths: files, directories (every matching file in it), or "-" for standard input.
-    ///   - kind: overrides the name-based kind (required for "-").
+    ///   - kind: overrides the name-based kind (required for "-"); a name that says another kind is a usage error.
     ///   - format: overrides the name-based format (required for "-").
     ///   - gzip: for "-", whether the stream is gzip-compressed.
-    public static func files(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool = false) throws -> [InputFile] {
+    public init(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool = false) throws {
         var files: [InputFile] = []
+        var notes: [String] = []
         for path in paths {
             if path == "-" {
                 guard let kind, let format else {
@@ -49,45 +61,68 @@ public enum IngestPlan {
                 files.append(InputFile(path: "-", kind: kind, format: format, gzip: gzip))
                 continue
             }
-            if isDirectory(path) {
-                let matching = try directoryEntries(path).compactMap { name -> InputFile? in
-                    guard let (nameFormat, compressed) = InputFormat.fromFileName(name),
-                          let fileKind = kind ?? RecordKind.fromFileName(name) else { return nil }
-                    return InputFile(path: join(path, name), kind: fileKind, format: format ?? nameFormat, gzip: compressed)
+            switch Self.fileType(path) {
+            case nil:
+                throw UsageError("\(Printable.escaped(path)): no such file or directory")
+            case S_IFDIR:
+                let matching = try Self.directoryEntries(path).compactMap { name -> InputFile? in
+                    guard let (nameFormat, compressed) = InputFormat.fromFileName(name) else { return nil }
+                    let entry = Self.join(path, name)
+                    guard let type = Self.fileType(entry), type == S_IFREG else {
+                        notes.append("skipped \(Printable.escaped(entry)): not a regular file")
+                        return nil
+                    }
+                    let named = RecordKind.fromFileName(name)
+                    guard let fileKind = try Self.kind(kind, named: named, path: entry) else { return nil }
+                    return InputFile(path: entry, kind: fileKind, format: format ?? nameFormat, gzip: compressed)
                 }
                 guard !matching.isEmpty else {
-                    throw UsageError("\(path) holds no input files (names starting with accounts, payments, ips or exchanges and ending in .csv, .jsonl, .csv.gz or .jsonl.gz)")
+                    throw UsageError("\(Printable.escaped(path)) holds no input files (names starting with accounts, payments, ips or exchanges and ending in .csv, .jsonl, .csv.gz or .jsonl.gz)")
                 }
                 files.append(contentsOf: matching)
-                continue
+            case let type:
+                guard type == S_IFREG || type == S_IFIFO else {
+                    throw UsageError("\(Printable.escaped(path)) is a device or socket, not an input file")
+                }
+                let name = String(path.split(separator: "/").last ?? Substring(path))
+                let nameFormat = InputFormat.fromFileName(name)
+                guard let fileKind = try Self.kind(kind, named: RecordKind.fromFileName(name), path: path) else {
+                    throw UsageError("cannot tell the record kind of \(Printable.escaped(path)) from its name; name it accounts*, payments*, ips* or exchanges*, or pass --kind")
+                }
+                guard let fileFormat = format ?? nameFormat?.0 else {
+                    throw UsageError("cannot tell the format of \(Printable.escaped(path)) from its name; use .csv, .jsonl (optionally .gz), or pass --format")
+                }
+                files.append(InputFile(path: path, kind: fileKind, format: fileFormat,
+                                       gzip: nameFormat?.gzip ?? (name.hasSuffix(".gz") || (type == S_IFIFO && gzip)),
+                                       isStream: type == S_IFIFO))
             }
-            let name = String(path.split(separator: "/").last ?? Substring(path))
-            let nameFormat = InputFormat.fromFileName(name)
-            guard let fileKind = kind ?? RecordKind.fromFileName(name) else {
-                throw UsageError("cannot tell the record kind of \(path) from its name; name it accounts*, payments*, ips* or exchanges*, or pass --kind")
-            }
-            guard let fileFormat = format ?? nameFormat?.0 else {
-                throw UsageError("cannot tell the format of \(path) from its name; use .csv, .jsonl (optionally .gz), or pass --format")
-            }
-            files.append(InputFile(path: path, kind: fileKind, format: fileFormat,
-                                   gzip: nameFormat?.gzip ?? name.hasSuffix(".gz")))
         }
         // Accounts and IPs first: exchanges and payments that follow find their accounts described.
         let order: [RecordKind] = [.ips, .accounts, .payments, .exchanges]
-        return files.enumerated().sorted { a, b in
+        self.files = files.enumerated().sorted { a, b in
             let (ka, kb) = (order.firstIndex(of: a.element.kind)!, order.firstIndex(of: b.element.kind)!)
             return ka != kb ? ka < kb : a.offset < b.offset
         }.map(\.element)
+        self.notes = notes
     }
 
-    private static func isDirectory(_ path: String) -> Bool {
+    /// The kind to read a file as: `--kind`, unless the file's name says another kind.
+    private static func kind(_ override: RecordKind?, named: RecordKind?, path: String) throws -> RecordKind? {
+        if let override, let named, override != named {
+            throw UsageError("--kind \(override.rawValue) contradicts the name of \(Printable.escaped(path)), which says \(named.rawValue); rename the file or drop --kind")
+        }
+        return override ?? named
+    }
+
+    /// The file type bits (`S_IFREG`, `S_IFDIR`, ...) of `path`, following links; nil if it does not exist.
+    private static func fileType(_ path: String) -> mode_t? {
         var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        return stat(path, &info) == 0 ? info.st_mode & S_IFMT : nil
     }
 
     private static func directoryEntries(_ path: String) throws -> [String] {
         guard let directory = opendir(path) else {
-            throw UsageError("cannot list \(path): \(String(cString: strerror(errno)))")
+            throw UsageError("cannot list \(Printable.escaped(path)): \(String(cString: strerror(errno)))")
         }
         defer { closedir(directory) }
         var names: [String] = []

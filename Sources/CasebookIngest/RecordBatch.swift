@@ -1,5 +1,3 @@
-import CasebookIO
-
 /// Why a record was not loaded. The raw value is what `rejects.reason` holds.
 public enum RejectReason: String, CaseIterable, Sendable {
     case missingField = "missing_field"
@@ -54,6 +52,9 @@ struct RecordBatch: Sendable {
     var slots: [Slot] = []
     var records: [ParsedRecord] = []
     var rejects: [RejectedRecord] = []
+    /// Each loaded record's exact input text, for a conflict found only by the writer.
+    var rawArena: [UInt8] = []
+    var rawRanges: [Range<Int>] = []
     /// Records read in this batch (loaded + rejected here; duplicates are found by the writer).
     var recordsRead = 0
     /// Where reading resumes after this batch: decompressed offset and next line.
@@ -65,6 +66,7 @@ struct RecordBatch: Sendable {
         self.fileID = fileID
         fieldCount = kind.fields.count
         arena.reserveCapacity(4 << 20)
+        rawArena.reserveCapacity(4 << 20)
     }
 
     /// Empties a used batch for another round, keeping its buffers: fresh
@@ -77,6 +79,8 @@ struct RecordBatch: Sendable {
         slots.removeAll(keepingCapacity: true)
         records.removeAll(keepingCapacity: true)
         rejects.removeAll(keepingCapacity: true)
+        rawArena.removeAll(keepingCapacity: true)
+        rawRanges.removeAll(keepingCapacity: true)
         recordsRead = 0
         endOffset = 0
         endLine = 1
@@ -90,52 +94,21 @@ struct RecordBatch: Sendable {
 
     /// Removes the record added last (one found unsafe to load after parsing).
     mutating func dropLastRecord() {
+        rawArena.removeSubrange(rawRanges.removeLast())
         records.removeLast()
         slots.removeLast(fieldCount)
         arena.removeSubrange(lastRecordArenaStart...)
     }
 
-    var isFull: Bool { records.count + rejects.count >= 8192 || arena.count >= (16 << 20) }
+    /// Keeps the exact text of the record just added.
+    mutating func keepRaw(_ bytes: UnsafeRawBufferPointer) {
+        rawRanges.append(rawArena.count..<(rawArena.count + bytes.count))
+        rawArena.append(contentsOf: bytes)
+    }
+
+    func raw(of record: Int) -> [UInt8] { Array(rawArena[rawRanges[record]]) }
+
+    var isFull: Bool { records.count + rejects.count >= 8192 || arena.count + rawArena.count >= (24 << 20) }
 
     func slot(_ record: Int, _ field: Int) -> Slot { slots[record * fieldCount + field] }
-}
-
-extension RecordBatch {
-    /// A record rebuilt as a contract JSON object (timestamps as epoch seconds),
-    /// for a reject found only at write time, after the raw line is gone.
-    func rawText(of record: Int) -> String {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        let specs = kind.fields
-        arena.withUnsafeBytes { arena in
-            for (field, spec) in specs.enumerated() {
-                let value = slot(record, field)
-                if case .absent = value { continue }
-                if out.count > 1 { out.append(UInt8(ascii: ",")) }
-                spec.nameBytes.withUnsafeBytes { JSONText.appendString($0, to: &out) }
-                out.append(UInt8(ascii: ":"))
-                switch value {
-                case .absent: break
-                case let .int(number):
-                    let text = spec.type == .timestamp ? Self.epochSeconds(milliseconds: number) : String(number)
-                    out.append(contentsOf: text.utf8)
-                case let .text(start, count):
-                    JSONText.appendString(UnsafeRawBufferPointer(rebasing: arena[start..<(start + count)]), to: &out)
-                }
-            }
-            if case let .text(start, count) = records[record].extra, count > 2 {
-                // Splice the extra object's members in after the contract fields.
-                if out.count > 1 { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: arena[(start + 1)..<(start + count - 1)])
-            }
-        }
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func epochSeconds(milliseconds: Int64) -> String {
-        let sign = milliseconds < 0 ? "-" : ""
-        let magnitude = milliseconds.magnitude
-        let fraction = String(magnitude % 1000)
-        return "\(sign)\(magnitude / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
-    }
 }

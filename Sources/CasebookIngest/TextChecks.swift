@@ -45,61 +45,88 @@ enum TextChecks {
 
     // MARK: - Card numbers
 
-    /// Byte ranges that look like a full card number: 13 to 19 digits, optionally
-    /// grouped by single spaces or dashes, passing the Luhn check.
-    static func cardNumberRanges(_ bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
+    /// Byte ranges of `bytes` that hold what looks like a full card number: 13 to 19
+    /// digits passing the Luhn check, the digits possibly full-width (or any Unicode
+    /// decimal digit), written as JSON escapes (`\u0034`) when `jsonEscapes`, and
+    /// separated by any run of spaces, tabs, non-breaking spaces, dashes, dots or
+    /// slashes. A run with a single dot is a decimal number (an epoch time with a
+    /// fraction), not a card. In a longer run of grouped digits, every stretch of
+    /// whole groups is checked, so a card cannot hide behind extra digits.
+    static func cardNumberRanges(_ bytes: UnsafeRawBufferPointer, jsonEscapes: Bool = false) -> [Range<Int>] {
+        let units = CardUnit.decode(bytes, jsonEscapes: jsonEscapes)
         var found: [Range<Int>] = []
         var index = 0
-        let count = bytes.count
-        while index < count {
-            guard isDigit(bytes[index]) else { index += 1; continue }
-            // A maximal run of digits joined by single separators.
-            let start = index
-            var digits: [UInt8] = []
-            var end = index
-            while end < count {
-                let c = bytes[end]
-                if isDigit(c) {
-                    digits.append(c - 48)
+        while index < units.count {
+            guard units[index].digit != nil else { index += 1; continue }
+            // A maximal run of digit groups joined by separator runs.
+            var groups: [[Int]] = [[index]]
+            var separators: [Int] = []
+            var end = index + 1
+            while end < units.count {
+                if units[end].digit != nil {
+                    if units[end - 1].digit != nil { groups[groups.count - 1].append(end) } else { groups.append([end]) }
                     end += 1
-                } else if (c == UInt8(ascii: " ") || c == UInt8(ascii: "-")) && end + 1 < count && isDigit(bytes[end + 1]) {
-                    end += 1
+                } else if units[end].isSeparator {
+                    var next = end
+                    while next < units.count && units[next].isSeparator { separators.append(next); next += 1 }
+                    guard next < units.count, units[next].digit != nil else { break }
+                    end = next
                 } else {
                     break
                 }
             }
-            if (13...19).contains(digits.count) && passesLuhn(digits) {
-                found.append(start..<end)
-            }
+            let isDecimal = groups.count == 2 && separators.count == 1 && units[separators[0]].isDot
+            if !isDecimal, let range = cardStretch(groups, units) { found.append(range) }
             index = end
         }
         return found
     }
 
-    static func containsCardNumber(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        // Cheap pre-check: most records have no run of 13 digits at all.
-        var digitsInRun = 0
-        for c in bytes {
-            if isDigit(c) {
-                digitsInRun += 1
-                if digitsInRun >= 13 { return !cardNumberRanges(bytes).isEmpty }
-            } else if c != UInt8(ascii: " ") && c != UInt8(ascii: "-") {
-                digitsInRun = 0
-            }
+    /// The byte range of the first stretch of whole groups that reads as a card number.
+    private static func cardStretch(_ groups: [[Int]], _ units: [CardUnit]) -> Range<Int>? {
+        let total = groups.reduce(0) { $0 + $1.count }
+        let candidates: [(Int, Int)] = total <= 19 || groups.count == 1
+            ? [(0, groups.count - 1)]
+            : (0..<groups.count).flatMap { first in (first..<groups.count).map { (first, $0) } }
+        for (first, last) in candidates {
+            let positions = groups[first...last].flatMap { $0 }
+            guard (13...19).contains(positions.count), passesLuhn(positions.map { units[$0].digit! }) else { continue }
+            return units[positions.first!].bytes.lowerBound..<units[positions.last!].bytes.upperBound
         }
-        return false
+        return nil
     }
 
-    /// `bytes` with every digit of every card number replaced by `*` except the last four.
-    static func maskingCardNumbers(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        var masked = Array(bytes)
-        for range in cardNumberRanges(bytes) {
-            var digitsLeft = range.reduce(0) { $0 + (isDigit(bytes[$1]) ? 1 : 0) }
-            for i in range where isDigit(masked[i]) {
-                if digitsLeft > 4 { masked[i] = UInt8(ascii: "*") }
-                digitsLeft -= 1
+    static func containsCardNumber(_ bytes: UnsafeRawBufferPointer, jsonEscapes: Bool = false) -> Bool {
+        // Cheap pre-check: a card needs 13 digits, each at least one ASCII digit, escape or non-ASCII byte.
+        var candidates = 0
+        for c in bytes where isDigit(c) || c >= 0x80 || c == UInt8(ascii: "\\") { candidates += 1 }
+        return candidates >= 13 && !cardNumberRanges(bytes, jsonEscapes: jsonEscapes).isEmpty
+    }
+
+    /// `bytes` with every digit of every card number replaced by `*` except the last four
+    /// (an escaped or full-width digit becomes one `*`).
+    static func maskingCardNumbers(_ bytes: UnsafeRawBufferPointer, jsonEscapes: Bool = false) -> [UInt8] {
+        let ranges = cardNumberRanges(bytes, jsonEscapes: jsonEscapes)
+        guard !ranges.isEmpty else { return Array(bytes) }
+        let units = CardUnit.decode(bytes, jsonEscapes: jsonEscapes)
+        var masked: [UInt8] = []
+        masked.reserveCapacity(bytes.count)
+        var copied = 0
+        for range in ranges {
+            masked.append(contentsOf: bytes[copied..<range.lowerBound])
+            let inside = units.filter { range.contains($0.bytes.lowerBound) }
+            var digitsLeft = inside.filter { $0.digit != nil }.count
+            for unit in inside {
+                if unit.digit != nil && digitsLeft > 4 {
+                    masked.append(UInt8(ascii: "*"))
+                } else {
+                    masked.append(contentsOf: bytes[unit.bytes])
+                }
+                if unit.digit != nil { digitsLeft -= 1 }
             }
+            copied = range.upperBound
         }
+        masked.append(contentsOf: bytes[copied...])
         return masked
     }
 
@@ -117,6 +144,99 @@ enum TextChecks {
     }
 
     @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+}
+
+/// One character of a record as the card-number check sees it, with the bytes it came from.
+private struct CardUnit {
+    let digit: UInt8?
+    let isSeparator: Bool
+    let isDot: Bool
+    let bytes: Range<Int>
+
+    /// Decodes UTF-8 leniently (a bad byte is an ordinary character) and, for JSON, `\u` and `\t` escapes.
+    static func decode(_ bytes: UnsafeRawBufferPointer, jsonEscapes: Bool) -> [CardUnit] {
+        var units: [CardUnit] = []
+        units.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let start = index
+            var scalar: UInt32
+            if jsonEscapes && bytes[index] == UInt8(ascii: "\\") && index + 1 < bytes.count {
+                let escaped = bytes[index + 1]
+                index += 2
+                switch escaped {
+                case UInt8(ascii: "u"):
+                    guard let high = hex4(bytes, index) else { scalar = 0; break }
+                    index += 4
+                    scalar = high
+                    if (0xD800...0xDBFF).contains(high), index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                       bytes[index + 1] == UInt8(ascii: "u"), let low = hex4(bytes, index + 2), (0xDC00...0xDFFF).contains(low) {
+                        scalar = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                        index += 6
+                    }
+                case UInt8(ascii: "t"): scalar = 0x09
+                case UInt8(ascii: "/"): scalar = 0x2F
+                default: scalar = 0
+                }
+            } else {
+                (scalar, index) = utf8Scalar(bytes, index)
+            }
+            units.append(CardUnit(scalar: scalar, bytes: start..<index))
+        }
+        return units
+    }
+
+    init(scalar: UInt32, bytes: Range<Int>) {
+        self.bytes = bytes
+        isDot = scalar == 0x2E || scalar == 0xFF0E
+        if scalar >= 0x30 && scalar <= 0x39 {
+            digit = UInt8(scalar - 0x30)
+        } else if scalar >= 0x80, let unicode = Unicode.Scalar(scalar), unicode.properties.numericType == .decimal,
+                  let value = unicode.properties.numericValue {
+            digit = UInt8(value)
+        } else {
+            digit = nil
+        }
+        switch scalar {
+        case 0x20, 0x09, 0x2D, 0x2E, 0x2F, 0xA0, 0x2000...0x200B, 0x2010...0x2015, 0x202F, 0x205F, 0x2212, 0x3000,
+             0xFF0D, 0xFF0E, 0xFF0F:
+            isSeparator = true
+        default:
+            isSeparator = false
+        }
+    }
+
+    private static func hex4(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> UInt32? {
+        guard at + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for offset in 0..<4 {
+            let c = bytes[at + offset]
+            let nibble: UInt8
+            switch c {
+            case 0x30...0x39: nibble = c - 0x30
+            case 0x41...0x46: nibble = c - 0x37
+            case 0x61...0x66: nibble = c - 0x57
+            default: return nil
+            }
+            value = value << 4 | UInt32(nibble)
+        }
+        return value
+    }
+
+    /// The scalar starting at `index` and the index after it; an invalid byte reads as U+FFFD alone.
+    private static func utf8Scalar(_ bytes: UnsafeRawBufferPointer, _ index: Int) -> (UInt32, Int) {
+        let lead = bytes[index]
+        if lead < 0x80 { return (UInt32(lead), index + 1) }
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0
+        guard length > 0, index + length <= bytes.count else { return (0xFFFD, index + 1) }
+        var value = UInt32(lead) & (0xFF >> (length + 1))
+        for offset in 1..<length {
+            let c = bytes[index + offset]
+            guard c & 0xC0 == 0x80 else { return (0xFFFD, index + 1) }
+            value = value << 6 | UInt32(c & 0x3F)
+        }
+        return (value, index + length)
+    }
 }
 
 /// A 64-bit fingerprint of a record's parsed content, for telling an identical

@@ -6,8 +6,11 @@ import Glibc
 /// Why a case file could not be opened or used.
 public enum CaseFileError: Error, CustomStringConvertible, Sendable {
     case newerSchema(path: String, found: Int, supported: Int)
-    case notACaseFile(path: String)
+    case notACaseFile(path: String, reason: String)
+    case damagedSchema(path: String, missing: [String])
     case missing(path: String)
+    case notARegularFile(path: String)
+    case emptyPath
     case cannotCreate(path: String, reason: String)
     case writerBusy(path: String, holder: String)
 
@@ -15,10 +18,16 @@ public enum CaseFileError: Error, CustomStringConvertible, Sendable {
         switch self {
         case let .newerSchema(path, found, supported):
             return "\(path) was written by a newer casebook (schema version \(found); this casebook understands up to \(supported)). Upgrade casebook to open it."
-        case let .notACaseFile(path):
-            return "\(path) is not a casebook case file (not an SQLite database)"
+        case let .notACaseFile(path, reason):
+            return "\(path) is not a casebook case file (\(reason)); name the right file with --db"
+        case let .damagedSchema(path, missing):
+            return "\(path) is a case file whose schema was altered: missing \(missing.joined(separator: ", ")). Restore it from a backup."
         case let .missing(path):
-            return "\(path) does not exist; run `casebook ingest` or `casebook demo` to create it"
+            return "\(path) does not exist; run `casebook ingest` or `casebook demo` to create it, or name another file with --db"
+        case let .notARegularFile(path):
+            return "\(path) is not a regular file (a directory, device or pipe cannot hold a case file)"
+        case .emptyPath:
+            return "the case file path is empty; name a file with --db or CASEBOOK_DB"
         case let .cannotCreate(path, reason):
             return "cannot create \(path): \(reason)"
         case let .writerBusy(path, holder):
@@ -31,36 +40,61 @@ public enum CaseFileError: Error, CustomStringConvertible, Sendable {
 ///
 /// Every command goes through here, so every case file is created 0600 (it
 /// holds account and payment data), runs in WAL mode (readers are never blocked
-/// by an ingest) and is at the current schema version before it is used.
+/// by an ingest) and is at the current schema version before it is used. A
+/// file that is not a case file is refused, never migrated into one.
 public enum CaseFile {
     public enum Access: Sendable { case read, write }
 
-    public static func open(_ path: String, access: Access) throws -> Database {
+    /// Opens an existing case file, or with `create` a new one.
+    public static func open(_ path: String, access: Access, create: Bool = false) throws -> Database {
+        try checkPath(path, create: access == .write && create)
         switch access {
         case .read:
-            guard fileExists(path) else { throw CaseFileError.missing(path: path) }
             let database = try Database(path: path, mode: .readOnly)
             database.setBusyTimeout(milliseconds: 10_000)
-            let version = try schemaVersion(database, path: path)
+            let version = try identifySchema(database, path: path)
             if version > Schema.currentVersion {
                 throw CaseFileError.newerSchema(path: path, found: version, supported: Schema.currentVersion)
             }
+            try checkObjects(database, path: path, version: version)
             return database
         case .write:
-            try createPrivately(path)
             let database = try Database(path: path, mode: .readWrite)
             database.setBusyTimeout(milliseconds: 10_000)
-            _ = try schemaVersion(database, path: path)
-            if try database.scalarInt("SELECT count(*) FROM sqlite_master") == 0 {
+            let version = try identifySchema(database, path: path)
+            if version == 0 {
                 // A new file: 16 KiB pages suit rows that carry prompt text
                 // (measured about 20% faster bulk loads than 4 KiB).
                 try database.execute("PRAGMA page_size = 16384")
+            } else if try database.scalarInt("PRAGMA user_version") == 0 {
+                // A dump restored by the sqlite3 shell keeps the tables but not the version.
+                try database.execute("PRAGMA user_version = \(version)")
             }
             try database.execute("PRAGMA journal_mode = WAL")
             try database.execute("PRAGMA synchronous = NORMAL")
             try migrate(database, path: path)
+            try checkObjects(database, path: path, version: Schema.currentVersion)
             return database
         }
+    }
+
+    /// Opens a case file for a bulk writer (ingest, link): the writer lock first, then the file.
+    public static func openExclusive(_ path: String, create: Bool) throws -> (lock: WriterLock, database: Database) {
+        try checkPath(path, create: create)
+        let lock = try WriterLock(databasePath: path)
+        return (lock, try open(path, access: .write))
+    }
+
+    /// Refuses what cannot be a case file before SQLite sees it; creates a new file 0600 when asked.
+    static func checkPath(_ path: String, create: Bool) throws {
+        guard !path.isEmpty else { throw CaseFileError.emptyPath }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFREG else { throw CaseFileError.notARegularFile(path: path) }
+            return
+        }
+        guard create else { throw CaseFileError.missing(path: path) }
+        try createPrivately(path)
     }
 
     /// Applies every migration newer than the file's `user_version`, each in its own transaction.
@@ -83,8 +117,36 @@ public enum CaseFile {
         do {
             return Int(try database.scalarInt("PRAGMA user_version") ?? 0)
         } catch let error as StoreError where error.code & 0xff == SQLITE_NOTADB {
-            throw CaseFileError.notACaseFile(path: path)
+            throw CaseFileError.notACaseFile(path: path, reason: "not an SQLite database")
         }
+    }
+
+    /// The file's schema version: `user_version`, or for a file without one, the
+    /// version its tables show (a dumped and restored case file), or 0 for an empty file.
+    static func identifySchema(_ database: Database, path: String) throws -> Int {
+        let version = try schemaVersion(database, path: path)
+        if version > 0 { return version }
+        let tables = Set(try objectNames(database).filter { $0.hasPrefix("table ") })
+        if tables.isEmpty { return 0 }
+        for migration in Schema.migrations.reversed() {
+            let expected = Schema.objects(upTo: migration.version).filter { $0.hasPrefix("table ") }
+            if expected.isSubset(of: tables) { return migration.version }
+        }
+        throw CaseFileError.notACaseFile(path: path, reason: "an SQLite database without casebook's tables")
+    }
+
+    /// Names the tables and views of `version` that the file lacks.
+    static func checkObjects(_ database: Database, path: String, version: Int) throws {
+        guard version > 0 else { return }
+        let present = Set(try objectNames(database))
+        let missing = Schema.objects(upTo: version).filter { !$0.hasPrefix("index ") && !present.contains($0) }.sorted()
+        if !missing.isEmpty { throw CaseFileError.damagedSchema(path: path, missing: missing) }
+    }
+
+    /// "table name", "view name", ... for every schema object of the file.
+    static func objectNames(_ database: Database) throws -> [String] {
+        try database.prepare("SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+            .rows { $0.string(0) ?? "" }
     }
 
     /// Creates an empty file with mode 0600 if none exists; SQLite gives its

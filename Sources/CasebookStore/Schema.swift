@@ -13,6 +13,23 @@ public enum Schema {
         Migration(version: 2, fileName: "v0002-link.sql", sql: String(decoding: PackageResources.v0002_link_sql, as: UTF8.self)),
     ]
 
+    /// The schema objects ("table name", "view name", ...) that migrations up to `version` create,
+    /// found by applying them to an in-memory database.
+    static func objects(upTo version: Int) -> Set<String> {
+        objectsByVersion[version] ?? []
+    }
+
+    private static let objectsByVersion: [Int: Set<String>] = {
+        var result: [Int: Set<String>] = [:]
+        guard let database = try? Database(path: ":memory:", mode: .readWriteCreate) else { return result }
+        for migration in migrations {
+            guard (try? database.execute(migration.sql)) != nil,
+                  let names = try? CaseFile.objectNames(database) else { break }
+            result[migration.version] = Set(names)
+        }
+        return result
+    }()
+
     /// The version a case file has once every migration is applied.
     public static var currentVersion: Int { migrations.last!.version }
 }

@@ -7,7 +7,8 @@ import CSQLite
 /// `reset`, which the ingest writer does to avoid one copy per field.
 public final class Statement {
     let handle: OpaquePointer
-    unowned let database: Database
+    /// Held strongly: a statement that outlived its connection would otherwise read freed memory.
+    let database: Database
     public let sql: String
 
     init(database: Database, sql: String) throws {

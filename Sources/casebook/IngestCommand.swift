@@ -56,14 +56,15 @@ extension Casebook {
         /// Plans and runs an ingest, with a progress line on a terminal; shared with `demo`.
         static func ingest(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool,
                            databasePath: String) throws -> IngestSummary {
-            let files: [InputFile]
+            let plan: IngestPlan
             do {
-                files = try IngestPlan.files(paths: paths, kind: kind, format: format, gzip: gzip)
+                plan = try IngestPlan(paths: paths, kind: kind, format: format, gzip: gzip)
             } catch let error as UsageError {
                 throw CommandFailure(description: error.description, status: ExitStatus.usage)
             }
+            for note in plan.notes { Terminal.note(note) }
             do {
-                let summary = try CasebookIngest.Ingest(databasePath: databasePath).run(files) { progress in
+                let summary = try CasebookIngest.Ingest(databasePath: databasePath).run(plan.files) { progress in
                     Terminal.progress(IngestReport.progressLine(progress))
                 }
                 Terminal.clearProgress()

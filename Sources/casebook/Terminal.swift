@@ -12,6 +12,11 @@ enum Terminal {
         writeError("casebook: error: \(message)\n")
     }
 
+    /// Something the user should know that is not an error (a skipped directory entry).
+    static func note(_ message: String) {
+        writeError("casebook: note: \(message)\n")
+    }
+
     /// Rewrites the progress line in place (terminals only).
     static func progress(_ line: String) {
         guard standardErrorIsTerminal else { return }

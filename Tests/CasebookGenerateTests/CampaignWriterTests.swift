@@ -42,7 +42,7 @@ final class CampaignWriterTests: XCTestCase {
     private func loadCampaign(seed: UInt64, faults: Bool = false) throws -> (Database, IngestSummary) {
         let report = try CampaignWriter.write(spec(seed: seed, faults: faults), to: directory + "/in")
         let database = directory + "/case.db"
-        let summary = try Ingest(databasePath: database).run(IngestPlan.files(paths: [directory + "/in"], kind: nil, format: nil))
+        let summary = try Ingest(databasePath: database).run(IngestPlan(paths: [directory + "/in"], kind: nil, format: nil).files)
         let db = try CaseFile.open(database, access: .write)
         try db.execute("CREATE TEMP TABLE truth (account_id TEXT PRIMARY KEY, label TEXT, operator_id TEXT, operator_type TEXT)")
         let insert = try db.prepare("INSERT INTO truth VALUES (?1, ?2, ?3, ?4)")

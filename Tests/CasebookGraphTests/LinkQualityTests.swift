@@ -15,7 +15,7 @@ final class LinkQualityTests: XCTestCase {
         spec.seed = 7
         let report = try CampaignWriter.write(spec, to: directory + "/in")
         let database = directory + "/case.db"
-        _ = try Ingest(databasePath: database).run(IngestPlan.files(paths: [directory + "/in"], kind: nil, format: nil))
+        _ = try Ingest(databasePath: database).run(IngestPlan(paths: [directory + "/in"], kind: nil, format: nil).files)
         _ = try LinkRun.run(databasePath: database)
 
         var truth: [String: (operator: String, fraud: Bool)] = [:]

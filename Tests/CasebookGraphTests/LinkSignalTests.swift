@@ -20,7 +20,7 @@ final class LinkSignalTests: XCTestCase {
         let folder = directory + "/in-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for (name, text) in files { try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/" + name)) }
-        _ = try Ingest(databasePath: database).run(IngestPlan.files(paths: [folder], kind: nil, format: nil))
+        _ = try Ingest(databasePath: database).run(IngestPlan(paths: [folder], kind: nil, format: nil).files)
     }
 
     /// Account id → cluster id, for accounts in clusters.

@@ -40,7 +40,7 @@ final class Fixture {
     @discardableResult
     func ingest(_ paths: [String]? = nil, kind: RecordKind? = nil, format: InputFormat? = nil,
                 maxRecordBytes: Int = 64 << 20) throws -> IngestSummary {
-        let files = try IngestPlan.files(paths: paths ?? [directory + "/in"], kind: kind, format: format)
+        let files = try IngestPlan(paths: paths ?? [directory + "/in"], kind: kind, format: format).files
         return try Ingest(databasePath: databasePath, maxRecordBytes: maxRecordBytes).run(files)
     }
 

@@ -281,11 +281,11 @@ final class IngestContractTests: XCTestCase {
         try f.write("accounts.csv.gz", "")
         try f.write("notes.txt", "")
         try f.write("ground_truth.csv", "")
-        let files = try IngestPlan.files(paths: [f.directory + "/in"], kind: nil, format: nil)
+        let files = try IngestPlan(paths: [f.directory + "/in"], kind: nil, format: nil).files
         XCTAssertEqual(files.map { "\($0.kind.rawValue) \($0.format.rawValue) \($0.gzip)" }, ["accounts csv true", "exchanges jsonl false"])
         let odd = try f.write("dump.dat", #"{"exchange_id":"e1","account_id":"a","ts":1}"# + "\n")
-        XCTAssertThrowsError(try IngestPlan.files(paths: [odd], kind: nil, format: nil))
-        XCTAssertThrowsError(try IngestPlan.files(paths: ["-"], kind: .exchanges, format: nil))
+        XCTAssertThrowsError(try IngestPlan(paths: [odd], kind: nil, format: nil).files)
+        XCTAssertThrowsError(try IngestPlan(paths: ["-"], kind: .exchanges, format: nil).files)
         try f.ingest([odd], kind: .exchanges, format: .jsonl)
         XCTAssertEqual(try f.int("SELECT count(*) FROM exchanges"), 1)
     }

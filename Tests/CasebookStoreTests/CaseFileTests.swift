@@ -29,7 +29,7 @@ final class CaseFileTests: XCTestCase {
 
         // A file made by the binary has the same objects as one made by applying the files with sqlite3 itself.
         let made = directory + "/made.db"
-        _ = try CaseFile.open(made, access: .write)
+        _ = try CaseFile.open(made, access: .write, create: true)
         let reference = try Database(path: directory + "/reference.db", mode: .readWriteCreate)
         for migration in Schema.migrations { try reference.execute(migration.sql) }
         XCTAssertEqual(try objects(made), try objects(directory + "/reference.db"))
@@ -43,7 +43,7 @@ final class CaseFileTests: XCTestCase {
 
     func testNewCaseFileIsPrivateAndInWALMode() throws {
         let path = directory + "/case.db"
-        let database = try CaseFile.open(path, access: .write)
+        let database = try CaseFile.open(path, access: .write, create: true)
         try database.execute("INSERT INTO models (name) VALUES ('x')")
         for file in [path, path + "-wal", path + "-shm"] {
             let attributes = try FileManager.default.attributesOfItem(atPath: file)
@@ -56,7 +56,7 @@ final class CaseFileTests: XCTestCase {
     func testFileFromANewerCasebookIsRefusedWithAClearMessage() throws {
         let path = directory + "/newer.db"
         do {
-            let database = try CaseFile.open(path, access: .write)
+            let database = try CaseFile.open(path, access: .write, create: true)
             try database.execute("PRAGMA user_version = \(Schema.currentVersion + 5)")
         }
         for access in [CaseFile.Access.read, .write] {
@@ -72,7 +72,7 @@ final class CaseFileTests: XCTestCase {
         let path = directory + "/old.db"
         // Version 0: an empty SQLite file, as an older casebook would leave before its first migration.
         _ = try Database(path: path, mode: .readWriteCreate)
-        let database = try CaseFile.open(path, access: .write)
+        let database = try CaseFile.open(path, access: .write, create: true)
         XCTAssertEqual(try database.scalarInt("PRAGMA user_version"), Int64(Schema.currentVersion))
         XCTAssertEqual(try database.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'exchanges'"), 1)
     }
@@ -93,6 +93,7 @@ final class CaseFileTests: XCTestCase {
 
     func testSecondWriterIsRefusedWhileTheFirstHoldsTheLock() throws {
         let path = directory + "/case.db"
+        _ = try CaseFile.open(path, access: .write, create: true)
         let first = try WriterLock(databasePath: path)
         XCTAssertThrowsError(try WriterLock(databasePath: path)) { error in
             XCTAssertTrue("\(error)".contains("being written by another casebook process"), "\(error)")
@@ -101,7 +102,7 @@ final class CaseFileTests: XCTestCase {
     }
 
     func testStatementErrorsNameTheSQLButNotTheBoundValues() throws {
-        let database = try CaseFile.open(directory + "/case.db", access: .write)
+        let database = try CaseFile.open(directory + "/case.db", access: .write, create: true)
         let insert = try database.prepare("INSERT INTO models (model_pk, name) VALUES (?1, ?2)")
         try insert.run([1, "secret-value-1"])
         XCTAssertThrowsError(try insert.run([1, "secret-value-2"])) { error in

@@ -87,7 +87,7 @@ func rawInsert(database path: String, rows: [Row]) throws -> Double {
     let keyed = rows.map { row in
         (accounts.key(row.accountID)!, models.key(row.model), ips.key(row.ip), agents.key(row.userAgent))
     }
-    let database = try CaseFile.open(path, access: .write)
+    let database = try CaseFile.open(path, access: .write, create: true)
     try database.execute("PRAGMA cache_size = -65536")
     let secondary = try database.prepare("""
         SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'exchange_rows' AND sql NOT LIKE 'CREATE UNIQUE%'
