@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "CasebookGenerate", dependencies: ["CasebookIO"]),
         .target(name: "CasebookGraph", dependencies: ["CasebookStore"]),
         .executableTarget(name: "casebook", dependencies: [
-            "CasebookStore", "CasebookIngest", "CasebookGenerate", "CasebookGraph",
+            "CasebookStore", "CasebookIO", "CasebookIngest", "CasebookGenerate", "CasebookGraph",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "casebook-bench", dependencies: ["CasebookStore", "CasebookIO"],

@@ -87,7 +87,7 @@ public final class Ingest {
         do {
             (lock, database) = try CaseFile.openExclusive(databasePath, create: true)
         } catch {
-            throw CaseFileFailure(description: Self.explain(error, path: databasePath))
+            throw CaseFileFailure(description: CaseFile.explain(error, path: databasePath))
         }
         let checkpointer = Checkpointer(path: databasePath)
         checkpointer.start()
@@ -130,11 +130,11 @@ public final class Ingest {
         } catch {
             channel.fail(error)
             writerDone.wait()
-            throw CaseFileFailure(description: Self.explain(channel.failed ?? error, path: databasePath))
+            throw CaseFileFailure(description: CaseFile.explain(channel.failed ?? error, path: databasePath))
         }
         writerDone.wait()
         if let failure = channel.failed {
-            throw CaseFileFailure(description: Self.explain(failure, path: databasePath))
+            throw CaseFileFailure(description: CaseFile.explain(failure, path: databasePath))
         }
         withExtendedLifetime(lock) {}
         return IngestSummary(files: results, seconds: clock.elapsed, bytesRead: clock.bytesDone)
@@ -218,24 +218,6 @@ public final class Ingest {
     }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
-
-    /// One sentence for a case-file failure, with what to do about it.
-    static func explain(_ error: Error, path: String) -> String {
-        if let error = error as? CaseFileError { return error.description }
-        if let error = error as? StoreError {
-            if error.isDiskFull {
-                return "the disk holding \(path) is full; the last batch was rolled back and the case file is consistent. Free some space and run the same command again to resume."
-            }
-            if error.isBusy {
-                return "\(path) is locked by another process for longer than 10 seconds; try again when it is done"
-            }
-            if error.isNotWritable {
-                return "cannot write \(path): \(error.message) (a full disk, a file-size limit or missing permissions). The last batch was rolled back and the case file is consistent; fix the cause and run the same command again to resume."
-            }
-            return "case file \(path): \(error.description)"
-        }
-        return "case file \(path): \(error)"
-    }
 }
 
 /// Moves the connection opened (and checked) on the calling thread to the

@@ -61,9 +61,8 @@ public struct IngestPlan: Sendable {
                 files.append(InputFile(path: "-", kind: kind, format: format, gzip: gzip))
                 continue
             }
-            switch Self.fileType(path) {
-            case nil:
-                throw UsageError("\(Printable.escaped(path)): no such file or directory")
+            let type = Self.fileType(path)
+            switch type {
             case S_IFDIR:
                 let matching = try Self.directoryEntries(path).compactMap { name -> InputFile? in
                     guard let (nameFormat, compressed) = InputFormat.fromFileName(name) else { return nil }
@@ -80,13 +79,19 @@ public struct IngestPlan: Sendable {
                     throw UsageError("\(Printable.escaped(path)) holds no input files (names starting with accounts, payments, ips or exchanges and ending in .csv, .jsonl, .csv.gz or .jsonl.gz)")
                 }
                 files.append(contentsOf: matching)
-            case let type:
-                guard type == S_IFREG || type == S_IFIFO else {
+            default:
+                // A missing file is planned when its name says what it is: it is then reported
+                // unreadable while the others load.
+                guard type == nil || type == S_IFREG || type == S_IFIFO else {
                     throw UsageError("\(Printable.escaped(path)) is a device or socket, not an input file")
                 }
                 let name = String(path.split(separator: "/").last ?? Substring(path))
                 let nameFormat = InputFormat.fromFileName(name)
-                guard let fileKind = try Self.kind(kind, named: RecordKind.fromFileName(name), path: path) else {
+                let namedKind = RecordKind.fromFileName(name)
+                if type == nil && (namedKind == nil || nameFormat == nil) {
+                    throw UsageError("\(Printable.escaped(path)): no such file or directory")
+                }
+                guard let fileKind = try Self.kind(kind, named: namedKind, path: path) else {
                     throw UsageError("cannot tell the record kind of \(Printable.escaped(path)) from its name; name it accounts*, payments*, ips* or exchanges*, or pass --kind")
                 }
                 guard let fileFormat = format ?? nameFormat?.0 else {

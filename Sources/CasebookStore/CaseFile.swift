@@ -85,6 +85,27 @@ public enum CaseFile {
         return (lock, try open(path, access: .write))
     }
 
+    /// One sentence for a failure of the case file itself (not of an input), with what to do about it.
+    public static func explain(_ error: Error, path: String) -> String {
+        if let error = error as? CaseFileError { return error.description }
+        if let error = error as? StoreError {
+            if error.isDiskFull {
+                return "the disk holding \(path) is full; the last change was rolled back and the case file is consistent. Free some space and run the same command again to resume."
+            }
+            if error.isBusy {
+                return "\(path) is locked by another process for longer than 10 seconds; try again when it is done"
+            }
+            if error.isNotWritable {
+                return "cannot write \(path): \(error.message) (a full disk, a file-size limit or missing permissions). The last change was rolled back and the case file is consistent; fix the cause and run the same command again to resume."
+            }
+            if error.isCorrupt {
+                return "\(path) is damaged (\(error.message)); restore it from a backup or re-create it with casebook ingest"
+            }
+            return "case file \(path): \(error.description)"
+        }
+        return "case file \(path): \(error)"
+    }
+
     /// Refuses what cannot be a case file before SQLite sees it; creates a new file 0600 when asked.
     static func checkPath(_ path: String, create: Bool) throws {
         guard !path.isEmpty else { throw CaseFileError.emptyPath }

@@ -27,6 +27,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             || primary == SQLITE_IOERR
     }
 
+    /// The file is not a database, or its pages are damaged (truncated, overwritten).
+    public var isCorrupt: Bool { code & 0xff == SQLITE_CORRUPT || code & 0xff == SQLITE_NOTADB }
+
     public var description: String {
         if let sql { return "\(message) (SQLite code \(code), in: \(sql))" }
         return "\(message) (SQLite code \(code))"

@@ -14,8 +14,9 @@ struct Casebook: ParsableCommand {
             the CASEBOOK_DB environment variable, or casebook.db in the current directory.
 
             Exit status: 0 success; 1 an input was damaged or unreadable (everything before \
-            the damage is kept); 2 usage error; 3 the case file could not be used (locked by \
-            another writer, disk full, not writable, or made by a newer casebook).
+            the damage is kept); 2 usage error; 3 the case file could not be used (missing, not \
+            a case file, locked by another writer, disk full, not writable, damaged, or made by a \
+            newer casebook); 4 what was asked for is not there (an unknown account, no link run yet).
 
             Example:
               casebook demo
@@ -45,6 +46,7 @@ enum ExitStatus {
     static let inputDamaged: Int32 = 1
     static let usage: Int32 = 2
     static let caseFile: Int32 = 3
+    static let notFound: Int32 = 4
 }
 
 /// An error the command already explained; carries the exit status to use.
@@ -53,11 +55,28 @@ struct CommandFailure: Error, CustomStringConvertible {
     let status: Int32
 }
 
+/// Ctrl-C and `kill`: one line saying what happened, then the conventional status.
+/// Every batch and link run commits whole, so the same command resumes.
+enum Interruption {
+    static func install() {
+        signal(SIGINT) { _ in Interruption.report(status: 130) }
+        signal(SIGTERM) { _ in Interruption.report(status: 143) }
+    }
+
+    /// Async-signal-safe: a fixed message by write(2), then _exit.
+    private static func report(status: Int32) -> Never {
+        let message: StaticString = "\ncasebook: interrupted; the case file is consistent, and running the same command again resumes or repeats the work\n"
+        _ = write(STDERR_FILENO, message.utf8Start, message.utf8CodeUnitCount)
+        _exit(status)
+    }
+}
+
 @main
 enum Main {
     static func main() {
         // A file-size limit (ulimit -f) should be an error message, not a silent kill.
         signal(SIGXFSZ, SIG_IGN)
+        Interruption.install()
         do {
             var command = try Casebook.parseAsRoot()
             try command.run()

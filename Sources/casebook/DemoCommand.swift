@@ -19,8 +19,8 @@ extension Casebook {
                 """
         )
 
-        @Option(help: ArgumentHelp("The case file to create or update.", valueName: "file"))
-        var db = "demo.casebook.db"
+        @Option(help: ArgumentHelp("The case file to create or update. Default: $CASEBOOK_DB, else demo.casebook.db.", valueName: "file"))
+        var db: String?
 
         @Option(help: ArgumentHelp("Where the generated input files go.", valueName: "dir"))
         var dir = "demo-campaign"
@@ -28,12 +28,15 @@ extension Casebook {
         @OptionGroup var campaign: CampaignOptions
 
         func run() throws {
+            let db = db ?? ProcessInfo.processInfo.environment["CASEBOOK_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "demo.casebook.db"
             let report = try CampaignWriter.write(campaign.spec(defaultPreset: "demo"), to: dir)
             print(Generate.describe(report))
             let summary = try Ingest.ingest(paths: [dir], kind: nil, format: nil, gzip: false, databasePath: db)
             print(IngestReport.text(summary, databasePath: db), terminator: "")
-            let link = try LinkRun.run(databasePath: db) { Terminal.progress($0) }
-            Terminal.clearProgress()
+            let link = try withCaseFile(db) {
+                defer { Terminal.clearProgress() }
+                return try LinkRun.run(databasePath: db) { Terminal.progress($0) }
+            }
             print(Link.describe(link))
             print("""
 

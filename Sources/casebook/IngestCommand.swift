@@ -43,11 +43,15 @@ extension Casebook {
         @Flag(help: "Print the summary as one JSON object.")
         var json = false
 
+        @Flag(help: "No progress line and no summary (errors still go to standard error).")
+        var quiet = false
+
         func run() throws {
+            Terminal.quiet = quiet
             let summary = try Self.ingest(paths: paths, kind: kind, format: format, gzip: gzip, databasePath: caseFile.path)
             if json {
                 print(IngestReport.json(summary, databasePath: caseFile.path))
-            } else {
+            } else if !quiet {
                 print(IngestReport.text(summary, databasePath: caseFile.path), terminator: "")
             }
             if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }

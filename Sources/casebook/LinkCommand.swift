@@ -1,5 +1,6 @@
 import ArgumentParser
 import CasebookGraph
+import CasebookIO
 import CasebookStore
 import Foundation
 
@@ -28,16 +29,22 @@ extension Casebook {
         @Flag(help: "Print the summary as one JSON object.")
         var json = false
 
+        @Flag(help: "No progress line and no summary.")
+        var quiet = false
+
+        func validate() throws {
+            if let threshold, !threshold.isFinite || threshold <= 0 {
+                throw ValidationError("--threshold must be a positive number")
+            }
+        }
+
         func run() throws {
+            Terminal.quiet = quiet
             var parameters = LinkParameters()
             if let threshold { parameters.threshold = threshold }
-            let summary: LinkSummary
-            do {
-                summary = try LinkRun.run(databasePath: caseFile.path, parameters: parameters) { Terminal.progress($0) }
-                Terminal.clearProgress()
-            } catch let error as CaseFileError {
-                Terminal.clearProgress()
-                throw CommandFailure(description: error.description, status: ExitStatus.caseFile)
+            let summary = try withCaseFile(caseFile.path) {
+                defer { Terminal.clearProgress() }
+                return try LinkRun.run(databasePath: caseFile.path, parameters: parameters) { Terminal.progress($0) }
             }
             if json {
                 let object: [String: Any] = [
@@ -47,7 +54,7 @@ extension Casebook {
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
-            } else {
+            } else if !quiet {
                 print(Self.describe(summary))
             }
         }
@@ -72,15 +79,21 @@ extension Casebook {
 
         @OptionGroup var caseFile: CaseFileOptions
 
-        @Option(help: "How many clusters to list.")
+        @Option(help: "How many clusters to list (0: all of them).")
         var limit = 20
 
         @Flag(help: "Print one JSON object per cluster, in an array.")
         var json = false
 
+        func validate() throws {
+            guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
+        }
+
         func run() throws {
-            let database = try openForReading(caseFile.path)
-            let rows = try withQueryErrors { try LinkQueries.topClusters(database, limit: limit) }
+            let rows = try withCaseFile(caseFile.path) {
+                let database = try CaseFile.open(caseFile.path, access: .read)
+                return try withQueryErrors { try LinkQueries.topClusters(database, limit: limit == 0 ? -1 : limit) }
+            }
             if json {
                 let objects: [[String: Any]] = rows.map { row in
                     ["cluster_id": row.clusterID, "size": row.size, "exchanges": row.exchanges, "risk_score": row.riskScore,
@@ -132,52 +145,90 @@ extension Casebook {
             guard (1...2).contains(accounts.count) else { throw ValidationError("give one account, or two to explain the chain between them") }
         }
 
+        @Flag(help: "Print the explanation as one JSON object.")
+        var json = false
+
         func run() throws {
-            let database = try openForReading(caseFile.path)
-            if accounts.count == 1 {
-                let explanation = try withQueryErrors { try LinkQueries.explain(database, account: accounts[0]) }
-                guard let cluster = explanation.clusterID else {
-                    print("\(explanation.accountID) is in no cluster: nothing it shares with another account reaches the link threshold.")
-                    return
+            try withCaseFile(caseFile.path) {
+                let database = try CaseFile.open(caseFile.path, access: .read)
+                if accounts.count == 1 {
+                    try explainOne(try withQueryErrors { try LinkQueries.explain(database, account: accounts[0]) })
+                } else {
+                    try explainChain(try withQueryErrors { try LinkQueries.path(database, from: accounts[0], to: accounts[1]) })
                 }
-                print("\(explanation.accountID) is in cluster \(cluster) (\(Terminal.grouped(explanation.clusterSize)) accounts, risk "
-                      + String(format: "%.2f", explanation.riskScore ?? 0) + ") through \(explanation.links.count) link(s):")
-                for link in explanation.links { print(Self.describe(link)) }
-            } else {
-                guard let hops = try withQueryErrors({ try LinkQueries.path(database, from: accounts[0], to: accounts[1]) }) else {
-                    print("\(accounts[0]) and \(accounts[1]) are not in the same cluster.")
-                    return
-                }
-                print("\(accounts[0]) and \(accounts[1]) are linked in \(hops.count) step(s):")
-                for hop in hops { print(Self.describe(hop)) }
             }
         }
 
+        private func explainOne(_ explanation: AccountExplanation) throws {
+            if json {
+                return try printJSON(["account_id": explanation.accountID, "cluster_id": explanation.clusterID as Any? ?? NSNull(),
+                                      "cluster_size": explanation.clusterSize, "risk_score": explanation.riskScore as Any? ?? NSNull(),
+                                      "links": explanation.links.map(Self.object)])
+            }
+            let account = Printable.escaped(explanation.accountID)
+            guard let cluster = explanation.clusterID else {
+                print("\(account) is in no cluster: nothing it shares with another account reaches the link threshold.")
+                return
+            }
+            print("\(account) is in cluster \(cluster) (\(Terminal.grouped(explanation.clusterSize)) accounts, risk "
+                  + String(format: "%.2f", explanation.riskScore ?? 0) + ") through \(explanation.links.count) link(s):")
+            for link in explanation.links { print(Self.describe(link)) }
+        }
+
+        private func explainChain(_ hops: [ExplainedLink]?) throws {
+            if json {
+                return try printJSON(["from": accounts[0], "to": accounts[1], "linked": hops != nil,
+                                      "links": (hops ?? []).map(Self.object)])
+            }
+            let (from, to) = (Printable.escaped(accounts[0]), Printable.escaped(accounts[1]))
+            guard let hops else {
+                print("\(from) and \(to) are not in the same cluster.")
+                return
+            }
+            print("\(from) and \(to) are linked in \(hops.count) step(s):")
+            for hop in hops { print(Self.describe(hop)) }
+        }
+
+        private func printJSON(_ object: [String: Any]) throws {
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+
+        static func object(_ link: ExplainedLink) -> [String: Any] {
+            ["from": link.from, "to": link.to, "score": link.score,
+             "evidence": link.evidence.map { item -> [String: Any] in
+                 ["signal": item.evidence.signal, "value": item.evidence.value, "weight": item.evidence.weight,
+                  "sources": item.sources]
+             }]
+        }
+
         static func describe(_ link: ExplainedLink) -> String {
-            var out = "  \(link.from) — \(link.to)  score " + String(format: "%.2f", link.score)
+            var out = "  \(Printable.escaped(link.from)) — \(Printable.escaped(link.to))  score " + String(format: "%.2f", link.score)
             for (evidence, sources) in link.evidence {
-                out += "\n      " + String(format: "+%.2f  ", evidence.weight) + "\(evidence.signal): \(evidence.value)"
-                if !sources.isEmpty { out += "\n             from " + sources.joined(separator: ", ") }
+                out += "\n      " + String(format: "+%.2f  ", evidence.weight) + "\(evidence.signal): \(Printable.escaped(evidence.value))"
+                if !sources.isEmpty { out += "\n             from " + Printable.escaped(sources.joined(separator: ", ")) }
             }
             return out
         }
     }
 }
 
-/// Opens the case file read-only, turning its errors into exit status 3.
-func openForReading(_ path: String) throws -> Database {
+/// Runs `body`, turning failures of the case file itself into exit status 3 with a sentence.
+func withCaseFile<T>(_ path: String, _ body: () throws -> T) throws -> T {
     do {
-        return try CaseFile.open(path, access: .read)
+        return try body()
     } catch let error as CaseFileError {
         throw CommandFailure(description: error.description, status: ExitStatus.caseFile)
+    } catch let error as StoreError {
+        throw CommandFailure(description: CaseFile.explain(error, path: path), status: ExitStatus.caseFile)
     }
 }
 
-/// Query errors a user can act on ("run link first", "no such account") as exit status 1.
+/// "Run link first", "no such account": nothing is wrong, what was asked for is not there (exit status 4).
 func withQueryErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as LinkQueries.QueryError {
-        throw CommandFailure(description: error.description, status: 1)
+        throw CommandFailure(description: error.description, status: ExitStatus.notFound)
     }
 }

@@ -17,15 +17,30 @@ enum Terminal {
         writeError("casebook: note: \(message)\n")
     }
 
+    /// Set by `--quiet`: no progress line.
+    nonisolated(unsafe) static var quiet = false
+    nonisolated(unsafe) private static var progressWidth = 0
+
+    /// Whether a progress line may be drawn: a terminal that is not `TERM=dumb`, and not `--quiet`.
+    private static var showsProgress: Bool {
+        !quiet && standardErrorIsTerminal && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    }
+
+    /// Without escape sequences when `NO_COLOR` is set: spaces overwrite the previous line.
+    private static var plain: Bool { ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false }
+
     /// Rewrites the progress line in place (terminals only).
     static func progress(_ line: String) {
-        guard standardErrorIsTerminal else { return }
-        writeError("\r\u{1B}[2K" + line)
+        guard showsProgress else { return }
+        let padding = String(repeating: " ", count: max(0, progressWidth - line.count))
+        writeError(plain ? "\r" + line + padding : "\r\u{1B}[2K" + line)
+        progressWidth = line.count
     }
 
     static func clearProgress() {
-        guard standardErrorIsTerminal else { return }
-        writeError("\r\u{1B}[2K")
+        guard showsProgress, progressWidth > 0 else { return }
+        writeError(plain ? "\r" + String(repeating: " ", count: progressWidth) + "\r" : "\r\u{1B}[2K")
+        progressWidth = 0
     }
 
     /// 1234567 as "1,234,567".

@@ -1,0 +1,145 @@
+import CasebookStore
+import Foundation
+import XCTest
+
+/// Misuse of the case file and of standard input that once corrupted or poisoned a case file.
+final class CaseFileSafetyTests: XCTestCase {
+    var directory: String!
+
+    override func setUpWithError() throws { directory = try temporaryDirectory("safety") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+    private let lines = #"{"exchange_id":"s1","account_id":"a","ts":1}"# + "\n" + #"{"exchange_id":"s2","account_id":"a","ts":"soon"}"# + "\n"
+
+    private func ingestStandardInput(_ db: String = "case.db") throws -> CommandResult {
+        try Casebook.run(["ingest", "--db", db, "--kind", "exchanges", "--format", "jsonl", "-"], in: directory,
+                         stdin: Data(lines.utf8))
+    }
+
+    private func scalar(_ sql: String, _ db: String = "case.db") throws -> String {
+        let database = try CaseFile.open(directory + "/" + db, access: .read)
+        return try database.prepare(sql).rows { $0.string(0) ?? "NULL" }.joined(separator: ",")
+    }
+
+    func testAWriterThroughAHardLinkOrSymlinkIsRefused() throws {
+        XCTAssertEqual(try ingestStandardInput().status, 0)
+        XCTAssertEqual(link(directory + "/case.db", directory + "/hard.db"), 0)
+        XCTAssertEqual(symlink(directory + "/case.db", directory + "/soft.db"), 0)
+        // Another process holds the lock on the file itself (as a running ingest does).
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", "import fcntl, sys, time; f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)",
+                            directory + "/case.db"]
+        let ready = Pipe()
+        holder.standardOutput = ready
+        try holder.run()
+        defer { holder.terminate(); holder.waitUntilExit() }
+        XCTAssertEqual(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self), "locked\n")
+        XCTAssertEqual(try Casebook.run(["link", "--db", "case.db"], in: directory).status, 3)
+        for name in ["hard.db", "soft.db"] {
+            let result = try Casebook.run(["ingest", "--db", name, "--kind", "exchanges", "--format", "jsonl", "-"],
+                                          in: directory, stdin: Data(lines.utf8))
+            XCTAssertEqual(result.status, 3, "\(name): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("being written by another casebook process"), result.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/case.db.lock"), "no side file is left")
+    }
+
+    func testStandardInputTwiceIsRecognisedAndAKilledOneIsClosed() throws {
+        XCTAssertEqual(try ingestStandardInput().status, 0)
+        let again = try ingestStandardInput()
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains("already ingested"), again.stdout)
+        XCTAssertEqual(try scalar("SELECT count(*) FROM source_files"), "1")
+        XCTAssertEqual(try scalar("SELECT count(*) FROM rejects"), "1")
+
+        // A stream killed mid-way leaves no row 'loading' for ever.
+        let process = Casebook.process(["ingest", "--db", "case.db", "--kind", "exchanges", "--format", "jsonl", "-"],
+                                       directory: directory)
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let batch = (1...20_000).map { #"{"exchange_id":"k\#($0)","account_id":"a","ts":\#($0)}"# }.joined(separator: "\n") + "\n"
+        input.fileHandleForWriting.write(Data(batch.utf8))
+        var loading = ""
+        for _ in 0..<500 where loading != "1" {
+            loading = (try? scalar("SELECT count(*) FROM source_files WHERE status = 'loading' AND records_read > 0")) ?? ""
+            usleep(10_000)
+        }
+        XCTAssertEqual(loading, "1")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(try ingestStandardInput().status, 0)
+        XCTAssertEqual(try scalar("SELECT count(*) FROM source_files WHERE status = 'loading'"), "0")
+        XCTAssertTrue(try scalar("SELECT damage FROM source_files WHERE file_id = 2").contains("interrupted"))
+    }
+
+    func testAProcessSubstitutionIsReadAsAStream() throws {
+        try Data(lines.utf8).write(to: URL(fileURLWithPath: directory + "/exchanges.jsonl"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "exec '\(Casebook.executable.path)' ingest --db case.db --kind exchanges --format jsonl <(cat exchanges.jsonl)"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(try scalar("SELECT count(*) FROM exchanges"), "1")
+        let real = try Casebook.run(["ingest", "--db", "case.db", "exchanges.jsonl"], in: directory)
+        XCTAssertTrue(real.stdout.contains("already ingested"), real.stdout)
+        XCTAssertEqual(try scalar("SELECT count(*) FROM rejects"), "1")
+    }
+
+    func testAnUnrelatedDatabaseOrAMissingFileIsRefusedNotConverted() throws {
+        let other = directory + "/other.db"
+        let database = try Database(path: other, mode: .readWriteCreate)
+        try database.execute("CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup')")
+        let before = try Data(contentsOf: URL(fileURLWithPath: other))
+        for arguments in [["ingest", "--db", "other.db", "--kind", "exchanges", "--format", "jsonl", "-"],
+                          ["link", "--db", "other.db"], ["clusters", "--db", "other.db"]] {
+            let result = try Casebook.run(arguments, in: directory, stdin: Data(lines.utf8))
+            XCTAssertEqual(result.status, 3, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("not a casebook case file"), result.stderr)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: other)), before)
+        for command in ["link", "clusters", "explain"] {
+            let result = try Casebook.run([command, "--db", "typo.db"] + (command == "explain" ? ["a"] : []), in: directory)
+            XCTAssertEqual(result.status, 3, "\(command): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("does not exist"), result.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/typo.db"))
+        for path in ["", "/dev/null", directory!] {
+            let result = try Casebook.run(["ingest", "--db", path, "--kind", "exchanges", "--format", "jsonl", "-"],
+                                          in: directory, stdin: Data(lines.utf8))
+            XCTAssertEqual(result.status, 3, "\(path): \(result.stderr)")
+            XCTAssertFalse(result.stderr.contains("full"), result.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/dev/null.lock"))
+    }
+
+    func testADumpedAndRestoredCaseFileIsRecognised() throws {
+        XCTAssertEqual(try ingestStandardInput().status, 0)
+        let restore = Process()
+        restore.executableURL = URL(fileURLWithPath: "/bin/bash")
+        restore.arguments = ["-c", "sqlite3 case.db .dump | sqlite3 restored.db"]
+        restore.currentDirectoryURL = URL(fileURLWithPath: directory)
+        try restore.run()
+        restore.waitUntilExit()
+        XCTAssertEqual(try scalar("PRAGMA user_version", "restored.db"), "0", "the dump dropped the version")
+        let link = try Casebook.run(["link", "--db", "restored.db"], in: directory)
+        XCTAssertEqual(link.status, 0, link.stderr)
+        XCTAssertEqual(try scalar("PRAGMA user_version", "restored.db"), "\(Schema.currentVersion)")
+    }
+
+    func testASchemaAlteredByHandIsNamed() throws {
+        XCTAssertEqual(try ingestStandardInput().status, 0)
+        let database = try Database(path: directory + "/case.db", mode: .readWrite)
+        try database.execute("DROP VIEW exchanges")
+        for arguments in [["link", "--db", "case.db"], ["clusters", "--db", "case.db"]] {
+            let result = try Casebook.run(arguments, in: directory)
+            XCTAssertEqual(result.status, 3, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("view exchanges"), result.stderr)
+        }
+    }
+}

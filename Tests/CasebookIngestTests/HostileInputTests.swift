@@ -1,0 +1,247 @@
+import CasebookIngest
+import CasebookIO
+import CasebookStore
+import Foundation
+import XCTest
+
+/// Reproductions of inputs that once lost, corrupted or exposed data.
+final class HostileInputTests: XCTestCase {
+
+    // MARK: - Pipes
+
+    func testANamedPipeIsReadAsAStreamAndDoesNotPoisonTheRealFile() throws {
+        let f = try Fixture()
+        let text = (1...50).map { #"{"exchange_id":"p\#($0)","account_id":"a","ts":\#($0)}"# }.joined(separator: "\n") + "\n"
+        let real = try f.write("exchanges.jsonl", text)
+        let fifo = f.directory + "/exchanges-pipe.jsonl"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let writer = Thread { try? Data(text.utf8).write(to: URL(fileURLWithPath: fifo)) }
+        writer.start()
+        let plan = try IngestPlan(paths: [fifo], kind: nil, format: nil)
+        XCTAssertEqual(plan.files.map(\.isStream), [true])
+        let summary = try Ingest(databasePath: f.databasePath).run(plan.files)
+        XCTAssertEqual(summary.total().loaded, 50)
+        XCTAssertEqual(try f.strings("SELECT status || ' ' || size_bytes || ' ' || (sha256 IS NOT NULL) FROM source_files"),
+                       ["complete \(text.utf8.count) 1"])
+        // The real file has the same content, read and parsed: it is recognised, and all 50 rows are there.
+        let again = try f.ingest([real])
+        XCTAssertEqual(again.files.first?.outcome, .alreadyIngested(path: fifo, status: "complete"))
+        XCTAssertEqual(try f.int("SELECT count(*) FROM exchanges"), 50)
+    }
+
+    func testADirectorySkipsAPipeAndPlanRefusesADevice() throws {
+        let f = try Fixture()
+        try f.write("accounts.csv", "account_id,created_at\na1,1\n")
+        XCTAssertEqual(mkfifo(f.directory + "/in/exchanges-fifo.jsonl", 0o600), 0)
+        let plan = try IngestPlan(paths: [f.directory + "/in"], kind: nil, format: nil)
+        XCTAssertEqual(plan.files.map { ($0.path as NSString).lastPathComponent }, ["accounts.csv"])
+        XCTAssertEqual(plan.notes.count, 1)
+        XCTAssertTrue(plan.notes[0].contains("exchanges-fifo.jsonl"), plan.notes[0])
+        XCTAssertThrowsError(try IngestPlan(paths: ["/dev/zero"], kind: .exchanges, format: .jsonl)) { error in
+            XCTAssertTrue("\(error)".contains("device"), "\(error)")
+        }
+        XCTAssertThrowsError(try IngestPlan(paths: [f.directory + "/in/missing.dat"], kind: nil, format: nil)) { error in
+            XCTAssertTrue("\(error)".contains("no such file"), "\(error)")
+        }
+    }
+
+    // MARK: - Kinds
+
+    func testAKindThatContradictsTheNameIsAUsageErrorAndKindIsPartOfIdentity() throws {
+        let f = try Fixture()
+        try f.write("accounts.csv", "account_id,created_at\na1,1\n")
+        XCTAssertThrowsError(try IngestPlan(paths: [f.directory + "/in"], kind: .exchanges, format: nil)) { error in
+            XCTAssertTrue("\(error)".contains("contradicts"), "\(error)")
+        }
+        // An odd name read as the wrong kind does not lock the file out for the right one.
+        let odd = try f.write("dump.jsonl", #"{"exchange_id":"e1","account_id":"a1","ts":1}"# + "\n")
+        XCTAssertEqual(try f.ingest([odd], kind: .accounts).total().rejected, 1)
+        let right = try f.ingest([odd], kind: .exchanges)
+        XCTAssertEqual(right.files.first?.outcome, .complete)
+        XCTAssertEqual(try f.int("SELECT count(*) FROM exchanges"), 1)
+    }
+
+    // MARK: - Headers
+
+    func testAnUnusableHeaderRejectsEveryRowAndACorrectedFileLoads() throws {
+        let f = try Fixture()
+        let bad = try f.write("accounts.csv", "account_id,created_at,account_id\na1,1,x\na2,2,y\n")
+        let summary = try f.ingest([bad])
+        XCTAssertEqual(summary.exitStatus, 1)
+        XCTAssertEqual(try f.rejects(), ["2 bad_csv", "3 bad_csv"])
+        XCTAssertEqual(try f.strings("SELECT raw FROM rejects ORDER BY line"), ["a1,1,x", "a2,2,y"])
+        let fixed = try f.write("accounts-fixed.csv", "account_id,created_at,note\na1,1,x\na2,2,y\n")
+        XCTAssertEqual(try f.ingest([fixed]).files.first?.outcome, .complete)
+        XCTAssertEqual(try f.int("SELECT count(*) FROM accounts"), 2)
+    }
+
+    func testAUTF16FileIsNamedAndItsLinesKept() throws {
+        let f = try Fixture()
+        var bytes: [UInt8] = [0xFF, 0xFE]
+        for unit in "account_id,created_at\na1,1\n".utf16 { bytes += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        let path = try f.write("accounts.csv", bytes: bytes)
+        let summary = try f.ingest([path])
+        guard case let .damaged(reason) = summary.files.first?.outcome else { return XCTFail("\(summary.files)") }
+        XCTAssertTrue(reason.contains("UTF-16"), reason)
+        XCTAssertGreaterThanOrEqual(try f.int("SELECT count(*) FROM rejects"), 2)
+        XCTAssertEqual(try f.int("SELECT sum(length(CAST(raw AS BLOB))) FROM rejects"), bytes.count - 2, "every byte but the two line breaks is kept")
+    }
+
+    // MARK: - Card numbers
+
+    /// A 16-digit number that passes the Luhn check.
+    private static let card = "4160308246281948"
+
+    func testCardNumbersHiddenByEscapesSeparatorsAndWideDigitsAreRejectedAndNeverStored() throws {
+        XCTAssertTrue(TextChecksProbe.passesLuhn(Self.card))
+        let f = try Fixture()
+        let wide = String(Self.card.unicodeScalars.map { Character(Unicode.Scalar($0.value - 0x30 + 0xFF10)!) })
+        let spaced = stride(from: 0, to: 16, by: 4).map { i in
+            String(Self.card.dropFirst(i).prefix(4))
+        }
+        let variants = [
+            #"\u0034"# + Self.card.dropFirst(),
+            spaced.joined(separator: "  "),
+            spaced.joined(separator: "\t"),
+            spaced.joined(separator: "\u{00A0}"),
+            spaced.joined(separator: " - "),
+            spaced.joined(separator: "."),
+            spaced.joined(separator: "/"),
+            wide,
+        ]
+        var lines: [String] = []
+        for (index, variant) in variants.enumerated() {
+            let escapedVariant = variant.replacingOccurrences(of: "\t", with: #"\t"#)
+            lines.append(#"{"account_id":"a\#(index)","fingerprint":"fp\#(index)","billing_postal":"\#(escapedVariant)"}"#)
+            lines.append(#"{"account_id":"b\#(index)","fingerprint":"\#(escapedVariant)"}"#)
+            lines.append(#"{"account_id":"c\#(index)","fingerprint":"fc\#(index)","note":"\#(escapedVariant)"}"#)
+        }
+        // Not cards: an epoch time with a fraction, a short number.
+        lines.append(#"{"account_id":"ok1","fingerprint":"fo1","first_used":1768465800.250}"#)
+        lines.append(#"{"account_id":"ok2","fingerprint":"fo2","billing_postal":"4111 1111"}"#)
+        try f.write("payments.jsonl", lines.joined(separator: "\n") + "\n")
+        let csvLines = variants.dropFirst().enumerated().map { "d\($0.offset),\"fp\",\"\($0.element)\"" }
+        try f.write("payments.csv", "account_id,fingerprint,billing_postal\n" + csvLines.joined(separator: "\n") + "\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().rejectedByReason["card_number"], variants.count * 3 + variants.count - 1)
+        XCTAssertEqual(try f.strings("SELECT account_id FROM payments ORDER BY account_id"), ["ok1", "ok2"])
+        // Not in any table, index, log or shared-memory page, in any of its written forms.
+        try f.database().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        let forms = [Self.card, String(Self.card.dropFirst()), wide, spaced.joined(separator: "  "), spaced.joined(separator: ".")]
+        for suffix in ["", "-wal", "-shm"] {
+            guard let bytes = FileManager.default.contents(atPath: f.databasePath + suffix) else { continue }
+            for form in forms {
+                XCTAssertNil(bytes.range(of: Data(form.utf8)), "\(form) found in case.db\(suffix)")
+            }
+        }
+        let raws = try f.strings("SELECT raw FROM rejects")
+        XCTAssertTrue(raws.allSatisfy { $0.contains("*") && !$0.contains("8246") && !$0.contains("８２４６") }, "\(raws)")
+    }
+
+    // MARK: - Gzip damage
+
+    func testAFlippedChecksumKeepsEveryRecord() throws {
+        let f = try Fixture()
+        let path = try f.writeGzip("exchanges.jsonl.gz", Self.exchanges(5_000))
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count - 6] ^= 0xFF  // inside the CRC-32 trailer
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let summary = try f.ingest([path])
+        guard case .damaged = summary.files.first?.outcome else { return XCTFail("\(summary.files)") }
+        XCTAssertEqual(summary.total().loaded, 5_000)
+    }
+
+    func testAByteFlippedMidStreamKeepsEveryRecordInflatedBeforeIt() throws {
+        let f = try Fixture()
+        let text = Self.exchanges(20_000)
+        let path = try f.writeGzip("exchanges.jsonl.gz", text)
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+        let flipped = bytes.count * 6 / 10
+        bytes[flipped] ^= 0x55
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        // What zlib itself inflates before it reports the damage, read with Python's zlib.
+        let reference = try python("""
+            import sys, zlib
+            d = zlib.decompressobj(31); data = open(sys.argv[1], 'rb').read(); out = b''
+            for i in range(0, len(data), 4096):
+                try: out += d.decompress(data[i:i + 4096])
+                except zlib.error: break
+            print(sum(1 for line in out.split(b'\\n')[:-1] if line.strip(b' \\t\\r')))
+            """, path)
+        let summary = try f.ingest([path])
+        guard case .damaged = summary.files.first?.outcome else { return XCTFail("\(summary.files)") }
+        let total = summary.total()
+        XCTAssertGreaterThanOrEqual(total.loaded + total.rejected, reference - 1, "every non-blank line inflated before the damage is a record, loaded or rejected")
+        XCTAssertGreaterThan(reference, 5_000)
+    }
+
+    // MARK: - Growth
+
+    func testAFileThatGrowsDuringIngestIsReadAsItWasAndItsGrowthLater() throws {
+        let f = try Fixture()
+        let original = Self.exchanges(20_000) + "{\"broken\n"
+        let path = try f.write("exchanges.jsonl", original)
+        var appended = false
+        let files = try IngestPlan(paths: [path], kind: nil, format: nil).files
+        _ = try Ingest(databasePath: f.databasePath).run(files) { _ in
+            guard !appended else { return }
+            appended = true
+            let handle = FileHandle(forWritingAtPath: path)!
+            handle.seekToEndOfFile()
+            handle.write(Data("{\"exchange_id\":\"late\",\"account_id\":\"a\",\"ts\":1}\n".utf8))
+            handle.closeFile()
+        }
+        XCTAssertTrue(appended)
+        XCTAssertEqual(try f.strings("SELECT size_bytes || ' ' || sha256 FROM source_files"),
+                       ["\(original.utf8.count) \(try FileDigest.sha256(path: path, length: Int64(original.utf8.count)))"])
+        XCTAssertEqual(try f.int("SELECT count(*) FROM exchanges WHERE exchange_id = 'late'"), 0)
+        XCTAssertEqual(try f.int("SELECT count(*) FROM rejects"), 1)
+        // The next run reads only what was appended: the late record, no second reject.
+        _ = try f.ingest([path])
+        XCTAssertEqual(try f.int("SELECT count(*) FROM exchanges WHERE exchange_id = 'late'"), 1)
+        XCTAssertEqual(try f.int("SELECT count(*) FROM rejects"), 1)
+        XCTAssertEqual(try f.int("SELECT sum(records_read) FROM source_files"), 20_002)
+    }
+
+    // MARK: - Conflicts
+
+    func testAConflictKeepsTheRecordsExactText() throws {
+        let f = try Fixture()
+        try f.write("exchanges-1.jsonl", #"{"exchange_id":"e1","account_id":"a","ts":"2026-02-01T00:00:00Z"}"# + "\n")
+        let line = #"{ "exchange_id": "e1", "account_id": "a",  "ts": "2026-02-02T00:00:00Z" }"#
+        try f.write("exchanges-2.jsonl", line + "\n")
+        try f.ingest()
+        XCTAssertEqual(try f.strings("SELECT raw FROM rejects WHERE reason = 'conflict'"), [line])
+    }
+
+    // MARK: - Helpers
+
+    static func exchanges(_ count: Int) -> String {
+        (1...count).map { #"{"exchange_id":"x\#($0)","account_id":"a\#($0 % 97)","ts":\#(1_768_000_000 + $0),"prompt":"question number \#($0) about something"}"# }
+            .joined(separator: "\n") + "\n"
+    }
+
+    private func python(_ script: String, _ argument: String) throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, argument]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+}
+
+/// The Luhn check, written out here so the test does not trust the code it tests.
+enum TextChecksProbe {
+    static func passesLuhn(_ digits: String) -> Bool {
+        let values = digits.compactMap { $0.wholeNumberValue }.reversed()
+        let sum = values.enumerated().reduce(0) { total, item in
+            let doubled = item.offset % 2 == 1 ? item.element * 2 : item.element
+            return total + (doubled > 9 ? doubled - 9 : doubled)
+        }
+        return sum % 10 == 0
+    }
+}
