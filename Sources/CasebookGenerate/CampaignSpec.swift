@@ -21,6 +21,9 @@ public struct CampaignSpec: Sendable {
     }
 
     public static let presetNames = ["demo", "small", "campaign"]
+    /// Bounds that keep every count and id far from integer overflow.
+    public static let maxAccounts = 10_000_000
+    public static let maxExchanges = 10_000_000_000
 
     /// `demo`: seconds to make and load; `small`: a realistic test bed; `campaign`: the reported scale
     /// (about 25,000 fraudulent accounts, 28.8 million exchanges over 45 days).

@@ -21,7 +21,7 @@ public struct GenerationReport: Sendable {
 public enum CampaignWriter {
     public static func write(_ spec: CampaignSpec, to directory: String,
                              progress: (Int) -> Void = { _ in }) throws -> GenerationReport {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OutputDirectory.create(directory)
         let root = SeededRandom(seed: spec.seed)
         let population = Population.build(spec, random: root)
         var files: [String] = []

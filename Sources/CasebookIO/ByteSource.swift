@@ -79,3 +79,21 @@ public final class FileSource: ByteSource {
         }
     }
 }
+
+/// Output directories, created with their parents.
+public enum OutputDirectory {
+    /// Like `mkdir -p`, with a `FileError` that names the directory and the system's reason.
+    public static func create(_ path: String) throws {
+        var built = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            built += "/" + component
+            if mkdir(built, 0o755) != 0 && errno != EEXIST {
+                throw FileError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+            }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw FileError.writeFailed(path: path, reason: "not a directory")
+        }
+    }
+}

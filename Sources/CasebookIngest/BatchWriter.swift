@@ -136,19 +136,21 @@ final class BatchWriter {
             if let continuing {
                 try database.prepare("""
                     INSERT INTO source_files (path, sha256, size_bytes, kind, format, compression, started_at_ms, status,
-                        resume_offset, resume_line)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'loading', ?8, ?9)
+                        resume_offset, resume_line, read_options)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'loading', ?8, ?9, ?10)
                     """).run([file.provenancePath, sha256, sizeBytes.map(Int.init), file.kind.rawValue, file.format.rawValue,
-                              file.gzip ? "gzip" : "none", Int(startedAt), continuing.offset, continuing.line])
+                              file.gzip ? "gzip" : "none", Int(startedAt), continuing.offset, continuing.line,
+                              file.timestamps.identity])
                 let fileID = database.lastInsertedRowID
                 filePaths[fileID] = file.provenancePath
                 return .read(fileID: fileID, offset: continuing.offset, line: continuing.line)
             }
             try database.prepare("""
-                INSERT INTO source_files (path, sha256, size_bytes, kind, format, compression, started_at_ms, status)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'loading')
+                INSERT INTO source_files (path, sha256, size_bytes, kind, format, compression, started_at_ms, status,
+                    read_options)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'loading', ?8)
                 """).run([file.provenancePath, sha256, sizeBytes.map(Int.init), file.kind.rawValue, file.format.rawValue,
-                          file.gzip ? "gzip" : "none", Int(startedAt)])
+                          file.gzip ? "gzip" : "none", Int(startedAt), file.timestamps.identity])
             let fileID = database.lastInsertedRowID
             filePaths[fileID] = file.provenancePath
             return .read(fileID: fileID, offset: 0, line: 1)
@@ -160,23 +162,25 @@ final class BatchWriter {
     func earlierReads(of file: InputFile, sizeBytes: Int64) throws -> [EarlierRead] {
         try database.prepare("""
             SELECT sha256, size_bytes, resume_offset, resume_line FROM source_files
-            WHERE path = ?1 AND kind = ?2 AND format = ?3 AND compression = ?4 AND status = 'complete'
-                AND sha256 IS NOT NULL AND size_bytes < ?5
+            WHERE path = ?1 AND kind = ?2 AND format = ?3 AND compression = ?4 AND read_options = ?6
+                AND status = 'complete' AND sha256 IS NOT NULL AND size_bytes < ?5
             ORDER BY size_bytes DESC
             """).rows([file.provenancePath, file.kind.rawValue, file.format.rawValue, file.gzip ? "gzip" : "none",
-                       Int(sizeBytes)]) {
+                       Int(sizeBytes), file.timestamps.identity]) {
             EarlierRead(sha256: $0.string(0) ?? "", sizeBytes: $0.int64(1), offset: $0.int64(2), line: max($0.int64(3), 1))
         }
     }
 
-    /// The file already registered with this content, kind, format and compression (an unfinished one last).
+    /// The file already registered with this content, read as the same kind, format,
+    /// compression and timestamp rules (an unfinished one last).
     private func sameContent(_ sha256: String, as file: InputFile, excluding: Int64 = 0)
         throws -> (Int64, String, String, Int64, Int64)? {
         try database.prepare("""
             SELECT file_id, path, status, resume_offset, resume_line FROM source_files
-            WHERE sha256 = ?1 AND kind = ?2 AND format = ?3 AND compression = ?4 AND file_id <> ?5
+            WHERE sha256 = ?1 AND kind = ?2 AND format = ?3 AND compression = ?4 AND read_options = ?6 AND file_id <> ?5
             ORDER BY status = 'loading', file_id LIMIT 1
-            """).rows([sha256, file.kind.rawValue, file.format.rawValue, file.gzip ? "gzip" : "none", excluding]) {
+            """).rows([sha256, file.kind.rawValue, file.format.rawValue, file.gzip ? "gzip" : "none", excluding,
+                       file.timestamps.identity]) {
             ($0.int64(0), $0.string(1) ?? "", $0.string(2) ?? "", $0.int64(3), $0.int64(4))
         }.first
     }
@@ -186,21 +190,15 @@ final class BatchWriter {
     /// A stream whose content was ingested before (standard input fed the same
     /// export twice) loaded nothing new: its row and its repeated rejects are
     /// removed, and the earlier file is returned.
-    func finish(fileID: Int64, damage: String?, sha256: String?, sizeBytes: Int64?, finishedAt: Int64) throws
+    func finish(_ file: InputFile, fileID: Int64, damage: String?, sha256: String?, sizeBytes: Int64?, finishedAt: Int64) throws
         -> (fileID: Int64, path: String, status: String)? {
         try database.transaction {
-            if let sha256 {
-                let file = try database.prepare("SELECT kind, format, compression, records_loaded FROM source_files WHERE file_id = ?1")
-                    .rows([fileID]) { ($0.string(0) ?? "", $0.string(1) ?? "", $0.string(2) ?? "", $0.int64(3)) }.first
-                if let (kind, format, compression, loaded) = file, loaded == 0,
-                   let kind = RecordKind(rawValue: kind), let format = InputFormat(rawValue: format),
-                   let (earlierID, path, status, _, _) = try sameContent(
-                    sha256, as: InputFile(path: "-", kind: kind, format: format, gzip: compression == "gzip"), excluding: fileID),
-                   status != "loading" {
-                    try database.prepare("DELETE FROM rejects WHERE source_file_id = ?1").run([fileID])
-                    try database.prepare("DELETE FROM source_files WHERE file_id = ?1").run([fileID])
-                    return (earlierID, path, status)
-                }
+            if let sha256,
+               try database.prepare("SELECT records_loaded FROM source_files WHERE file_id = ?1").rows([fileID], { $0.int64(0) }) == [0],
+               let (earlierID, path, status, _, _) = try sameContent(sha256, as: file, excluding: fileID), status != "loading" {
+                try database.prepare("DELETE FROM rejects WHERE source_file_id = ?1").run([fileID])
+                try database.prepare("DELETE FROM source_files WHERE file_id = ?1").run([fileID])
+                return (earlierID, path, status)
             }
             try database.prepare("""
                 UPDATE source_files SET status = ?2, damage = ?3, finished_at_ms = ?4,

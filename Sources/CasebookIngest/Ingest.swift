@@ -185,7 +185,7 @@ public final class Ingest {
         let streamSize = hashing?.totalBytes
         let finishedAt = Self.nowMilliseconds()
         let (counts, earlier) = try channel.call { [damage] writer in
-            let earlier = try writer.finish(fileID: fileID, damage: damage, sha256: digest, sizeBytes: streamSize,
+            let earlier = try writer.finish(file, fileID: fileID, damage: damage, sha256: digest, sizeBytes: streamSize,
                                             finishedAt: finishedAt)
             return (try writer.fileReport(fileID: earlier?.fileID ?? fileID), earlier)
         }

@@ -12,13 +12,16 @@ public struct InputFile: Sendable, Equatable {
     /// Standard input or a pipe (FIFO, `<(...)`): read once, hashed while read,
     /// its identity known only at its end.
     public let isStream: Bool
+    public let timestamps: TimestampRules
 
-    public init(path: String, kind: RecordKind, format: InputFormat, gzip: Bool, isStream: Bool = false) {
+    public init(path: String, kind: RecordKind, format: InputFormat, gzip: Bool, isStream: Bool = false,
+                timestamps: TimestampRules = TimestampRules()) {
         self.path = path
         self.kind = kind
         self.format = format
         self.gzip = gzip
         self.isStream = isStream || path == "-"
+        self.timestamps = timestamps
     }
 
     public var isStandardInput: Bool { path == "-" }
@@ -50,7 +53,9 @@ public struct IngestPlan: Sendable {
     ///   - kind: overrides the name-based kind (required for "-"); a name that says another kind is a usage error.
     ///   - format: overrides the name-based format (required for "-").
     ///   - gzip: for "-", whether the stream is gzip-compressed.
-    public init(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool = false) throws {
+    ///   - timestamps: how every file's timestamps are read.
+    public init(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool = false,
+                timestamps: TimestampRules = TimestampRules()) throws {
         var files: [InputFile] = []
         var notes: [String] = []
         for path in paths {
@@ -58,7 +63,7 @@ public struct IngestPlan: Sendable {
                 guard let kind, let format else {
                     throw UsageError("reading standard input (-) needs --kind and --format")
                 }
-                files.append(InputFile(path: "-", kind: kind, format: format, gzip: gzip))
+                files.append(InputFile(path: "-", kind: kind, format: format, gzip: gzip, timestamps: timestamps))
                 continue
             }
             let type = Self.fileType(path)
@@ -73,7 +78,8 @@ public struct IngestPlan: Sendable {
                     }
                     let named = RecordKind.fromFileName(name)
                     guard let fileKind = try Self.kind(kind, named: named, path: entry) else { return nil }
-                    return InputFile(path: entry, kind: fileKind, format: format ?? nameFormat, gzip: compressed)
+                    return InputFile(path: entry, kind: fileKind, format: format ?? nameFormat, gzip: compressed,
+                                     timestamps: timestamps)
                 }
                 guard !matching.isEmpty else {
                     throw UsageError("\(Printable.escaped(path)) holds no input files (names starting with accounts, payments, ips or exchanges and ending in .csv, .jsonl, .csv.gz or .jsonl.gz)")
@@ -99,7 +105,7 @@ public struct IngestPlan: Sendable {
                 }
                 files.append(InputFile(path: path, kind: fileKind, format: fileFormat,
                                        gzip: nameFormat?.gzip ?? (name.hasSuffix(".gz") || (type == S_IFIFO && gzip)),
-                                       isStream: type == S_IFIFO))
+                                       isStream: type == S_IFIFO, timestamps: timestamps))
             }
         }
         // Accounts and IPs first: exchanges and payments that follow find their accounts described.

@@ -10,6 +10,8 @@ import Glibc
 /// arrays are validated and kept verbatim for `extra`.
 struct JSONRecordParser {
     private var scratch: [UInt8] = []
+    /// The (unescaped) names of this record's fields outside the contract, to refuse one named twice.
+    private var extraNames: Set<[UInt8]> = []
     private static let maxDepth = 64
 
     init() { scratch.reserveCapacity(1 << 16) }
@@ -17,6 +19,7 @@ struct JSONRecordParser {
     /// Parses `line` (already checked to be valid UTF-8) and feeds the builder.
     mutating func parse(_ line: UnsafeRawBufferPointer, builder: inout RecordBuilder, batch: inout RecordBatch) {
         var index = 0
+        extraNames.removeAll(keepingCapacity: true)
         do {
             skipSpace(line, &index)
             guard index < line.count, line[index] == UInt8(ascii: "{") else {
@@ -80,6 +83,12 @@ struct JSONRecordParser {
             field = scratch.withUnsafeBytes { builder.fieldIndex($0) }
         } else {
             field = builder.fieldIndex(UnsafeRawBufferPointer(rebasing: line[key.start..<key.end]))
+        }
+        if field == nil {
+            let name = key.escaped ? scratch : Array(line[key.start..<key.end])
+            guard extraNames.insert(name).inserted else {
+                throw RecordFailure(reason: .badJSON, detail: "a field outside the contract appears more than once")
+            }
         }
         guard let shape else { return }  // null: absent
         guard let field else {

@@ -16,13 +16,15 @@ struct RecordFailure: Error {
 /// and commits the record to the batch, or rolls the batch back on failure.
 struct RecordBuilder {
     let specs: [FieldSpec]
+    private let timestamps: TimestampRules
     private var values: [Slot]
     private var extra: [UInt8] = []
     private var arenaMark = 0
     private(set) var failure: RecordFailure?
 
-    init(kind: RecordKind) {
+    init(kind: RecordKind, timestamps: TimestampRules) {
         specs = kind.fields
+        self.timestamps = timestamps
         values = Array(repeating: .absent, count: specs.count)
         extra.reserveCapacity(1024)
     }
@@ -61,10 +63,13 @@ struct RecordBuilder {
             values[field] = .text(start: batch.arena.count, count: value.count)
             batch.arena.append(contentsOf: value)
         case .timestamp:
-            guard shape == .string || shape == .number, let ms = ValueParsing.timestampMilliseconds(value) else {
-                return fail(.badTimestamp, "field \(spec.name): expected an RFC 3339 timestamp or Unix epoch seconds")
+            guard shape == .string || shape == .number else {
+                return fail(.badTimestamp, "field \(spec.name): \(TimestampRules.expected)")
             }
-            values[field] = .int(ms)
+            switch timestamps.parse(value) {
+            case let .milliseconds(ms): values[field] = .int(ms)
+            case let .invalid(why): return fail(.badTimestamp, "field \(spec.name): \(why)")
+            }
         case .ip:
             guard shape == .string, var canonical = ValueParsing.canonicalIP(value) else {
                 return fail(.badIP, "field \(spec.name): expected an IPv4 or IPv6 address")

@@ -11,6 +11,8 @@ public enum Schema {
     public static let migrations: [Migration] = [
         Migration(version: 1, fileName: "v0001-initial.sql", sql: String(decoding: PackageResources.v0001_initial_sql, as: UTF8.self)),
         Migration(version: 2, fileName: "v0002-link.sql", sql: String(decoding: PackageResources.v0002_link_sql, as: UTF8.self)),
+        Migration(version: 3, fileName: "v0003-read-options.sql",
+                  sql: String(decoding: PackageResources.v0003_read_options_sql, as: UTF8.self)),
     ]
 
     /// The schema objects ("table name", "view name", ...) that migrations up to `version` create,

@@ -29,7 +29,7 @@ extension Casebook {
 
         func run() throws {
             let db = db ?? ProcessInfo.processInfo.environment["CASEBOOK_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "demo.casebook.db"
-            let report = try CampaignWriter.write(campaign.spec(defaultPreset: "demo"), to: dir)
+            let report = try Generate.write(campaign.spec(defaultPreset: "demo"), to: dir)
             print(Generate.describe(report))
             let summary = try Ingest.ingest(paths: [dir], kind: nil, format: nil, gzip: false, databasePath: db)
             print(IngestReport.text(summary, databasePath: db), terminator: "")

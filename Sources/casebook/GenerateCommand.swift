@@ -1,5 +1,6 @@
 import ArgumentParser
 import CasebookGenerate
+import CasebookIO
 import Foundation
 
 /// Campaign size options shared by `generate` and `demo`.
@@ -23,8 +24,12 @@ struct CampaignOptions: ParsableArguments {
         if let preset, CampaignSpec.preset(preset) == nil {
             throw ValidationError("unknown preset '\(preset)'; choose one of \(CampaignSpec.presetNames.joined(separator: ", "))")
         }
-        if let accounts, accounts < 10 { throw ValidationError("--accounts must be at least 10") }
-        if let exchanges, exchanges < 0 { throw ValidationError("--exchanges cannot be negative") }
+        if let accounts, !(10...CampaignSpec.maxAccounts).contains(accounts) {
+            throw ValidationError("--accounts must be between 10 and \(Terminal.grouped(CampaignSpec.maxAccounts))")
+        }
+        if let exchanges, !(0...CampaignSpec.maxExchanges).contains(exchanges) {
+            throw ValidationError("--exchanges must be between 0 and \(Terminal.grouped(CampaignSpec.maxExchanges))")
+        }
     }
 
     func spec(defaultPreset: String) -> CampaignSpec {
@@ -66,11 +71,22 @@ extension Casebook {
 
         func run() throws {
             let spec = campaign.spec(defaultPreset: "small")
-            let report = try CampaignWriter.write(spec, to: out) { written in
+            let report = try Self.write(spec, to: out) { written in
                 Terminal.progress("generating: \(Terminal.grouped(written)) exchanges")
             }
             Terminal.clearProgress()
             print(Self.describe(report))
+        }
+
+        /// Writes a campaign; an output that cannot be written is exit status 1 with the file and reason.
+        static func write(_ spec: CampaignSpec, to directory: String,
+                          progress: (Int) -> Void = { _ in }) throws -> GenerationReport {
+            do {
+                return try CampaignWriter.write(spec, to: directory, progress: progress)
+            } catch let error as FileError {
+                Terminal.clearProgress()
+                throw CommandFailure(description: error.description, status: ExitStatus.inputDamaged)
+            }
         }
 
         static func describe(_ report: GenerationReport) -> String {

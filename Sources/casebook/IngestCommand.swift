@@ -4,6 +4,7 @@ import Foundation
 
 extension RecordKind: ExpressibleByArgument {}
 extension InputFormat: ExpressibleByArgument {}
+extension TimestampRules.EpochUnit: ExpressibleByArgument {}
 
 extension Casebook {
     struct Ingest: ParsableCommand {
@@ -23,6 +24,9 @@ extension Casebook {
                   casebook ingest --db case.db exports/
                   casebook ingest exchanges-000.jsonl.gz exchanges-001.jsonl.gz --json
                   zcat dump.gz | casebook ingest --kind exchanges --format jsonl -
+                  casebook ingest --epoch-unit ms exchanges-from-pandas.jsonl
+                  duckdb -csv -c "COPY (SELECT * FROM 'x.parquet') TO '/dev/stdout' (HEADER)" \\
+                    | casebook ingest --kind exchanges --format csv -
                 """
         )
 
@@ -40,15 +44,29 @@ extension Casebook {
         @Flag(help: "Standard input is gzip-compressed.")
         var gzip = false
 
+        @Option(name: .customLong("epoch-unit"), help: "Unit of epoch-number timestamps: s (default), ms (pandas' default) or us.")
+        var epochUnit: TimestampRules.EpochUnit = .s
+
+        @Option(help: ArgumentHelp("Zone of timestamps written without an offset: UTC, +01:00 or an IANA name such as Europe/Paris. Without it they are rejected.", valueName: "zone"))
+        var timezone: String?
+
         @Flag(help: "Print the summary as one JSON object.")
         var json = false
 
         @Flag(help: "No progress line and no summary (errors still go to standard error).")
         var quiet = false
 
+        func validate() throws {
+            if let timezone, TimestampRules.zone(named: timezone) == nil {
+                throw ValidationError("--timezone \(timezone) is not a zone; use UTC, an offset such as +01:00, or an IANA name such as Europe/Paris")
+            }
+        }
+
         func run() throws {
             Terminal.quiet = quiet
-            let summary = try Self.ingest(paths: paths, kind: kind, format: format, gzip: gzip, databasePath: caseFile.path)
+            let rules = TimestampRules(epochUnit: epochUnit, zone: timezone.flatMap(TimestampRules.zone(named:)))
+            let summary = try Self.ingest(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: rules,
+                                          databasePath: caseFile.path)
             if json {
                 print(IngestReport.json(summary, databasePath: caseFile.path))
             } else if !quiet {
@@ -59,10 +77,10 @@ extension Casebook {
 
         /// Plans and runs an ingest, with a progress line on a terminal; shared with `demo`.
         static func ingest(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool,
-                           databasePath: String) throws -> IngestSummary {
+                           timestamps: TimestampRules = TimestampRules(), databasePath: String) throws -> IngestSummary {
             let plan: IngestPlan
             do {
-                plan = try IngestPlan(paths: paths, kind: kind, format: format, gzip: gzip)
+                plan = try IngestPlan(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: timestamps)
             } catch let error as UsageError {
                 throw CommandFailure(description: error.description, status: ExitStatus.usage)
             }

@@ -214,6 +214,47 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try f.strings("SELECT raw FROM rejects WHERE reason = 'conflict'"), [line])
     }
 
+    // MARK: - Files written by real tools
+
+    func testPandasMillisecondsAreRefusedAsSecondsAndReadWithTheirUnit() throws {
+        let f = try Fixture()
+        // pandas' to_json(orient="records", lines=True) writes epoch milliseconds.
+        let path = try f.write("exchanges.jsonl", #"{"exchange_id":"e1","account_id":"a","ts":1769940000000}"# + "\n")
+        let asSeconds = try f.ingest([path])
+        XCTAssertEqual(asSeconds.total().rejectedByReason["bad_timestamp"], 1)
+        XCTAssertTrue(try f.strings("SELECT detail FROM rejects")[0].contains("--epoch-unit ms"))
+        // Read again with the right unit: another reading of the file, not "already ingested".
+        let files = try IngestPlan(paths: [path], kind: nil, format: nil, timestamps: TimestampRules(epochUnit: .ms)).files
+        let asMilliseconds = try Ingest(databasePath: f.databasePath).run(files)
+        XCTAssertEqual(asMilliseconds.files.first?.outcome, .complete)
+        XCTAssertEqual(try f.strings("SELECT ts FROM exchanges"), ["2026-02-01T10:00:00.000Z"])
+        XCTAssertEqual(try f.strings("SELECT read_options FROM source_files ORDER BY file_id"), ["", "epoch_unit=ms"])
+    }
+
+    func testDuckDBAndPostgreSQLTimestampsLoad() throws {
+        let f = try Fixture()
+        try f.write("exchanges.csv", """
+            exchange_id,account_id,ts
+            e1,a,2026-02-01 10:00:00+00
+            e2,a,2026-02-01 10:00:00.5+00
+            e3,a,2026-02-01 10:00:00 UTC
+            e4,a,2026-02-01 10:00:00
+
+            """)
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 3)
+        XCTAssertEqual(try f.strings("SELECT ts FROM exchanges ORDER BY exchange_id"),
+                       ["2026-02-01T10:00:00.000Z", "2026-02-01T10:00:00.500Z", "2026-02-01T10:00:00.000Z"])
+        XCTAssertTrue(try f.strings("SELECT detail FROM rejects")[0].contains("no time zone offset"))
+    }
+
+    func testAFieldOutsideTheContractNamedTwiceIsBadJSON() throws {
+        let f = try Fixture()
+        try f.write("exchanges.jsonl", #"{"exchange_id":"e1","account_id":"a","ts":1,"region":"eu","regi\u006fn":"us"}"# + "\n")
+        try f.ingest()
+        XCTAssertEqual(try f.rejects(), ["1 bad_json"])
+    }
+
     // MARK: - Helpers
 
     static func exchanges(_ count: Int) -> String {

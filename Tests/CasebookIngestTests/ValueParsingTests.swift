@@ -2,8 +2,49 @@
 import XCTest
 
 final class ValueParsingTests: XCTestCase {
-    private func ms(_ text: String) -> Int64? {
-        Array(text.utf8).withUnsafeBytes { ValueParsing.timestampMilliseconds($0) }
+    private func ms(_ text: String, _ rules: TimestampRules = TimestampRules()) -> Int64? {
+        if case let .milliseconds(value) = parse(text, rules) { return value }
+        return nil
+    }
+
+    private func parse(_ text: String, _ rules: TimestampRules = TimestampRules()) -> TimestampRules.Parsed {
+        Array(text.utf8).withUnsafeBytes { rules.parse($0) }
+    }
+
+    func testTimestampsInTheFormsDatabasesWrite() {
+        let expected: Int64 = 1_769_940_000_000  // 2026-02-01T10:00:00Z
+        for text in ["2026-02-01 10:00:00+00", "2026-02-01 10:00:00+00:00", "2026-02-01 10:00:00+0000",
+                     "2026-02-01 11:00:00+01", "2026-02-01 10:00:00 UTC", "2026-02-01T10:00:00Z", "2026-02-01 10:00:00 +00:00",
+                     "2026-02-01 05:30:00-0430"] {
+            XCTAssertEqual(ms(text), expected, text)
+        }
+        XCTAssertEqual(ms("2026-02-01 10:00:00.123456+00"), expected + 123)
+        // No offset: rejected with a sentence, or read in the zone the ingest names.
+        guard case let .invalid(why) = parse("2026-02-01 10:00:00") else { return XCTFail() }
+        XCTAssertTrue(why.contains("--timezone"), why)
+        XCTAssertEqual(ms("2026-02-01 10:00:00", TimestampRules(zone: TimestampRules.zone(named: "UTC"))), expected)
+        XCTAssertEqual(ms("2026-02-01 11:00:00", TimestampRules(zone: TimestampRules.zone(named: "Europe/Paris"))), expected)
+        XCTAssertEqual(ms("2026-07-01 12:00:00", TimestampRules(zone: TimestampRules.zone(named: "Europe/Paris"))),
+                       1_782_900_000_000, "summer time is +02:00")
+        XCTAssertEqual(ms("2026-02-01 12:00:00", TimestampRules(zone: TimestampRules.zone(named: "+02:00"))), expected)
+        XCTAssertNil(TimestampRules.zone(named: "Mars/Olympus"))
+    }
+
+    func testEpochUnitsAndImplausibleValues() {
+        XCTAssertEqual(ms("1769940000000", TimestampRules(epochUnit: .ms)), 1_769_940_000_000)
+        XCTAssertEqual(ms("1769940000000123", TimestampRules(epochUnit: .us)), 1_769_940_000_000)
+        XCTAssertEqual(ms("1769940000000.5", TimestampRules(epochUnit: .ms)), 1_769_940_000_000)
+        // Milliseconds read as seconds would land 56,000 years ahead: refused, naming the unit to use.
+        guard case let .invalid(why) = parse("1769940000000") else { return XCTFail() }
+        XCTAssertTrue(why.contains("--epoch-unit ms"), why)
+        guard case let .invalid(seconds) = parse("1769940000", TimestampRules(epochUnit: .ms)) else { return XCTFail() }
+        XCTAssertTrue(seconds.contains("looks like seconds"), seconds)
+        for bad in ["0000-01-01T00:00:00Z", "99999999999999999999", "-99999999999"] {
+            guard case let .invalid(why) = parse(bad) else { return XCTFail(bad) }
+            XCTAssertTrue(why.contains("0001-9999") || why.contains("plausible"), "\(bad): \(why)")
+        }
+        XCTAssertEqual(ms("0001-01-01T00:00:00Z"), -62_135_596_800_000)
+        XCTAssertEqual(ms("9999-12-31T23:59:59.999Z"), 253_402_300_799_999)
     }
 
     func testTimestampsInEveryContractForm() {
@@ -20,7 +61,7 @@ final class ValueParsingTests: XCTestCase {
     }
 
     func testTimestampsThatAreNotContractTimestamps() {
-        for bad in ["", "yesterday", "2026-01-15", "2026-01-15T08:30:00", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z",
+        for bad in ["", "yesterday", "2026-01-15", "2026-01-15T08:30:00", "2026-01-15T08:30", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z",
                     "2026-01-15T24:00:00Z", "2026-01-15T08:30:00+1:00", "2026-01-15T08:30:00Zjunk", "17e", "1.", "--1",
                     "1 700 000 000", "0x10"] {
             XCTAssertNil(ms(bad), bad)
