@@ -96,6 +96,7 @@ public final class Ingest {
         let transfer = DatabaseTransfer(database: database)
         Thread.detachNewThread {
             defer { writerDone.signal() }
+            transfer.database.adopt()
             do {
                 let writer = try BatchWriter(database: transfer.database)
                 try writer.closeInterruptedStreams(finishedAt: Self.nowMilliseconds())

@@ -1,13 +1,19 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One SQLite connection.
 ///
-/// Not thread-safe and deliberately not `Sendable`: a connection belongs to the
-/// thread that uses it (the ingest writer thread, the TUI's main actor). The
-/// handle is closed when the object goes away.
+/// Not thread-safe and deliberately not `Sendable`: it is opened without SQLite's
+/// own mutex, so a connection belongs to one thread at a time (the ingest writer
+/// thread, the TUI's main actor). That rule is checked: every use from another
+/// thread stops the program, unless the new thread first `adopt`s the connection
+/// as its only user. The handle is closed when the object goes away.
 public final class Database {
     public let path: String
     let handle: OpaquePointer
+    private var owner = pthread_self()
 
     public enum Mode: Sendable { case readOnly, readWrite, readWriteCreate }
 
@@ -35,14 +41,25 @@ public final class Database {
 
     deinit { sqlite3_close_v2(handle) }
 
+    /// Makes the calling thread the connection's only user (a hand-over, e.g. to a writer thread).
+    public func adopt() { owner = pthread_self() }
+
+    /// Stops at a use from a thread that does not own the connection: a programming error
+    /// that would otherwise corrupt SQLite's state silently.
+    @inline(__always) func checkThread() {
+        precondition(pthread_equal(owner, pthread_self()) != 0, "a casebook Database was used from a thread that does not own it")
+    }
+
     /// Runs one or more statements that take no parameters (DDL, pragmas, BEGIN/COMMIT).
     public func execute(_ sql: String) throws {
+        checkThread()
         let rc = sqlite3_exec(handle, sql, nil, nil, nil)
         guard rc == SQLITE_OK else { throw error(rc, sql: sql) }
     }
 
     public func prepare(_ sql: String) throws -> Statement {
-        try Statement(database: self, sql: sql)
+        checkThread()
+        return try Statement(database: self, sql: sql)
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE ... COMMIT`; rolls back if it throws.

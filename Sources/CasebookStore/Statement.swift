@@ -72,6 +72,7 @@ public final class Statement {
     /// Advances one row: true while a row is available, false when done.
     @discardableResult
     public func step() throws -> Bool {
+        database.checkThread()
         let rc = sqlite3_step(handle)
         switch rc {
         case SQLITE_ROW: return true
