@@ -1,3 +1,5 @@
+import CasebookAudit
+import CasebookIO
 import CasebookStore
 import Foundation
 
@@ -19,7 +21,21 @@ public struct LinkSummary: Sendable {
 /// evidence) that justify each membership. The run becomes visible in one
 /// transaction, so a killed run leaves the previous one in place.
 public enum LinkRun {
+    /// SHA-256 of the run's membership, one line `cluster_id:account_pk` per member in that
+    /// order: what the audit log records as the run's result, recomputable with SQL.
+    static func membersDigest(_ database: Database, runID: Int64) throws -> String {
+        var text: [UInt8] = []
+        for line in try database.prepare("""
+            SELECT cluster_id || ':' || account_pk FROM run_members WHERE run_id = ?1 ORDER BY cluster_id, account_pk
+            """).rows([runID], { $0.string(0) ?? "" }) {
+            text += Array(line.utf8)
+            text.append(0x0A)
+        }
+        return FileDigest.sha256(bytes: text)
+    }
+
     public static func run(databasePath: String, parameters: LinkParameters = LinkParameters(),
+                           actor: String = Investigator.resolve(),
                            progress: (String) -> Void = { _ in }) throws -> LinkSummary {
         let (lock, database) = try CaseFile.openExclusive(databasePath, create: false)
         defer { withExtendedLifetime(lock) {} }
@@ -117,9 +133,15 @@ public enum LinkRun {
                 for cluster in dissolved { try insertDissolved.run([previousRun, cluster, previousSizes[cluster]!]) }
             }
             let seconds = Date().timeIntervalSince(started)
+            let finished = Int64(Date().timeIntervalSince1970 * 1000)
             try database.prepare("""
                 UPDATE link_runs SET finished_at_ms = ?2, accounts = ?3, clusters = ?4, links = ?5, status = 'complete' WHERE run_id = ?1
-                """).run([runID, Int64(Date().timeIntervalSince1970 * 1000), features.count, clusters.count, links.count])
+                """).run([runID, finished, features.count, clusters.count, links.count])
+            try AuditLog.append(database, actor: actor, action: .linkRun, target: "run:\(runID)", payload: [
+                "parameters": (try? JSONSerialization.jsonObject(with: Data(parametersJSON.utf8))) ?? parametersJSON,
+                "accounts": features.count, "clusters": clusters.count, "links": links.count,
+                "members_sha256": try membersDigest(database, runID: runID),
+            ], at: finished)
             return LinkSummary(runID: runID, accounts: features.count, clusters: clusters.count,
                                clusteredAccounts: clusters.reduce(0) { $0 + $1.count }, links: links.count,
                                seconds: seconds, changes: changes, dissolved: dissolved.count)

@@ -16,6 +16,11 @@ public enum FileDigest {
         return hex(hasher.finalize())
     }
 
+    /// SHA-256 of bytes in memory, in hex.
+    public static func sha256(bytes: [UInt8]) -> String {
+        hex(SHA256.hash(data: bytes))
+    }
+
     public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []

@@ -1,4 +1,6 @@
+import CasebookAudit
 import CasebookStore
+import Foundation
 
 /// A complete read of a file when it was shorter: its digest and size then, and where reading stopped.
 struct EarlierRead: Sendable {
@@ -23,6 +25,7 @@ enum FileStart: Sendable {
 /// Runs on its own thread and owns its connection.
 final class BatchWriter {
     private let database: Database
+    private let actor: String
     private var filePaths: [Int64: String] = [:]
 
     // Identity caches for the hot path; cleared when a transaction rolls back.
@@ -51,8 +54,9 @@ final class BatchWriter {
     private let insertReject: Statement
     private let advanceFile: Statement
 
-    init(database: Database) throws {
+    init(database: Database, actor: String) throws {
         self.database = database
+        self.actor = actor
         try database.execute("PRAGMA cache_size = -65536")
         // Checkpoints run on the Checkpointer's thread during the load.
         try database.execute("PRAGMA wal_autocheckpoint = 0")
@@ -206,8 +210,27 @@ final class BatchWriter {
                 WHERE file_id = ?1
                 """).run([fileID, damage == nil ? "complete" : "damaged", damage, Int(finishedAt), sha256,
                           sizeBytes.map(Int.init)])
+            try recordInAuditLog(fileID, at: finishedAt)
             return nil
         }
+    }
+
+    /// The chain of custody starts here: each file read, with its digest and counts.
+    private func recordInAuditLog(_ fileID: Int64, at milliseconds: Int64) throws {
+        let row = try database.prepare("""
+            SELECT path, sha256, size_bytes, kind, format, compression, read_options, status, records_read, records_loaded,
+                   records_duplicate, records_rejected, damage
+            FROM source_files WHERE file_id = ?1
+            """).rows([fileID]) { row -> [String: Any] in
+            ["file_id": fileID, "path": row.string(0) ?? "", "sha256": row.string(1) ?? NSNull(), "size_bytes": row.int64(2),
+             "kind": row.string(3) ?? "", "format": row.string(4) ?? "", "compression": row.string(5) ?? "",
+             "read_options": row.string(6) ?? "", "status": row.string(7) ?? "", "records_read": row.int64(8),
+             "records_loaded": row.int64(9), "records_duplicate": row.int64(10), "records_rejected": row.int64(11),
+             "damage": row.string(12) ?? NSNull()]
+        }
+        guard let payload = row.first else { return }
+        try AuditLog.append(database, actor: actor, action: .ingestFile, target: "file:\(fileID)", payload: payload,
+                            at: milliseconds)
     }
 
     /// Closes the rows of streams whose ingest was killed: a stream cannot be

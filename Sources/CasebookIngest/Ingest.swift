@@ -1,3 +1,4 @@
+import CasebookAudit
 import CasebookIO
 import CasebookStore
 import Foundation
@@ -73,10 +74,13 @@ public struct CaseFileFailure: Error, CustomStringConvertible, Sendable {
 public final class Ingest {
     public let databasePath: String
     private let maxRecordBytes: Int
+    /// Who the audit log names for each file read.
+    private let actor: String
 
-    public init(databasePath: String, maxRecordBytes: Int = 64 << 20) {
+    public init(databasePath: String, maxRecordBytes: Int = 64 << 20, actor: String = Investigator.resolve()) {
         self.databasePath = databasePath
         self.maxRecordBytes = maxRecordBytes
+        self.actor = actor
     }
 
     /// Reads every file in order. Input problems are reported per file; a
@@ -94,11 +98,12 @@ public final class Ingest {
         let channel = WriterChannel()
         let writerDone = DispatchSemaphore(value: 0)
         let transfer = DatabaseTransfer(database: database)
+        let actor = self.actor
         Thread.detachNewThread {
             defer { writerDone.signal() }
             transfer.database.adopt()
             do {
-                let writer = try BatchWriter(database: transfer.database)
+                let writer = try BatchWriter(database: transfer.database, actor: actor)
                 try writer.closeInterruptedStreams(finishedAt: Self.nowMilliseconds())
                 try writer.deferIndexesIfEmpty()
                 while let job = channel.receive() {

@@ -156,12 +156,22 @@ public enum CaseFile {
         throw CaseFileError.notACaseFile(path: path, reason: "an SQLite database without casebook's tables")
     }
 
-    /// Names the tables and views of `version` that the file lacks.
+    /// Names the tables and views of `version` that the file lacks. (Missing indexes are
+    /// rebuilt or deferred by ingest; missing triggers are what `casebook audit verify` reports.)
     static func checkObjects(_ database: Database, path: String, version: Int) throws {
         guard version > 0 else { return }
         let present = Set(try objectNames(database))
-        let missing = Schema.objects(upTo: version).filter { !$0.hasPrefix("index ") && !present.contains($0) }.sorted()
+        let missing = Schema.objects(upTo: version)
+            .filter { ($0.hasPrefix("table ") || $0.hasPrefix("view ")) && !present.contains($0) }.sorted()
         if !missing.isEmpty { throw CaseFileError.damagedSchema(path: path, missing: missing) }
+    }
+
+    /// The schema's triggers (the audit log's and note versions' guards) that were dropped.
+    public static func missingTriggers(_ database: Database) throws -> [String] {
+        let present = Set(try objectNames(database))
+        let version = Int(try database.scalarInt("PRAGMA user_version") ?? 0)
+        return Schema.objects(upTo: version).filter { $0.hasPrefix("trigger ") && !present.contains($0) }
+            .map { String($0.dropFirst("trigger ".count)) }.sorted()
     }
 
     /// "table name", "view name", ... for every schema object of the file.

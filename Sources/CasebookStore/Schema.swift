@@ -13,6 +13,8 @@ public enum Schema {
         Migration(version: 2, fileName: "v0002-link.sql", sql: String(decoding: PackageResources.v0002_link_sql, as: UTF8.self)),
         Migration(version: 3, fileName: "v0003-read-options.sql",
                   sql: String(decoding: PackageResources.v0003_read_options_sql, as: UTF8.self)),
+        Migration(version: 4, fileName: "v0004-cases-audit.sql",
+                  sql: String(decoding: PackageResources.v0004_cases_audit_sql, as: UTF8.self)),
     ]
 
     /// The schema objects ("table name", "view name", ...) that migrations up to `version` create,

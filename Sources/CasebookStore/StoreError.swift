@@ -35,3 +35,19 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         return "\(message) (SQLite code \(code))"
     }
 }
+
+/// What kind of failure an error is, for the one place (the executable) that turns
+/// failures into exit statuses and sentences.
+public enum ErrorCategory: Sendable {
+    /// The request itself is wrong (a bad value, a status that does not exist).
+    case usage
+    /// What was asked for is not there (an unknown case, account or cluster).
+    case notFound
+    /// The case file could not be used.
+    case caseFile
+}
+
+/// An error a library raises for a person to read: a sentence and a category.
+public protocol CategorizedError: Error, CustomStringConvertible {
+    var category: ErrorCategory { get }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CasebookAudit
 import CasebookStore
 import Foundation
 
@@ -23,7 +24,7 @@ struct Casebook: ParsableCommand {
               casebook ingest --db case.db exports/
             """,
         version: "casebook \(version) (schema version \(Schema.currentVersion))",
-        subcommands: [Demo.self, Generate.self, Ingest.self, Link.self, Clusters.self, Explain.self]
+        subcommands: [Demo.self, Generate.self, Ingest.self, Link.self, Clusters.self, Explain.self, Case.self, Audit.self]
     )
 }
 
@@ -31,6 +32,11 @@ struct Casebook: ParsableCommand {
 struct CaseFileOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The case file (SQLite). Default: $CASEBOOK_DB, else casebook.db.", valueName: "file"))
     var db: String?
+
+    @Option(help: ArgumentHelp("Who is acting, for the audit log. Default: $CASEBOOK_INVESTIGATOR, else the login name.", valueName: "name"))
+    var investigator: String?
+
+    var actor: String { Investigator.resolve(investigator) }
 
     var path: String {
         if let db { return db }
@@ -83,6 +89,13 @@ enum Main {
         } catch let failure as CommandFailure {
             Terminal.error(failure.description)
             exit(failure.status)
+        } catch let error as CategorizedError {
+            Terminal.error(error.description)
+            switch error.category {
+            case .usage: exit(ExitStatus.usage)
+            case .notFound: exit(ExitStatus.notFound)
+            case .caseFile: exit(ExitStatus.caseFile)
+            }
         } catch let code as ExitCode {
             exit(code.rawValue)
         } catch {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CasebookAudit
 import CasebookGenerate
 import CasebookGraph
 import Foundation
@@ -31,7 +32,8 @@ extension Casebook {
             let db = db ?? ProcessInfo.processInfo.environment["CASEBOOK_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "demo.casebook.db"
             let report = try Generate.write(campaign.spec(defaultPreset: "demo"), to: dir)
             print(Generate.describe(report))
-            let summary = try Ingest.ingest(paths: [dir], kind: nil, format: nil, gzip: false, databasePath: db)
+            let summary = try Ingest.ingest(paths: [dir], kind: nil, format: nil, gzip: false, databasePath: db,
+                                            actor: Investigator.resolve())
             print(IngestReport.text(summary, databasePath: db), terminator: "")
             let link = try withCaseFile(db) {
                 defer { Terminal.clearProgress() }

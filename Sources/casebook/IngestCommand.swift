@@ -66,7 +66,7 @@ extension Casebook {
             Terminal.quiet = quiet
             let rules = TimestampRules(epochUnit: epochUnit, zone: timezone.flatMap(TimestampRules.zone(named:)))
             let summary = try Self.ingest(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: rules,
-                                          databasePath: caseFile.path)
+                                          databasePath: caseFile.path, actor: caseFile.actor)
             if json {
                 print(IngestReport.json(summary, databasePath: caseFile.path))
             } else if !quiet {
@@ -77,7 +77,8 @@ extension Casebook {
 
         /// Plans and runs an ingest, with a progress line on a terminal; shared with `demo`.
         static func ingest(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool,
-                           timestamps: TimestampRules = TimestampRules(), databasePath: String) throws -> IngestSummary {
+                           timestamps: TimestampRules = TimestampRules(), databasePath: String,
+                           actor: String) throws -> IngestSummary {
             let plan: IngestPlan
             do {
                 plan = try IngestPlan(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: timestamps)
@@ -86,7 +87,7 @@ extension Casebook {
             }
             for note in plan.notes { Terminal.note(note) }
             do {
-                let summary = try CasebookIngest.Ingest(databasePath: databasePath).run(plan.files) { progress in
+                let summary = try CasebookIngest.Ingest(databasePath: databasePath, actor: actor).run(plan.files) { progress in
                     Terminal.progress(IngestReport.progressLine(progress))
                 }
                 Terminal.clearProgress()

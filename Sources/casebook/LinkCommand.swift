@@ -44,7 +44,9 @@ extension Casebook {
             if let threshold { parameters.threshold = threshold }
             let summary = try withCaseFile(caseFile.path) {
                 defer { Terminal.clearProgress() }
-                return try LinkRun.run(databasePath: caseFile.path, parameters: parameters) { Terminal.progress($0) }
+                return try LinkRun.run(databasePath: caseFile.path, parameters: parameters, actor: caseFile.actor) {
+                    Terminal.progress($0)
+                }
             }
             if json {
                 let object: [String: Any] = [

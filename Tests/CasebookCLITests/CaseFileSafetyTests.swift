@@ -34,7 +34,13 @@ final class CaseFileSafetyTests: XCTestCase {
         holder.standardOutput = ready
         try holder.run()
         defer { holder.terminate(); holder.waitUntilExit() }
-        XCTAssertEqual(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self), "locked\n")
+        var said = ""
+        while !said.hasSuffix("\n") {
+            let chunk = ready.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            said += String(decoding: chunk, as: UTF8.self)
+        }
+        XCTAssertEqual(said, "locked\n")
         XCTAssertEqual(try Casebook.run(["link", "--db", "case.db"], in: directory).status, 3)
         for name in ["hard.db", "soft.db"] {
             let result = try Casebook.run(["ingest", "--db", name, "--kind", "exchanges", "--format", "jsonl", "-"],
