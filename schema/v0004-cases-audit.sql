@@ -99,3 +99,54 @@ SELECT n.note_id, n.target_type, n.target_id, v.body, v.version, v.author AS las
 FROM notes n
 JOIN note_versions v ON v.note_id = n.note_id
 WHERE v.version = (SELECT max(version) FROM note_versions WHERE note_id = n.note_id);
+
+-- MARK: what browsing needs from a link run, precomputed by `casebook link`.
+
+-- When each cluster and member was active, and members' exchange counts
+-- (NULL for runs made before schema version 4).
+ALTER TABLE run_clusters ADD COLUMN first_seen_ms INTEGER;
+ALTER TABLE run_clusters ADD COLUMN last_seen_ms INTEGER;
+ALTER TABLE run_members ADD COLUMN exchanges INTEGER;
+ALTER TABLE run_members ADD COLUMN first_seen_ms INTEGER;
+ALTER TABLE run_members ADD COLUMN last_seen_ms INTEGER;
+
+-- A cluster's requests per day (day = days since 1970-01-01 UTC).
+CREATE TABLE run_cluster_days (
+    run_id     INTEGER NOT NULL REFERENCES link_runs (run_id),
+    cluster_id INTEGER NOT NULL,
+    day        INTEGER NOT NULL,
+    exchanges  INTEGER NOT NULL,
+    PRIMARY KEY (run_id, cluster_id, day)
+) WITHOUT ROWID;
+
+-- Sort orders of the cluster list and a cluster's members and links, served by an index each.
+CREATE INDEX run_clusters_by_risk ON run_clusters (run_id, risk_score, cluster_id);
+CREATE INDEX run_clusters_by_size ON run_clusters (run_id, size, cluster_id);
+CREATE INDEX run_clusters_by_exchanges ON run_clusters (run_id, exchanges, cluster_id);
+CREATE INDEX run_clusters_by_first_seen ON run_clusters (run_id, first_seen_ms, cluster_id);
+CREATE INDEX run_clusters_by_last_seen ON run_clusters (run_id, last_seen_ms, cluster_id);
+CREATE INDEX run_members_by_cluster_exchanges ON run_members (run_id, cluster_id, exchanges, account_pk);
+CREATE INDEX run_links_by_cluster_score ON run_links (run_id, cluster_id, score, link_id);
+
+DROP VIEW clusters;
+CREATE VIEW clusters AS
+SELECT c.cluster_id, c.size, c.exchanges, c.risk_score, c.indicators, c.signals, c.change, c.previous,
+       strftime('%Y-%m-%dT%H:%M:%fZ', c.first_seen_ms / 1000.0, 'unixepoch') AS first_seen,
+       strftime('%Y-%m-%dT%H:%M:%fZ', c.last_seen_ms / 1000.0, 'unixepoch') AS last_seen,
+       c.first_seen_ms, c.last_seen_ms
+FROM run_clusters c JOIN latest_link_run l ON c.run_id = l.run_id;
+
+CREATE VIEW cluster_days AS
+SELECT d.cluster_id, date(d.day * 86400, 'unixepoch') AS day, d.exchanges
+FROM run_cluster_days d JOIN latest_link_run l ON d.run_id = l.run_id;
+
+-- Full-text search over prompts (FTS5, external content: the text stays in
+-- exchange_rows). Filled by `casebook index`, up to the exchange recorded in
+-- prompt_index_state; exchanges ingested later are added by the next run.
+CREATE VIRTUAL TABLE prompt_index USING fts5(prompt, content = 'exchange_rows', content_rowid = 'exchange_pk');
+CREATE TABLE prompt_index_state (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    built_through  INTEGER NOT NULL,
+    built_at_ms    INTEGER NOT NULL,
+    seconds        REAL    NOT NULL
+);

@@ -29,6 +29,10 @@ struct AccountFeatures {
     var capableModelExchanges: [Int] = []
     var hostingExchanges: [Int] = []
     var activeHours: [[UInt32]] = []
+    /// First and last exchange (ms), and exchanges per day (days since 1970) as (day, count) runs.
+    var firstSeen: [Int64] = []
+    var lastSeen: [Int64] = []
+    var dayCounts: [[(day: Int32, count: Int32)]] = []
     /// Exchanges per hour of the day (UTC), 24 counters per account in one flat array.
     var hourOfDay: [UInt32] = []
     var chargebackInstruments: [Int] = []
@@ -71,6 +75,9 @@ struct AccountFeatures {
         f.capableModelExchanges = Array(repeating: 0, count: n)
         f.hostingExchanges = Array(repeating: 0, count: n)
         f.activeHours = Array(repeating: [], count: n)
+        f.firstSeen = Array(repeating: .max, count: n)
+        f.lastSeen = Array(repeating: .min, count: n)
+        f.dayCounts = Array(repeating: [], count: n)
         f.hourOfDay = Array(repeating: 0, count: n * 24)
         f.chargebackInstruments = Array(repeating: 0, count: n)
         f.instruments = Array(repeating: 0, count: n)
@@ -137,6 +144,14 @@ struct AccountFeatures {
             f.outputTokens[index] += scan.int(6)
             let hour = UInt32(clamping: ts / 3_600_000)
             if f.activeHours[index].last != hour { f.activeHours[index].append(hour) }
+            f.firstSeen[index] = min(f.firstSeen[index], ts)
+            f.lastSeen[index] = max(f.lastSeen[index], ts)
+            let day = Int32(clamping: ts >= 0 ? ts / 86_400_000 : (ts + 1) / 86_400_000 - 1)
+            if f.dayCounts[index].last?.day == day {
+                f.dayCounts[index][f.dayCounts[index].count - 1].count &+= 1
+            } else {
+                f.dayCounts[index].append((day, 1))
+            }
             f.hourOfDay[index * 24 + Int(hour % 24)] += 1
             if !scan.isNull(2) {
                 let ip = scan.int64(2)

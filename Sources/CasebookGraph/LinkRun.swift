@@ -86,10 +86,15 @@ public enum LinkRun {
                 previousMembership: previousMembership, previousSizes: previousSizes)
             let newID = try database.prepare("INSERT INTO cluster_ids (first_run_id) VALUES (?1)")
             let insertCluster = try database.prepare("""
-                INSERT INTO run_clusters (run_id, cluster_id, size, exchanges, risk_score, indicators, signals, change, previous)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                INSERT INTO run_clusters (run_id, cluster_id, size, exchanges, risk_score, indicators, signals, change, previous,
+                    first_seen_ms, last_seen_ms)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                 """)
-            let insertMember = try database.prepare("INSERT INTO run_members (run_id, account_pk, cluster_id) VALUES (?1, ?2, ?3)")
+            let insertMember = try database.prepare("""
+                INSERT INTO run_members (run_id, account_pk, cluster_id, exchanges, first_seen_ms, last_seen_ms)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                """)
+            let insertDay = try database.prepare("INSERT INTO run_cluster_days (run_id, cluster_id, day, exchanges) VALUES (?1, ?2, ?3, ?4)")
             var clusterIDs: [Int64] = []
             var changes: [String: Int] = [:]
             var signalCounts = Array(repeating: [String: Int](), count: clusters.count)
@@ -109,10 +114,19 @@ public enum LinkRun {
                 let risk = RiskAssessment.assess(members: members, features: features)
                 let signals = "{" + signalCounts[index].sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
                     .map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
-                try insertCluster.run([runID, clusterID, members.count, members.reduce(0) { $0 + features.exchanges[$1] },
+                let active = members.filter { features.exchanges[$0] > 0 }
+                try insertCluster.run([runID, clusterID, members.count, members.reduce(0) { $0 &+ features.exchanges[$1] },
                                        risk.score, risk.json, signals, assignment.change,
-                                       assignment.previous.isEmpty ? nil : "[" + assignment.previous.map(String.init).joined(separator: ",") + "]"])
-                for member in members { try insertMember.run([runID, features.accountKeys[member], clusterID]) }
+                                       assignment.previous.isEmpty ? nil : "[" + assignment.previous.map(String.init).joined(separator: ",") + "]",
+                                       active.map { features.firstSeen[$0] }.min(), active.map { features.lastSeen[$0] }.max()])
+                var days: [Int32: Int] = [:]
+                for member in members {
+                    let seen = features.exchanges[member] > 0
+                    try insertMember.run([runID, features.accountKeys[member], clusterID, features.exchanges[member],
+                                          seen ? features.firstSeen[member] : nil, seen ? features.lastSeen[member] : nil])
+                    for (day, count) in features.dayCounts[member] { days[day, default: 0] &+= Int(count) }
+                }
+                for (day, count) in days.sorted(by: { $0.key < $1.key }) { try insertDay.run([runID, clusterID, Int(day), count]) }
             }
             let insertLink = try database.prepare("""
                 INSERT INTO run_links (run_id, link_id, cluster_id, account_a, account_b, score) VALUES (?1, ?2, ?3, ?4, ?5, ?6)

@@ -90,6 +90,10 @@ public final class Database {
 
     public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
 
+    /// Stops the statement running on this connection as soon as it can (it fails with
+    /// SQLITE_INTERRUPT). The one call that is safe from any thread.
+    public func interrupt() { sqlite3_interrupt(handle) }
+
     func error(_ rc: Int32, sql: String?) -> StoreError {
         StoreError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
     }

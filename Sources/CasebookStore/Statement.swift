@@ -92,25 +92,18 @@ public final class Statement {
 
     /// Binds `values` in order, runs to completion, resets.
     public func run(_ values: [SQLValue?] = []) throws {
-        bindAll(values)
+        bind(values)
         defer { reset() }
         while try step() {}
     }
 
     /// Binds `values`, collects every row with `row`, resets.
     public func rows<T>(_ values: [SQLValue?] = [], _ row: (Statement) -> T) throws -> [T] {
-        bindAll(values)
+        bind(values)
         defer { reset() }
         var result: [T] = []
         while try step() { result.append(row(self)) }
         return result
-    }
-
-    private func bindAll(_ values: [SQLValue?]) {
-        for (offset, value) in values.enumerated() {
-            let index = Int32(offset + 1)
-            if let value { value.bind(to: self, at: index) } else { bindNull(index) }
-        }
     }
 
     // MARK: - Reading columns
@@ -149,4 +142,47 @@ extension Double: SQLValue {
 }
 extension Bool: SQLValue {
     public func bind(to statement: Statement, at index: Int32) { statement.bind(index, Int64(self ? 1 : 0)) }
+}
+
+/// A value as SQLite holds it: what a generic reader (a keyset cursor, scripted SQL) reads and binds back.
+public enum SQLiteValue: Sendable, Hashable, SQLValue {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+
+    public func bind(to statement: Statement, at index: Int32) {
+        switch self {
+        case .null: statement.bindNull(index)
+        case let .integer(value): statement.bind(index, value)
+        case let .real(value): value.bind(to: statement, at: index)
+        case let .text(value): statement.bind(index, value)
+        case let .blob(bytes): bytes.withUnsafeBytes { statement.bindBlob(index, copying: $0) }
+        }
+    }
+}
+
+extension Statement {
+    /// Column `column` of the current row, in its storage class.
+    public func value(_ column: Int32) -> SQLiteValue {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_INTEGER: return .integer(int64(column))
+        case SQLITE_FLOAT: return .real(double(column))
+        case SQLITE_TEXT: return .text(string(column) ?? "")
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(handle, column))
+            guard count > 0, let base = sqlite3_column_blob(handle, column) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: base, count: count)))
+        default: return .null
+        }
+    }
+
+    /// Binds values to `?` parameters in order, starting at 1.
+    public func bind(_ values: [SQLValue?]) {
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            if let value { value.bind(to: self, at: index) } else { bindNull(index) }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CasebookGraph
+import CasebookQueries
 import CasebookIO
 import CasebookStore
 import Foundation
@@ -199,16 +200,17 @@ extension Casebook {
         static func object(_ link: ExplainedLink) -> [String: Any] {
             ["from": link.from, "to": link.to, "score": link.score,
              "evidence": link.evidence.map { item -> [String: Any] in
-                 ["signal": item.evidence.signal, "value": item.evidence.value, "weight": item.evidence.weight,
-                  "sources": item.sources]
+                 ["signal": item.signal, "value": item.value, "weight": item.weight, "sources": item.sources.map(\.description)]
              }]
         }
 
         static func describe(_ link: ExplainedLink) -> String {
             var out = "  \(Printable.escaped(link.from)) — \(Printable.escaped(link.to))  score " + String(format: "%.2f", link.score)
-            for (evidence, sources) in link.evidence {
-                out += "\n      " + String(format: "+%.2f  ", evidence.weight) + "\(evidence.signal): \(Printable.escaped(evidence.value))"
-                if !sources.isEmpty { out += "\n             from " + Printable.escaped(sources.joined(separator: ", ")) }
+            for item in link.evidence {
+                out += "\n      " + String(format: "+%.2f  ", item.weight) + "\(item.signal): \(Printable.escaped(item.value))"
+                if !item.sources.isEmpty {
+                    out += "\n             from " + Printable.escaped(item.sources.map(\.description).joined(separator: ", "))
+                }
             }
             return out
         }

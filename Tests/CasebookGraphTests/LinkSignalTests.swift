@@ -1,4 +1,5 @@
 import CasebookGraph
+import CasebookQueries
 import CasebookIngest
 import CasebookStore
 import Foundation
@@ -159,8 +160,9 @@ final class LinkSignalTests: XCTestCase {
         XCTAssertNotNil(explanation.clusterID)
         XCTAssertEqual(explanation.clusterSize, 3)
         let evidence = explanation.links.flatMap(\.evidence)
-        XCTAssertTrue(evidence.contains { $0.evidence.signal == "card" && $0.evidence.value == "fp_farm" })
-        XCTAssertTrue(evidence.flatMap(\.sources).contains { $0.hasSuffix("payments.csv:2") }, "\(evidence)")
+        XCTAssertTrue(evidence.contains { $0.signal == "card" && $0.value == "fp_farm" })
+        XCTAssertTrue(evidence.flatMap(\.sources).contains { $0.description.hasSuffix("payments.csv:2") && $0.accountID == "a" },
+                      "\(evidence)")
         let path = try XCTUnwrap(try LinkQueries.path(db, from: "b", to: "c"))
         XCTAssertFalse(path.isEmpty)
         XCTAssertEqual(path.first?.from == "b" || path.first?.to == "b", true)

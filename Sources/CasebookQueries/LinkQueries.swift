@@ -12,13 +12,32 @@ public struct ClusterRow: Sendable {
     public let change: String
 }
 
-/// One link as explained: the other account, the score, and each piece of
+/// An input row behind a piece of evidence: where it came from, and which
+/// exchange or account row it became (to open it).
+public struct SourceRow: Sendable, Equatable, CustomStringConvertible {
+    public let path: String
+    public let line: Int
+    public let exchangeID: String?
+    public let accountID: String?
+
+    public var description: String { "\(path):\(line)" }
+}
+
+/// One shared value of a link: the signal, the value, its weight, and the rows it rests on.
+public struct EvidenceItem: Sendable {
+    public let signal: String
+    public let value: String
+    public let weight: Double
+    public let sources: [SourceRow]
+}
+
+/// One link as explained: the two accounts, the score, and each piece of
 /// evidence with the input rows (file:line) it comes from.
 public struct ExplainedLink: Sendable {
     public let from: String
     public let to: String
     public let score: Double
-    public let evidence: [(evidence: Evidence, sources: [String])]
+    public let evidence: [EvidenceItem]
 }
 
 public struct AccountExplanation: Sendable {
@@ -31,9 +50,11 @@ public struct AccountExplanation: Sendable {
 
 /// Read-side queries over the latest link run.
 public enum LinkQueries {
-    public enum QueryError: Error, CustomStringConvertible {
+    public enum QueryError: CategorizedError {
         case noLinkRun
         case unknownAccount(String)
+
+        public var category: ErrorCategory { .notFound }
 
         public var description: String {
             switch self {
@@ -125,42 +146,55 @@ public enum LinkQueries {
                                       score: Double) throws -> ExplainedLink {
         let evidence = try database.prepare("""
             SELECT signal, value, weight FROM run_link_evidence WHERE run_id = ?1 AND link_id = ?2 ORDER BY weight DESC, signal, value
-            """).rows([run, linkID]) { Evidence(signal: $0.string(0) ?? "", value: $0.string(1) ?? "", weight: $0.double(2)) }
-        let withSources = try evidence.map { item in
-            (item, try sources(database, signal: item.signal, value: item.value, accounts: [a, b]))
+            """).rows([run, linkID]) { ($0.string(0) ?? "", $0.string(1) ?? "", $0.double(2)) }
+        let items = try evidence.map { signal, value, weight in
+            EvidenceItem(signal: signal, value: value, weight: weight,
+                         sources: try sources(database, signal: signal, value: value, accounts: [a, b]))
         }
-        return ExplainedLink(from: try accountID(database, a), to: try accountID(database, b), score: score, evidence: withSources)
+        return ExplainedLink(from: try accountID(database, a), to: try accountID(database, b), score: score, evidence: items)
     }
 
     /// Input rows (file:line) behind a shared value, one per account where found.
-    static func sources(_ database: Database, signal: String, value: String, accounts: [Int64]) throws -> [String] {
+    static func sources(_ database: Database, signal: String, value: String, accounts: [Int64]) throws -> [SourceRow] {
         let sql: String
         switch signal {
         case "card":
-            sql = "SELECT source_file, source_line FROM payments p WHERE p.payment_pk IN (SELECT payment_pk FROM payment_rows WHERE account_pk = ?1 AND fingerprint = ?2) LIMIT 1"
+            sql = """
+                SELECT f.path, p.source_line, NULL, a.account_id FROM payment_rows p JOIN source_files f ON f.file_id = p.source_file_id
+                JOIN account_rows a ON a.account_pk = p.account_pk WHERE p.account_pk = ?1 AND p.fingerprint = ?2 LIMIT 1
+                """
         case "chargeback_bin":
-            sql = "SELECT source_file, source_line FROM payments p WHERE p.payment_pk IN (SELECT payment_pk FROM payment_rows WHERE account_pk = ?1 AND bin = ?2 AND chargebacks > 0) LIMIT 1"
+            sql = """
+                SELECT f.path, p.source_line, NULL, a.account_id FROM payment_rows p JOIN source_files f ON f.file_id = p.source_file_id
+                JOIN account_rows a ON a.account_pk = p.account_pk
+                WHERE p.account_pk = ?1 AND p.bin = ?2 AND p.chargebacks > 0 LIMIT 1
+                """
         case "ip":
             sql = """
-                SELECT f.path, e.source_line FROM exchange_rows e JOIN source_files f ON f.file_id = e.source_file_id
+                SELECT f.path, e.source_line, e.exchange_id, NULL FROM exchange_rows e JOIN source_files f ON f.file_id = e.source_file_id
                 WHERE e.account_pk = ?1 AND e.ip_pk = (SELECT ip_pk FROM ip_rows WHERE ip = ?2) LIMIT 1
                 """
         case "user_agent":
             sql = """
-                SELECT f.path, e.source_line FROM exchange_rows e JOIN source_files f ON f.file_id = e.source_file_id
+                SELECT f.path, e.source_line, e.exchange_id, NULL FROM exchange_rows e JOIN source_files f ON f.file_id = e.source_file_id
                 WHERE e.account_pk = ?1 AND e.user_agent_pk = (SELECT user_agent_pk FROM user_agents WHERE text = ?2) LIMIT 1
                 """
         case "prompt_template", "synchronized_activity":
             sql = """
-                SELECT f.path, e.source_line FROM exchange_rows e JOIN source_files f ON f.file_id = e.source_file_id
+                SELECT f.path, e.source_line, e.exchange_id, NULL FROM exchange_rows e JOIN source_files f ON f.file_id = e.source_file_id
                 WHERE e.account_pk = ?1 AND ?2 IS NOT NULL ORDER BY e.ts_ms LIMIT 1
                 """
         default:
-            sql = "SELECT source_file, source_line FROM accounts WHERE account_pk = ?1 AND ?2 IS NOT NULL"
+            sql = """
+                SELECT f.path, a.source_line, NULL, a.account_id FROM account_rows a JOIN source_files f ON f.file_id = a.source_file_id
+                WHERE a.account_pk = ?1 AND ?2 IS NOT NULL
+                """
         }
         let statement = try database.prepare(sql)
         return try accounts.flatMap { account in
-            try statement.rows([account, value]) { "\($0.string(0) ?? "?"):\($0.int(1))" }
+            try statement.rows([account, value]) {
+                SourceRow(path: $0.string(0) ?? "?", line: $0.int(1), exchangeID: $0.string(2), accountID: $0.string(3))
+            }
         }
     }
 }

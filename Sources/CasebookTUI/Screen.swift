@@ -1,0 +1,143 @@
+/// How a cell is drawn: a role the terminal maps to a colour (or to bold and
+/// reverse without colours), plus emphasis.
+public struct Style: Hashable, Sendable {
+    public enum Role: Sendable, Hashable {
+        case normal, title, status, header, selected, dim, accent, warning, highlight
+    }
+
+    public var role: Role
+    public var bold: Bool
+
+    public init(_ role: Role = .normal, bold: Bool = false) {
+        self.role = role
+        self.bold = bold
+    }
+
+    public static let normal = Style()
+}
+
+/// One terminal cell: a grapheme and its display width (2 for wide characters;
+/// the cell after a wide one has width 0 and no text).
+public struct Cell: Hashable, Sendable {
+    public var text: String
+    public var width: Int
+    public var style: Style
+
+    public static let blank = Cell(text: " ", width: 1, style: .normal)
+}
+
+/// What the TUI draws: a grid of cells. The terminal driver copies it to the
+/// screen; tests read it as text.
+public struct Screen: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    public private(set) var rows: [[Cell]]
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+        rows = Array(repeating: Array(repeating: .blank, count: width), count: height)
+    }
+
+    /// Writes `text` at (`row`, `column`), at most `limit` columns wide; returns the
+    /// columns used. Control characters arrive here already escaped; a wide character
+    /// that would straddle the edge is left out.
+    @discardableResult
+    public mutating func put(_ text: String, row: Int, column: Int, limit: Int? = nil, style: Style = .normal) -> Int {
+        guard row >= 0, row < height, column < width else { return 0 }
+        let end = min(width, column + (limit ?? width))
+        var x = column
+        for character in text {
+            let w = DisplayWidth.of(character)
+            if w == 0 {
+                // A combining mark or zero-width joiner belongs to the previous cell.
+                if x > column, x - 1 < width { rows[row][x - 1].text.append(character) }
+                continue
+            }
+            guard x + w <= end else { break }
+            if x >= 0 {
+                rows[row][x] = Cell(text: String(character), width: w, style: style)
+                if w == 2 { rows[row][x + 1] = Cell(text: "", width: 0, style: style) }
+            }
+            x += w
+        }
+        return x - column
+    }
+
+    /// Paints `count` cells from `column` with `style`, keeping their text.
+    public mutating func paint(row: Int, column: Int = 0, count: Int? = nil, style: Style) {
+        guard row >= 0, row < height else { return }
+        let end = min(width, column + (count ?? width))
+        for x in max(0, column)..<max(max(0, column), end) { rows[row][x].style = style }
+    }
+
+    /// Fills a row with blanks in `style`.
+    public mutating func clear(row: Int, style: Style = .normal) {
+        guard row >= 0, row < height else { return }
+        rows[row] = Array(repeating: Cell(text: " ", width: 1, style: style), count: width)
+    }
+
+    /// The screen as plain text, one line per row, trailing spaces kept: what snapshot tests compare.
+    public var text: String {
+        rows.map { $0.map(\.text).joined() }.joined(separator: "\n")
+    }
+
+    /// Row `index` as plain text.
+    public func line(_ index: Int) -> String { rows[index].map(\.text).joined() }
+}
+
+/// Display width of characters in a terminal, as wcwidth counts it: wide East
+/// Asian and emoji characters take two columns, combining marks none.
+public enum DisplayWidth {
+    public static func of(_ character: Character) -> Int {
+        var width = 0
+        for scalar in character.unicodeScalars {
+            let w = of(scalar)
+            if w > width { width = w }
+            if width == 2 { break }
+        }
+        return character.unicodeScalars.contains(where: { $0.value == 0xFE0F }) && width == 1 ? 2 : width
+    }
+
+    public static func of(_ scalar: Unicode.Scalar) -> Int {
+        let v = scalar.value
+        if v == 0 { return 0 }
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: break
+        }
+        if v == 0x200B || (0x1160...0x11FF).contains(v) { return 0 }
+        if (0x1100...0x115F).contains(v) || (0x2E80...0x303E).contains(v) || (0x3041...0x33FF).contains(v)
+            || (0x3400...0x4DBF).contains(v) || (0x4E00...0x9FFF).contains(v) || (0xA000...0xA4CF).contains(v)
+            || (0xAC00...0xD7A3).contains(v) || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v)
+            || (0xFF00...0xFF60).contains(v) || (0xFFE0...0xFFE6).contains(v) || (0x1F300...0x1F64F).contains(v)
+            || (0x1F900...0x1F9FF).contains(v) || (0x1F680...0x1F6FF).contains(v) || (0x20000...0x3FFFD).contains(v) {
+            return 2
+        }
+        return 1
+    }
+
+    public static func of(_ text: String) -> Int { text.reduce(0) { $0 + of($1) } }
+
+    /// `text` cut to at most `columns`, with an ellipsis when cut.
+    public static func truncate(_ text: String, to columns: Int) -> String {
+        guard columns > 0 else { return "" }
+        guard of(text) > columns else { return text }
+        var out = ""
+        var used = 0
+        for character in text {
+            let w = of(character)
+            if used + w > columns - 1 { break }
+            out.append(character)
+            used += w
+        }
+        return out + "…"
+    }
+
+    /// `text` padded with spaces (or cut) to exactly `columns`, aligned left or right.
+    public static func fit(_ text: String, to columns: Int, right: Bool = false) -> String {
+        let cut = truncate(text, to: columns)
+        let pad = String(repeating: " ", count: max(0, columns - of(cut)))
+        return right ? pad + cut : cut + pad
+    }
+}

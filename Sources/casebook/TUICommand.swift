@@ -1,0 +1,146 @@
+import ArgumentParser
+import CasebookIO
+import CasebookStore
+import CasebookTerminal
+import CasebookTUI
+import Foundation
+
+extension Casebook {
+    struct TUI: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "tui",
+            abstract: "Browse clusters, accounts and exchanges, and work cases, in the terminal.",
+            discussion: """
+                Keys follow less, lnav and VisiData: arrows or j/k, PgUp/PgDn or Space/b, g/G, \
+                Enter opens, q or Esc goes back, Q quits, / searches, ? lists every key.
+
+                --headless runs a key script without a terminal and writes the final screen as \
+                text, for scripts and tests: keys stand for themselves, <Enter>, <Esc>, <PgDn>, \
+                <C-s>, <Resize 80x24> name the others.
+
+                Examples:
+                  casebook tui --db case.db
+                  casebook tui --db case.db --headless --size 100x30 --keys "jj<Enter>" --dump-screen screen.txt
+                """
+        )
+
+        @OptionGroup var caseFile: CaseFileOptions
+
+        @Flag(help: "Run without a terminal: apply --keys and write the screen.")
+        var headless = false
+
+        @Option(help: "Screen size for --headless, as COLUMNSxROWS.")
+        var size = "100x30"
+
+        @Option(help: "Key script for --headless.")
+        var keys = ""
+
+        @Option(name: .customLong("dump-screen"), help: ArgumentHelp("Where --headless writes the final screen (- for standard output).", valueName: "file"))
+        var dumpScreen = "-"
+
+        @Option(help: ArgumentHelp("With --headless: write each key's handling and drawing time in microseconds, one per line.", valueName: "file"))
+        var timing: String?
+
+        func validate() throws {
+            guard parsedSize != nil else { throw ValidationError("--size is COLUMNSxROWS, at least 40x10, e.g. 100x30") }
+            if !headless && (!keys.isEmpty || timing != nil) { throw ValidationError("--keys and --timing go with --headless") }
+            if !headless && (isatty(STDIN_FILENO) == 0 || isatty(STDOUT_FILENO) == 0) {
+                throw ValidationError("the TUI needs a terminal; use --headless for scripts")
+            }
+        }
+
+        private var parsedSize: (width: Int, height: Int)? {
+            let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, parts[0] >= 40, parts[1] >= 10, parts[0] <= 1000, parts[1] <= 1000 else { return nil }
+            return (parts[0], parts[1])
+        }
+
+        func run() throws {
+            let started = DispatchTime.now()
+            let path = caseFile.path
+            let (database, readOnly) = try withCaseFile(path) { try Self.open(path) }
+            if headless {
+                let script: [Key]
+                do { script = try Key.script(keys) } catch { throw ValidationError("\(error)") }
+                let work = ImmediateWork(database: database)
+                let app = try withCaseFile(path) {
+                    try App(database: database, path: path, actor: caseFile.actor, readOnly: readOnly, work: work,
+                            size: parsedSize!, runVerb: { Self.runVerb($0, path: path) })
+                }
+                var screen = app.render()
+                var times = ["first-screen \(Self.microseconds(since: started))"]
+                for key in script {
+                    let keyStarted = DispatchTime.now()
+                    if !app.handle(key) { break }
+                    screen = app.render()
+                    times.append("\(key) \(Self.microseconds(since: keyStarted))")
+                }
+                if let timing { try times.joined(separator: "\n").appending("\n").write(toFile: timing, atomically: true, encoding: .utf8) }
+                let text = screen.text + "\n"
+                if dumpScreen == "-" { print(text, terminator: "") } else { try text.write(toFile: dumpScreen, atomically: true, encoding: .utf8) }
+                return
+            }
+            let work = ThreadedWork(path: path)
+            let app = try withCaseFile(path) {
+                try App(database: database, path: path, actor: caseFile.actor, readOnly: readOnly, work: work,
+                        size: (80, 24), runVerb: { Self.runVerb($0, path: path) })
+            }
+            MainActor.assumeIsolated { TerminalDriver.run(app, work: work) }
+        }
+
+        /// Read-write when it can be (notes, tags), else read-only (a read-only folder or file).
+        static func open(_ path: String) throws -> (Database, Bool) {
+            do {
+                return (try CaseFile.open(path, access: .write), false)
+            } catch let error as StoreError where error.isNotWritable {
+                return (try CaseFile.open(path, access: .read), true)
+            }
+        }
+
+        static func microseconds(since start: DispatchTime) -> UInt64 {
+            (DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1000
+        }
+
+        /// Runs a casebook command line as a child process on the same case file and returns what it printed.
+        static func runVerb(_ line: String, path: String) -> String {
+            let words = shellWords(line)
+            guard let verb = words.first else { return "" }
+            guard !["tui", "demo"].contains(verb) else { return "casebook \(verb) cannot run inside the TUI" }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            process.arguments = words + ["--db", path]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            process.standardInput = FileHandle.nullDevice
+            do { try process.run() } catch { return "cannot run casebook: \(error)" }
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            let text = String(decoding: data, as: UTF8.self)
+            return text + (process.terminationStatus == 0 ? "" : "\n(exit status \(process.terminationStatus))")
+        }
+
+        /// Splits a command line into words, honouring single and double quotes.
+        static func shellWords(_ line: String) -> [String] {
+            var words: [String] = []
+            var current = ""
+            var quote: Character?
+            var inWord = false
+            for c in line {
+                if let open = quote {
+                    if c == open { quote = nil } else { current.append(c) }
+                } else if c == "'" || c == "\"" {
+                    quote = c
+                    inWord = true
+                } else if c.isWhitespace {
+                    if inWord { words.append(current); current = ""; inWord = false }
+                } else {
+                    current.append(c)
+                    inWord = true
+                }
+            }
+            if inWord { words.append(current) }
+            return words
+        }
+    }
+}
