@@ -46,6 +46,9 @@ public final class App {
         work.deliver()
     }
 
+    /// The sheet on top of the stack.
+    var topSheet: Sheet { stack[stack.count - 1] }
+
     /// The breadcrumb: `clusters › 4242 › acct_17…`.
     public var breadcrumb: String { stack.map(\.crumb).joined(separator: " › ") }
 

@@ -1,3 +1,5 @@
+import CasebookIO
+
 /// How a cell is drawn: a role the terminal maps to a colour (or to bold and
 /// reverse without colours), plus emphasis.
 public struct Style: Hashable, Sendable {
@@ -40,14 +42,15 @@ public struct Screen: Sendable, Equatable {
     }
 
     /// Writes `text` at (`row`, `column`), at most `limit` columns wide; returns the
-    /// columns used. Control characters arrive here already escaped; a wide character
-    /// that would straddle the edge is left out.
+    /// columns used. Control characters are written escaped (`\u{1b}`), so nothing from
+    /// the case file can reach the terminal as a command; a wide character that would
+    /// straddle the edge is left out.
     @discardableResult
     public mutating func put(_ text: String, row: Int, column: Int, limit: Int? = nil, style: Style = .normal) -> Int {
         guard row >= 0, row < height, column < width else { return 0 }
         let end = min(width, column + (limit ?? width))
         var x = column
-        for character in text {
+        for character in Printable.escaped(text) {
             let w = DisplayWidth.of(character)
             if w == 0 {
                 // A combining mark or zero-width joiner belongs to the previous cell.
