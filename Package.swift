@@ -16,8 +16,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CNCursesW", pkgConfig: "ncursesw",
-                       providers: [.apt(["libncurses-dev"])]),
+        // No pkgConfig: its -D flags are refused by SwiftPM; shim.h defines what they would.
+        .systemLibrary(name: "CNCursesW", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CasebookStore", dependencies: ["CSQLite"],
                 resources: [.embedInCode("schema")]),
         .target(name: "CasebookIO", dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]),

@@ -294,7 +294,15 @@ final class ClusterSheet: TableSheet {
 
 /// An account: its profile (with its traffic summarised in the background) and its exchanges, newest first.
 final class AccountSheet: TableSheet {
+    private var reloadTraffic: (() -> Void)?
+
+    override func reload() throws {
+        try super.reload()
+        reloadTraffic?()
+    }
+
     func loadTraffic(accountKey: Int64, header: @escaping (AccountTraffic) throws -> [Paragraph]) {
+        reloadTraffic = { [weak self] in self?.loadTraffic(accountKey: accountKey, header: header) }
         context.work.submit("reading the account's traffic", job: { database in
             try DetailQueries.traffic(database, accountKey: accountKey)
         }) { [weak self] result in

@@ -29,7 +29,7 @@ class TableSheet: Sheet {
 
     func reload() throws {
         header = try headerBuilder()
-        try table.reload()
+        try table.refresh()
     }
 
     /// Lets a subclass replace the header when background work completes.

@@ -48,6 +48,21 @@ final class TableView {
         if !atEnd { startCount() }
     }
 
+    /// Reads the window again from the case file (after a note, a tag, a new case),
+    /// keeping the cursor on the same row.
+    func refresh() throws {
+        guard let key = selected?.key, let first = rows.first else { return try reload() }
+        let before = try query.page(after: first.key, forward: false, limit: 1)
+        let wanted = max(rows.count, Self.pageSize)
+        let fresh = try query.page(after: before.last?.key, limit: wanted)
+        rows = fresh
+        cursor = fresh.firstIndex { $0.key == key } ?? max(0, min(cursor, fresh.count - 1))
+        atStart = before.isEmpty
+        if atStart { offset = 0 }
+        atEnd = fresh.count < wanted
+        if !atEnd || total != nil { startCount() }
+    }
+
     private func startCount() {
         countGeneration += 1
         let generation = countGeneration

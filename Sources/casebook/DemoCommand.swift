@@ -11,8 +11,8 @@ extension Casebook {
             discussion: """
                 Writes the demo campaign (2,000 accounts, 60,000 exchanges, a few planted \
                 malformed records) into a directory, ingests it and links the accounts into \
-                operator clusters. Running it again recognises the files as already ingested \
-                and links again (cluster ids stay).
+                operator clusters, then opens the TUI on them when run on a terminal. Running \
+                it again recognises the files as already ingested and links again (cluster ids stay).
 
                 Example:
                   casebook demo
@@ -28,6 +28,9 @@ extension Casebook {
 
         @OptionGroup var campaign: CampaignOptions
 
+        @Flag(name: .customLong("no-tui"), help: "Do not open the TUI at the end, even on a terminal.")
+        var noTUI = false
+
         func run() throws {
             let db = db ?? ProcessInfo.processInfo.environment["CASEBOOK_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "demo.casebook.db"
             let report = try Generate.write(campaign.spec(defaultPreset: "demo"), to: dir)
@@ -40,9 +43,16 @@ extension Casebook {
                 return try LinkRun.run(databasePath: db) { Terminal.progress($0) }
             }
             print(Link.describe(link))
+            if !noTUI && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 {
+                var tui = try TUI.parse(["--db", db])
+                try tui.run()
+                if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
+                return
+            }
             print("""
 
                 Next:
+                  casebook tui --db \(db)                       browse clusters, accounts, exchanges; work cases
                   casebook clusters --db \(db)                  the riskiest clusters
                   casebook explain --db \(db) ACCOUNT_ID        why an account is in its cluster
                   sqlite3 \(db) "SELECT reason, count(*) FROM rejects GROUP BY reason"
