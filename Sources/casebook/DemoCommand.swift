@@ -44,7 +44,7 @@ extension Casebook {
             }
             print(Link.describe(link))
             if !noTUI && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 {
-                var tui = try TUI.parse(["--db", db])
+                let tui = try TUI.parse(["--db", db])
                 try tui.run()
                 if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
                 return
