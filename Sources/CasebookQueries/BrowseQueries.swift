@@ -43,23 +43,26 @@ public enum BrowseQueries {
             searchable: "c.cluster_id || ' ' || c.indicators || ' ' || c.signals || ' ' || c.change")
     }
 
-    /// A cluster's members, busiest first.
-    public static func members(_ database: Database, run: Int64, cluster: Int64) -> PagedQuery {
-        PagedQuery(
+    /// A cluster's members, busiest first (by account id for runs made before members' counts were kept).
+    public static func members(_ database: Database, run: Int64, cluster: Int64) throws -> PagedQuery {
+        let counted = try database.prepare("SELECT exchanges IS NOT NULL FROM run_members WHERE run_id = ?1 LIMIT 1")
+            .rows([run]) { $0.int64(0) == 1 }.first ?? false
+        let sorts = counted
+            ? [PagedQuery.Sort(column: 1, expression: "m.exchanges"), PagedQuery.Sort(column: 0, expression: "a.account_id")]
+            : [PagedQuery.Sort(column: 0, expression: "a.account_id")]
+        return PagedQuery(
             database,
             columns: [Column("account", width: 22), Column("exchanges", width: 10, .right), Column("first seen", width: 16),
                       Column("last seen", width: 16), Column("country", width: 7), Column("email", width: 24)],
-            cells: ["a.account_id", "printf('%,d', coalesce(m.exchanges, 0))", date("m.first_seen_ms"), date("m.last_seen_ms"),
+            cells: ["a.account_id", "coalesce(printf('%,d', m.exchanges), '-')", date("m.first_seen_ms"), date("m.last_seen_ms"),
                     "coalesce(a.country, '')", "coalesce(a.email, '')"],
             id: "a.account_id",
             from: "FROM run_members m JOIN account_rows a ON a.account_pk = m.account_pk WHERE m.run_id = ? AND m.cluster_id = ?",
             parameters: [.integer(run), .integer(cluster)],
-            sorts: [PagedQuery.Sort(column: 1, expression: "coalesce(m.exchanges, 0)"),
-                    PagedQuery.Sort(column: 2, expression: "coalesce(m.first_seen_ms, 0)"),
-                    PagedQuery.Sort(column: 3, expression: "coalesce(m.last_seen_ms, 0)"),
-                    PagedQuery.Sort(column: 0, expression: "a.account_id")],
+            sorts: sorts,
             tiebreak: "m.account_pk",
-            searchable: "a.account_id || ' ' || coalesce(a.email, '') || ' ' || coalesce(a.country, '')")
+            searchable: "a.account_id || ' ' || coalesce(a.email, '') || ' ' || coalesce(a.country, '')",
+            descending: counted)
     }
 
     /// The links that hold a cluster together, strongest first; a row opens as "account_a account_b".

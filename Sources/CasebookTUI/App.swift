@@ -122,6 +122,7 @@ public final class App {
             if try !sheet.search(lastSearch, forward: name == .searchNext) { message = "no more matches for \"\(oneLine(lastSearch))\"" }
         case .filter: mode = .prompt(LinePrompt(.filter, label: "keep rows containing (empty: all): "))
         case .cases: stack.append(try Sheets.cases(context))
+        case .jump: mode = .prompt(LinePrompt(.jump, label: "open (account id, cluster:ID, case:ID, exchange:ID): "))
         case .fullText: try offerFullText()
         case .note:
             guard let target = try annotationTarget() else { break }
@@ -189,6 +190,9 @@ public final class App {
         case .fullText:
             guard !value.isEmpty else { return }
             stack.append(try Sheets.promptSearch(context, match: value))
+        case .jump:
+            guard !value.isEmpty else { return }
+            stack.append(try Sheets.open(context, value))
         case .confirmIndex:
             guard value.lowercased().hasPrefix("y") else { message = "no index built"; return }
             buildIndex()

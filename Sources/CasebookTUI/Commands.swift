@@ -8,7 +8,7 @@ public enum CommandName: String, CaseIterable, Sendable {
     // Finding
     case search, searchNext, searchPrevious, filter, sort, reverseSort
     // Going places
-    case cases, evidence, whyLinked, mark, prompts, fullText
+    case cases, evidence, whyLinked, mark, prompts, fullText, jump
     // Annotating
     case note, tag, status, openCase
     // Other
@@ -46,6 +46,7 @@ public struct Command: Sendable {
         Command(name: .reverseSort, keys: [.character("r")], help: "reverse the sort", group: "Finding"),
         Command(name: .fullText, keys: [.character("F")], help: "full-text search of prompts", group: "Finding"),
         Command(name: .cases, keys: [.character("C")], help: "the cases", group: "Going places"),
+        Command(name: .jump, keys: [.character("@")], help: "open an account by id, or cluster:ID, case:ID, exchange:ID", group: "Going places"),
         Command(name: .evidence, keys: [.character("e")], help: "a cluster's links, strongest first", group: "Going places"),
         Command(name: .mark, keys: [.character("m")], help: "mark an account, to explain its link to another", group: "Going places"),
         Command(name: .whyLinked, keys: [.character("w")], help: "why the marked and selected accounts are linked", group: "Going places"),

@@ -94,7 +94,7 @@ struct NoteEditor {
 /// A one-line prompt at the bottom of the screen (search, filter, tag, title, command),
 /// with completion from a list when it has one.
 struct LinePrompt {
-    enum Purpose { case search, filter, tag, caseTitle, verb, fullText, confirmIndex }
+    enum Purpose { case search, filter, tag, caseTitle, verb, fullText, confirmIndex, jump }
 
     let purpose: Purpose
     let label: String

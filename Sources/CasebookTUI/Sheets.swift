@@ -26,7 +26,7 @@ enum Sheets {
     static func cluster(_ context: SheetContext, run: Int64, id: Int64) throws -> Sheet {
         let target = Target(.cluster, String(id))
         return try ClusterSheet(crumb: String(id), target: target, context: context,
-                                query: BrowseQueries.members(context.database, run: run, cluster: id),
+                                query: try BrowseQueries.members(context.database, run: run, cluster: id),
                                 header: { try clusterHeader(context, run: run, id: id) }) { row in
             .push(try account(context, id: row.id))
         }
@@ -248,6 +248,22 @@ enum Sheets {
                                             indent: 2))
             }
             return paragraphs
+        }
+    }
+
+    /// The sheet for `kind:id` (a bare id is an account).
+    static func open(_ context: SheetContext, _ text: String) throws -> Sheet {
+        let target = text.contains(":") ? try Target(parsing: text) : Target(.account, text)
+        switch target.kind {
+        case .account: return try account(context, id: target.id)
+        case .exchange: return try exchange(context, id: target.id)
+        case .case:
+            guard let id = Int64(target.id) else { throw CasesError.invalid("a case id is a number") }
+            _ = try context.caseBook.detail(id)
+            return try caseSheet(context, id: id)
+        case .cluster:
+            guard let run = context.run, let id = Int64(target.id) else { throw CasesError.notFound("no cluster \(target.id) in the latest link run") }
+            return try cluster(context, run: run, id: id)
         }
     }
 

@@ -38,8 +38,11 @@ extension Casebook {
         @Option(name: .customLong("dump-screen"), help: ArgumentHelp("Where --headless writes the final screen (- for standard output).", valueName: "file"))
         var dumpScreen = "-"
 
-        @Option(help: ArgumentHelp("With --headless: write each key's handling and drawing time in microseconds, one per line.", valueName: "file"))
+        @Option(help: ArgumentHelp("With --headless: write each key's handling and drawing time in microseconds and the resident memory in KiB after it, one key per line.", valueName: "file"))
         var timing: String?
+
+        @Flag(help: "With --headless: run background work (counts, summaries) on its own thread as on a terminal, instead of finishing it within each key; the final screen waits for it.")
+        var asyncBackground = false
 
         func validate() throws {
             guard parsedSize != nil else { throw ValidationError("--size is COLUMNSxROWS, at least 40x10, e.g. 100x30") }
@@ -62,19 +65,22 @@ extension Casebook {
             if headless {
                 let script: [Key]
                 do { script = try Key.script(keys) } catch { throw ValidationError("\(error)") }
-                let work = ImmediateWork(database: database)
+                let work: BackgroundWork = asyncBackground ? ThreadedWork(path: path) : ImmediateWork(database: database)
                 let app = try withCaseFile(path) {
                     try App(database: database, path: path, actor: caseFile.actor, readOnly: readOnly, work: work,
                             size: parsedSize!, runVerb: { Self.runVerb($0, path: path) })
                 }
                 var screen = app.render()
-                var times = ["first-screen \(Self.microseconds(since: started))"]
+                var times = ["first-screen \(Self.microseconds(since: started)) \(Self.residentKiB())"]
                 for key in script {
                     let keyStarted = DispatchTime.now()
                     if !app.handle(key) { break }
                     screen = app.render()
-                    times.append("\(key) \(Self.microseconds(since: keyStarted))")
+                    times.append("\(String(describing: key).replacingOccurrences(of: " ", with: "_")) \(Self.microseconds(since: keyStarted)) \(Self.residentKiB())")
                 }
+                // The final screen shows finished background work.
+                while !work.running.isEmpty { usleep(2_000); work.deliver() }
+                if work.deliver() { screen = app.render() }
                 if let timing { try times.joined(separator: "\n").appending("\n").write(toFile: timing, atomically: true, encoding: .utf8) }
                 let text = screen.text + "\n"
                 if dumpScreen == "-" { print(text, terminator: "") } else { try text.write(toFile: dumpScreen, atomically: true, encoding: .utf8) }
@@ -95,6 +101,13 @@ extension Casebook {
             } catch let error as StoreError where error.isNotWritable {
                 return (try CaseFile.open(path, access: .read), true)
             }
+        }
+
+        /// Resident memory of this process in KiB, from /proc/self/statm.
+        static func residentKiB() -> Int {
+            guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+                  let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+            return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1024
         }
 
         static func microseconds(since start: DispatchTime) -> UInt64 {

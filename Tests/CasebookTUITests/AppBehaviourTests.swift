@@ -57,6 +57,7 @@ final class AppBehaviourTests: XCTestCase {
         try check(.reverseSort, expect: { _, s in status(s).contains("↑") })
         try check(.fullText, expect: { _, s in s.line(s.height - 1).contains("full-text index") })
         try check(.cases, expect: { app, _ in app.breadcrumb.hasSuffix("cases") })
+        try check(.jump, expect: { _, s in s.line(s.height - 1).hasPrefix("open (account id") })
         try check(.evidence, setup: "<Enter>", expect: { app, _ in app.breadcrumb.hasSuffix("links") })
         try check(.mark, setup: "<Enter>j", expect: { _, s in status(s).contains("marked") })
         try check(.whyLinked, setup: "<Enter>jmjj", expect: { app, _ in app.breadcrumb.contains("why ") })

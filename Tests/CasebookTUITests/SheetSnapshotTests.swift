@@ -21,6 +21,8 @@ final class SheetSnapshotTests: XCTestCase {
         ("note-editor", "<Enter>aFirst line<Enter>second ✓ 中文"),
         ("tag-prompt", "<Enter>tpro"),
         ("open-case-menu", "o"),
+        ("jump-to-exchange", "@exchange:ex-0000000042<Enter>"),
+        ("jump-to-unknown-account", "@nobody<Enter>"),
     ]
 
     func testEverySheetAt100x30And80x24() throws {

@@ -60,7 +60,8 @@ enum TUIFixture {
             for (volatile, fixed) in [(directory, "$FIXTURE"), (today, "$TODAY")] {
                 line = line.replacingOccurrences(of: volatile, with: fixed)
             }
-            return line
+            // The time of day of something done during the test.
+            return line.replacingOccurrences(of: #"\$TODAY \d\d:\d\d"#, with: "$TODAY HH:MM", options: .regularExpression)
         }.joined(separator: "\n") + "\n"
     }
 }
