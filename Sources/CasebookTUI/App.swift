@@ -31,6 +31,9 @@ public final class App {
     /// Exports an evidence bundle for a target; nil until export exists.
     private let export: ((Target) throws -> String)?
 
+    /// The full-text index being built, if it is.
+    private var indexing: JobProgress?
+
     /// The cursor position the terminal should show (the editor's), if any.
     public private(set) var cursor: (row: Int, column: Int)?
 
@@ -148,6 +151,7 @@ public final class App {
             mode = .prompt(LinePrompt(.verb, label: ":"))
         case .cancel:
             context.work.cancelAll()
+            indexing?.stop()
             message = "cancelled"
         case .evidence: message = "e lists a cluster's links: open a cluster first"
         default: message = "\(key) does nothing on this sheet"
@@ -290,10 +294,12 @@ public final class App {
 
     private func offerFullText() throws {
         let state = try PromptIndex.state(context.database)
-        if state.indexedThrough == 0 && state.lastExchange > 0 {
+        if indexing != nil { message = "the full-text index is being built"; return }
+        if state.indexedThrough < state.lastExchange && state.missing > state.lastExchange / 10 {
             // Measured on this kind of machine: about 100,000 prompts a second, a fifth of the prompt bytes.
             let seconds = max(1, Int(state.missing / 100_000))
-            mode = .prompt(LinePrompt(.confirmIndex, label: "no full-text index yet: build it now for \(grouped(Int(state.missing))) exchanges (about \(seconds) s; Ctrl-G cancels)? y/n "))
+            let what = state.indexedThrough == 0 ? "no full-text index yet" : "the full-text index lacks \(grouped(Int(state.missing))) exchanges"
+            mode = .prompt(LinePrompt(.confirmIndex, label: "\(what): index \(grouped(Int(state.missing))) exchanges now (about \(seconds) s; Ctrl-G cancels)? y/n "))
             return
         }
         if !state.isComplete { message = "the index lacks the \(grouped(Int(state.missing))) newest exchanges: casebook index adds them" }
@@ -302,13 +308,17 @@ public final class App {
 
     private func buildIndex() {
         let path = caseFilePath
+        let progress = JobProgress()
+        indexing = progress
         context.work.submit("building the full-text index", job: { _ in
             // Writing needs a connection of its own: the background one is read-only.
             let writer = try CaseFile.open(path, access: .write)
-            return try PromptIndex.build(writer).indexedThrough
+            return try PromptIndex.build(writer) { done, total in progress.report(done: done, total: total) }
         }) { [weak self] result in
+            self?.indexing = nil
             switch result {
-            case .success: self?.message = "full-text index built: F searches prompts"
+            case let .success(state) where state.isComplete: self?.message = "full-text index built: F searches prompts"
+            case .success: self?.message = "indexing stopped; what was indexed is kept (F offers the rest)"
             case let .failure(error): self?.message = "index not built: \(self?.describe(error) ?? "")"
             }
         }
@@ -338,7 +348,7 @@ public final class App {
 
         var status = stack[stack.count - 1].status
         let running = context.work.running
-        if !running.isEmpty { status += " · " + running[0] + "…" }
+        if !running.isEmpty { status += " · " + running[0] + (indexing.map { " " + $0.percent } ?? "") + "… (Ctrl-G cancels)" }
         screen.clear(row: size.height - 2, style: Style(.status))
         screen.put(" " + status, row: size.height - 2, column: 0, style: Style(.status))
         if let message {

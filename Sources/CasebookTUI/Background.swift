@@ -112,3 +112,35 @@ public final class ThreadedWork: BackgroundWork, @unchecked Sendable {
         }
     }
 }
+
+/// How far a long job is, shared with the thread that runs it, and whether to stop it.
+public final class JobProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done: Int64 = 0
+    private var total: Int64 = 0
+    private var stopRequested = false
+
+    public init() {}
+
+    /// Records progress; false once a stop was requested (the job should end).
+    public func report(done: Int64, total: Int64) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        self.done = done
+        self.total = total
+        return !stopRequested
+    }
+
+    public func stop() {
+        lock.lock()
+        stopRequested = true
+        lock.unlock()
+    }
+
+    /// "35%" once the total is known.
+    public var percent: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return total > 0 ? "\(done * 100 / total)%" : "starting"
+    }
+}
