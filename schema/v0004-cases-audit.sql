@@ -150,3 +150,45 @@ CREATE TABLE prompt_index_state (
     built_at_ms    INTEGER NOT NULL,
     seconds        REAL    NOT NULL
 );
+
+-- MARK: views for scripts that aggregate.
+
+-- The exchanges view also shows its dictionary keys, so a script can group by them
+-- without joining text.
+DROP VIEW exchanges;
+CREATE VIEW exchanges AS
+SELECT e.exchange_pk,
+       e.exchange_id,
+       a.account_id,
+       strftime('%Y-%m-%dT%H:%M:%fZ', e.ts_ms / 1000.0, 'unixepoch') AS ts,
+       e.ts_ms,
+       m.name AS model,
+       e.api_key_id,
+       i.ip,
+       u.text AS user_agent,
+       e.input_tokens,
+       e.output_tokens,
+       e.status,
+       e.latency_ms,
+       e.prompt,
+       e.response,
+       e.extra,
+       e.account_pk,
+       f.path AS source_file,
+       e.source_line,
+       e.model_pk,
+       e.ip_pk,
+       e.user_agent_pk
+FROM exchange_rows e
+JOIN account_rows a ON a.account_pk = e.account_pk
+LEFT JOIN models m ON m.model_pk = e.model_pk
+LEFT JOIN ip_rows i ON i.ip_pk = e.ip_pk
+LEFT JOIN user_agents u ON u.user_agent_pk = e.user_agent_pk
+JOIN source_files f ON f.file_id = e.source_file_id;
+
+-- Exchange metadata without text or provenance: counts and sums over it are
+-- answered from the (account, time) index, several times faster than through `exchanges`.
+CREATE VIEW exchange_meta AS
+SELECT exchange_pk, exchange_id, account_pk, ts_ms, model_pk, ip_pk, user_agent_pk,
+       input_tokens, output_tokens, status, latency_ms
+FROM exchange_rows;

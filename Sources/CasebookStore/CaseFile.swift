@@ -85,6 +85,24 @@ public enum CaseFile {
         return (lock, try open(path, access: .write))
     }
 
+    /// Copies a case file, consistent even while an ingest writes it, through SQLite's
+    /// online backup API: the copy is created 0600 and keeps the schema version (what
+    /// `VACUUM INTO` and `.dump` lose). Refuses to overwrite an existing file.
+    public static func backup(_ path: String, to destination: String, progress: (Int, Int) -> Void = { _, _ in }) throws {
+        let source = try open(path, access: .read)
+        var info = stat()
+        guard stat(destination, &info) != 0 else { throw CaseFileError.cannotCreate(path: destination, reason: "it already exists") }
+        try createPrivately(destination)
+        do {
+            let target = try Database(path: destination, mode: .readWrite)
+            try target.copy(from: source, progress: progress)
+            try target.execute("PRAGMA journal_mode = WAL")
+        } catch {
+            unlink(destination)
+            throw error
+        }
+    }
+
     /// One sentence for a failure of the case file itself (not of an input), with what to do about it.
     public static func explain(_ error: Error, path: String) -> String {
         if let error = error as? CaseFileError { return error.description }

@@ -90,6 +90,23 @@ public final class Database {
 
     public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
 
+    /// Replaces this database's content with `source`'s, a batch of pages at a time
+    /// (readers and writers of the source wait only for one batch each).
+    func copy(from source: Database, progress: (Int, Int) -> Void) throws {
+        checkThread()
+        guard let backup = sqlite3_backup_init(handle, "main", source.handle, "main") else {
+            throw error(sqlite3_errcode(handle), sql: nil)
+        }
+        var rc: Int32
+        repeat {
+            rc = sqlite3_backup_step(backup, 1024)
+            progress(Int(sqlite3_backup_pagecount(backup) - sqlite3_backup_remaining(backup)), Int(sqlite3_backup_pagecount(backup)))
+            if rc == SQLITE_BUSY || rc == SQLITE_LOCKED { sqlite3_sleep(20) }
+        } while rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED
+        let finish = sqlite3_backup_finish(backup)
+        guard rc == SQLITE_DONE, finish == SQLITE_OK else { throw error(finish == SQLITE_OK ? rc : finish, sql: nil) }
+    }
+
     /// Stops the statement running on this connection as soon as it can (it fails with
     /// SQLITE_INTERRUPT). The one call that is safe from any thread.
     public func interrupt() { sqlite3_interrupt(handle) }

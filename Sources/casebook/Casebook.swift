@@ -24,7 +24,7 @@ struct Casebook: ParsableCommand {
               casebook ingest --db case.db exports/
             """,
         version: "casebook \(version) (schema version \(Schema.currentVersion))",
-        subcommands: [Demo.self, Generate.self, Ingest.self, Link.self, Clusters.self, Explain.self, Case.self, Audit.self, TUI.self, Index.self]
+        subcommands: [Demo.self, Generate.self, Ingest.self, Link.self, Clusters.self, Explain.self, Case.self, Audit.self, TUI.self, Index.self, Backup.self]
     )
 }
 

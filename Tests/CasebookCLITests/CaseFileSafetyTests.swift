@@ -138,6 +138,16 @@ final class CaseFileSafetyTests: XCTestCase {
         XCTAssertEqual(try scalar("PRAGMA user_version", "restored.db"), "\(Schema.currentVersion)")
     }
 
+    func testABackupIsPrivateKeepsTheVersionAndNeverOverwrites() throws {
+        XCTAssertEqual(try ingestStandardInput().status, 0)
+        let backup = try Casebook.run(["backup", "--db", "case.db", "copy.db"], in: directory)
+        XCTAssertEqual(backup.status, 0, backup.stderr)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: directory + "/copy.db")[.posixPermissions] as? Int, 0o600)
+        XCTAssertEqual(try scalar("PRAGMA user_version", "copy.db"), "\(Schema.currentVersion)")
+        XCTAssertEqual(try scalar("SELECT count(*) || '/' || (SELECT count(*) FROM rejects) FROM exchanges", "copy.db"), "1/1")
+        XCTAssertNotEqual(try Casebook.run(["backup", "--db", "case.db", "copy.db"], in: directory).status, 0)
+    }
+
     func testASchemaAlteredByHandIsNamed() throws {
         XCTAssertEqual(try ingestStandardInput().status, 0)
         let database = try Database(path: directory + "/case.db", mode: .readWrite)
