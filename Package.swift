@@ -35,6 +35,8 @@ let package = Package(
         ]),
         .executableTarget(name: "casebook-bench", dependencies: ["CasebookStore", "CasebookIO"],
                           path: "bench/Sources/casebook-bench"),
+        // libFuzzer target for the record parsers (bench/fuzz-parsers builds it with -sanitize=fuzzer).
+        .executableTarget(name: "casebook-fuzz", dependencies: ["CasebookIngest"], path: "bench/fuzz/Sources/casebook-fuzz"),
         .testTarget(name: "CasebookStoreTests", dependencies: ["CasebookStore"]),
         .testTarget(name: "CasebookTUITests", dependencies: ["CasebookTUI", "CasebookQueries", "CasebookCases", "CasebookIngest", "CasebookGraph", "CasebookGenerate", "CasebookStore"],
                     exclude: ["Snapshots"]),

@@ -21,6 +21,7 @@ final class SheetSnapshotTests: XCTestCase {
         ("note-editor", "<Enter>aFirst line<Enter>second ✓ 中文"),
         ("tag-prompt", "<Enter>tpro"),
         ("open-case-menu", "o"),
+        ("verb-output", ":case list<Enter>"),
         ("jump-to-exchange", "@exchange:ex-0000000042<Enter>"),
         ("jump-to-unknown-account", "@nobody<Enter>"),
     ]
@@ -54,6 +55,10 @@ final class SheetSnapshotTests: XCTestCase {
         XCTAssertTrue(offer.line(29).contains("index 9,033 exchanges now (about"), offer.line(29))
         try TUIFixture.press(app, "y<Enter>")
         let results = try TUIFixture.press(app, "Fquestion<Enter>")
+        assertSnapshot(results, "search-results-100x30")
+        _ = app.handle(.resize(width: 80, height: 24))
+        assertSnapshot(app.render(), "search-results-80x24")
+        _ = app.handle(.resize(width: 100, height: 30))
         XCTAssertTrue(app.breadcrumb.hasSuffix("search question"), app.breadcrumb)
         XCTAssertFalse(results.line(3).trimmingCharacters(in: .whitespaces).isEmpty, TUIFixture.stable(results))
         let exchange = try TUIFixture.press(app, "<Enter>")

@@ -1,0 +1,58 @@
+@testable import CasebookIngest
+import Foundation
+
+/// libFuzzer target for the record parsers: one input is one record (JSON Lines)
+/// or a header line and one record (CSV), of a kind chosen by its first byte,
+/// checked as ingest checks it: UTF-8, card numbers, then parsed into a batch.
+/// A crash, a trap or a sanitizer report is a bug; a rejected record is not.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzRecordParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    guard size > 0 else { return 0 }
+    let selector = data[0]
+    let kind = RecordKind.allCases[Int(selector & 3)]
+    let csv = selector & 4 != 0
+    let rules = TimestampRules(epochUnit: TimestampRules.EpochUnit.allCases[Int(selector >> 3) % 3],
+                               zone: selector & 0x80 != 0 ? TimestampRules.zone(named: "Europe/Paris") : nil)
+    let input = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
+    var batch = RecordBatch(kind: kind, fileID: 1)
+    var builder = RecordBuilder(kind: kind, timestamps: rules)
+    _ = TextChecks.maskingCardNumbers(input, jsonEscapes: !csv)
+    if csv {
+        let newline = input.firstIndex(of: 0x0A) ?? input.count
+        let header = UnsafeRawBufferPointer(rebasing: input[0..<newline])
+        let record = UnsafeRawBufferPointer(rebasing: input[min(input.count, newline + 1)...])
+        guard TextChecks.isValidUTF8(header), TextChecks.isValidUTF8(record),
+              var parser = try? CSVRecordParser(header: header, builder: builder) else { return 0 }
+        builder.begin(batch)
+        batch.markRecordStart()
+        parser.parse(record, builder: &builder, batch: &batch)
+    } else {
+        guard TextChecks.isValidUTF8(input) else { return 0 }
+        var parser = JSONRecordParser()
+        builder.begin(batch)
+        batch.markRecordStart()
+        parser.parse(input, builder: &builder, batch: &batch)
+    }
+    if builder.finish(line: 1, batch: &batch) == nil {
+        batch.keepRaw(input)
+        // What a conflict reject or the writer would read back.
+        _ = batch.raw(of: 0)
+        for field in 0..<kind.fields.count { _ = batch.slot(0, field) }
+    }
+    return 0
+}
+
+#if !CASEBOOK_FUZZ
+/// Without libFuzzer: replays the files named on the command line (a corpus, or a crash to reproduce).
+@main
+enum Replay {
+    static func main() {
+        for path in CommandLine.arguments.dropFirst() {
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            data.withUnsafeBytes { bytes in
+                _ = fuzzRecordParsers(bytes.bindMemory(to: UInt8.self).baseAddress ?? UnsafePointer(bitPattern: 1)!, data.count)
+            }
+        }
+    }
+}
+#endif
