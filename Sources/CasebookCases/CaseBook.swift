@@ -76,22 +76,19 @@ public final class CaseBook {
         guard !clusters.isEmpty || !accounts.isEmpty else { return }
         for cluster in clusters { try requireTarget(Target(.cluster, String(cluster))) }
         for account in accounts { try requireTarget(Target(.account, account)) }
-        let addCluster = try database.prepare("""
-            INSERT OR IGNORE INTO case_clusters (case_id, cluster_id, added_by, added_at_ms) VALUES (?1, ?2, ?3, ?4)
-            """)
-        var added: [Int64] = []
-        for cluster in clusters {
-            try addCluster.run([caseID, cluster, actor, now])
-            if database.changes == 1 { added.append(cluster) }
+        /// Inserts each of `values` not yet covered; the ones that were new.
+        func cover<Value: SQLValue>(_ values: [Value], table: String, column: String) throws -> [Value] {
+            // `table` and `column` are literals of this function's callers.
+            let insert = try database.prepare("""
+                INSERT OR IGNORE INTO \(table) (case_id, \(column), added_by, added_at_ms) VALUES (?1, ?2, ?3, ?4)
+                """)
+            return try values.filter { value in
+                try insert.run([caseID, value, actor, now])
+                return database.changes == 1
+            }
         }
-        let addAccount = try database.prepare("""
-            INSERT OR IGNORE INTO case_accounts (case_id, account_id, added_by, added_at_ms) VALUES (?1, ?2, ?3, ?4)
-            """)
-        var addedAccounts: [String] = []
-        for account in accounts {
-            try addAccount.run([caseID, account, actor, now])
-            if database.changes == 1 { addedAccounts.append(account) }
-        }
+        let added = try cover(clusters, table: "case_clusters", column: "cluster_id")
+        let addedAccounts = try cover(accounts, table: "case_accounts", column: "account_id")
         guard !added.isEmpty || !addedAccounts.isEmpty else { return }
         try database.prepare("UPDATE cases SET updated_at_ms = ?2 WHERE case_id = ?1").run([caseID, now])
         try AuditLog.append(database, actor: actor, action: .caseAttach, target: "case:\(caseID)",

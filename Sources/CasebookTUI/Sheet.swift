@@ -65,12 +65,4 @@ func oneLine(_ text: String) -> String {
 }
 
 /// 1234567 as "1,234,567".
-func grouped(_ value: Int) -> String {
-    let digits = String(value.magnitude)
-    var out = ""
-    for (index, character) in digits.enumerated() {
-        if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
-        out.append(character)
-    }
-    return value < 0 ? "-" + out : out
-}
+func grouped(_ value: Int) -> String { NumberText.grouped(value) }

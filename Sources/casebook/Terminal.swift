@@ -1,3 +1,4 @@
+import CasebookIO
 import Foundation
 
 /// Writing to the terminal: the only place the executable prints from.
@@ -44,15 +45,7 @@ enum Terminal {
     }
 
     /// 1234567 as "1,234,567".
-    static func grouped(_ value: Int) -> String {
-        let digits = String(value.magnitude)
-        var out = ""
-        for (index, character) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
-            out.append(character)
-        }
-        return value < 0 ? "-" + out : out
-    }
+    static func grouped(_ value: Int) -> String { NumberText.grouped(value) }
 
     /// `text` right-aligned in `width` columns.
     static func right(_ text: String, _ width: Int) -> String {
