@@ -42,7 +42,23 @@ public func fuzzRecordParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
     return 0
 }
 
-#if !CASEBOOK_FUZZ
+#if CASEBOOK_FUZZ
+/// libFuzzer's driver, started from our own entry point (SwiftPM names the executable's
+/// entry itself, so libFuzzer's `main` cannot be used).
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(_ argc: UnsafeMutablePointer<Int32>,
+                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32) -> Int32
+
+@main
+enum Fuzz {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(runFuzzerDriver(&argc, &argv) { data, size in fuzzRecordParsers(data, size) })
+    }
+}
+#else
 /// Without libFuzzer: replays the files named on the command line (a corpus, or a crash to reproduce).
 @main
 enum Replay {
