@@ -140,8 +140,9 @@ struct AccountFeatures {
                 sampled[index] += 1
             }
             f.exchanges[index] += 1
-            f.inputTokens[index] += scan.int(5)
-            f.outputTokens[index] += scan.int(6)
+            // Hostile inputs hold counts up to 2^63-1: sums saturate, negatives count as none.
+            f.inputTokens[index] = f.inputTokens[index].saturatingSum(max(0, scan.int(5)))
+            f.outputTokens[index] = f.outputTokens[index].saturatingSum(max(0, scan.int(6)))
             let hour = UInt32(clamping: ts / 3_600_000)
             if f.activeHours[index].last != hour { f.activeHours[index].append(hour) }
             f.firstSeen[index] = min(f.firstSeen[index], ts)
@@ -260,5 +261,13 @@ extension Array where Element: Hashable {
     func uniqued() -> [Element] {
         var seen = Set<Element>()
         return filter { seen.insert($0).inserted }
+    }
+}
+
+extension Int {
+    /// `self + other`, or `Int.max` where that would overflow (both are never negative here).
+    func saturatingSum(_ other: Int) -> Int {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
     }
 }

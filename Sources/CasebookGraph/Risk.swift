@@ -30,8 +30,8 @@ public struct RiskAssessment: Sendable {
         for member in members { for h in 0..<24 { hours[h] += Double(f.hourOfDay[member * 24 + h]) } }
         let totalHours = hours.reduce(0, +)
         let entropy = totalHours == 0 ? 0 : -hours.filter { $0 > 0 }.map { $0 / totalHours * log2($0 / totalHours) }.reduce(0, +) / log2(24)
-        let input = Double(members.reduce(0) { $0 + f.inputTokens[$1] })
-        let output = Double(members.reduce(0) { $0 + f.outputTokens[$1] })
+        let input = Double(members.reduce(0) { $0.saturatingSum(f.inputTokens[$1]) })
+        let output = Double(members.reduce(0) { $0.saturatingSum(f.outputTokens[$1]) })
         let created = members.compactMap { f.createdAt[$0] }.sorted()
         var burst = 0
         var start = 0

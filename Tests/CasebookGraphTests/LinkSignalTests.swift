@@ -149,6 +149,24 @@ final class LinkSignalTests: XCTestCase {
         XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM link_runs WHERE status = 'complete'"), 2)
     }
 
+    func testTokenCountsAtTheEdgeOfTheirTypeDoNotTrap() throws {
+        let big = Int64.max
+        try load([
+            "accounts.csv": accounts(["a", "b"]),
+            "payments.csv": "account_id,fingerprint\na,fp_shared\nb,fp_shared\n",
+            "exchanges.jsonl": [
+                #"{"exchange_id":"e1","account_id":"a","ts":1768000000,"input_tokens":\#(big),"output_tokens":\#(big)}"#,
+                #"{"exchange_id":"e2","account_id":"a","ts":1768000001,"input_tokens":\#(big),"output_tokens":-\#(big)}"#,
+                #"{"exchange_id":"e3","account_id":"b","ts":1768000002,"input_tokens":\#(big),"output_tokens":\#(big)}"#,
+            ].joined(separator: "\n") + "\n",
+        ])
+        let clusters = try link()
+        XCTAssertEqual(clusters["a"], clusters["b"])
+        let risk = try CaseFile.open(database, access: .read).prepare("SELECT risk_score FROM clusters").rows { $0.double(0) }
+        XCTAssertEqual(risk.count, 1)
+        XCTAssertTrue(risk[0].isFinite && (0...1).contains(risk[0]))
+    }
+
     func testExplainNamesTheSharedValuesAndTheirSourceRows() throws {
         try load([
             "accounts.csv": accounts(["a", "b", "c"]),
