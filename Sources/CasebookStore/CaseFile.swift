@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,9 +51,17 @@ public enum CaseFile {
         try checkPath(path, create: access == .write && create)
         switch access {
         case .read:
-            let database = try Database(path: path, mode: .readOnly)
+            var database = try Database(path: path, mode: .readOnly)
             database.setBusyTimeout(milliseconds: 10_000)
-            let version = try identifySchema(database, path: path)
+            let version: Int
+            do {
+                version = try identifySchema(database, path: path)
+            } catch let error as StoreError where error.code & 0xff == SQLITE_READONLY && inReadOnlyFolder(path) {
+                // WAL mode needs a -shm file beside the database; in a folder nobody can write
+                // no writer can run either, so the file cannot change while it is read.
+                database = try Database(path: path, mode: .immutable)
+                version = try identifySchema(database, path: path)
+            }
             if version > Schema.currentVersion {
                 throw CaseFileError.newerSchema(path: path, found: version, supported: Schema.currentVersion)
             }
@@ -122,6 +131,15 @@ public enum CaseFile {
             return "case file \(path): \(error.description)"
         }
         return "case file \(path): \(error)"
+    }
+
+    /// True when the case file's folder cannot be written and no un-checkpointed log lies beside
+    /// the file: then it can be read as immutable (a log with content would be ignored, so it is not).
+    static func inReadOnlyFolder(_ path: String) -> Bool {
+        let folder = (path as NSString).deletingLastPathComponent
+        var info = stat()
+        let logHasContent = stat(path + "-wal", &info) == 0 && info.st_size > 0
+        return access(folder.isEmpty ? "." : folder, W_OK) != 0 && !logHasContent
     }
 
     /// Refuses what cannot be a case file before SQLite sees it; creates a new file 0600 when asked.

@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,20 +16,29 @@ public final class Database {
     let handle: OpaquePointer
     private var owner = pthread_self()
 
-    public enum Mode: Sendable { case readOnly, readWrite, readWriteCreate }
+    public enum Mode: Sendable {
+        case readOnly, readWrite, readWriteCreate
+        /// Read-only, promising SQLite that nothing changes the file: no locks, no -shm
+        /// (for a case file in a folder that cannot be written).
+        case immutable
+    }
 
     /// Opens `path` with SQLite's own flags; file mode and schema are the
     /// business of `CaseFile`, which is what callers normally use.
     public init(path: String, mode: Mode) throws {
         self.path = path
         var flags: Int32 = SQLITE_OPEN_NOMUTEX
+        var name = path
         switch mode {
         case .readOnly: flags |= SQLITE_OPEN_READONLY
         case .readWrite: flags |= SQLITE_OPEN_READWRITE
         case .readWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .immutable:
+            flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
+            name = "file:" + Self.uriEscaped(path) + "?immutable=1"
         }
         var opened: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &opened, flags, nil)
+        let rc = sqlite3_open_v2(name, &opened, flags, nil)
         guard let opened else { throw StoreError(code: rc, message: "cannot open \(path)") }
         guard rc == SQLITE_OK else {
             let message = String(cString: sqlite3_errmsg(opened))
@@ -40,6 +50,21 @@ public final class Database {
     }
 
     deinit { sqlite3_close_v2(handle) }
+
+    /// A path as the path part of an SQLite URI: `%`, `?` and `#` (and anything outside
+    /// printable ASCII) percent-encoded.
+    static func uriEscaped(_ path: String) -> String {
+        var out = ""
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "%"), UInt8(ascii: "?"), UInt8(ascii: "#"), 0..<0x21, 0x7F...:
+                out += String(format: "%%%02X", byte)
+            default:
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            }
+        }
+        return out
+    }
 
     /// Makes the calling thread the connection's only user (a hand-over, e.g. to a writer thread).
     public func adopt() { owner = pthread_self() }

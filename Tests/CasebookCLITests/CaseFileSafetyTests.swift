@@ -148,6 +148,34 @@ final class CaseFileSafetyTests: XCTestCase {
         XCTAssertNotEqual(try Casebook.run(["backup", "--db", "case.db", "copy.db"], in: directory).status, 0)
     }
 
+    func testACaseFileInAReadOnlyFolderCanBeRead() throws {
+        try XCTSkipUnless(getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+                          "needs root to run the reader as another user")
+        XCTAssertEqual(try ingestStandardInput().status, 0)
+        let folder = directory + "/ro"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: directory + "/case.db", toPath: folder + "/case.db")
+        chmod(folder + "/case.db", 0o644)
+        chmod(folder, 0o555)
+        chmod(directory, 0o755)
+        defer { chmod(folder, 0o755) }
+        // The binary is run by an unprivileged user, who cannot write the folder.
+        let binary = directory + "/casebook-copy"
+        try FileManager.default.copyItem(atPath: Casebook.executable.path, toPath: binary)
+        chmod(binary, 0o755)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "audit", "log", "--db", folder + "/case.db"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("ingest.file"), text)
+    }
+
     func testASchemaAlteredByHandIsNamed() throws {
         XCTAssertEqual(try ingestStandardInput().status, 0)
         let database = try Database(path: directory + "/case.db", mode: .readWrite)
