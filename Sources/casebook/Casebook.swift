@@ -15,9 +15,11 @@ struct Casebook: ParsableCommand {
             the CASEBOOK_DB environment variable, or casebook.db in the current directory.
 
             Exit status: 0 success; 1 an input was damaged or unreadable (everything before \
-            the damage is kept); 2 usage error; 3 the case file could not be used (missing, not \
-            a case file, locked by another writer, disk full, not writable, damaged, or made by a \
-            newer casebook); 4 what was asked for is not there (an unknown account, no link run yet).
+            the damage is kept), an output could not be written, or `audit verify` found a \
+            break; 2 usage error; 3 the case file could not be used (missing, not a case file, \
+            locked by another writer, disk full, not writable, damaged, or made by a newer \
+            casebook); 4 what was asked for is not there (an unknown account, case or cluster, \
+            no link run yet); 130 or 143 interrupted (run the same command again).
 
             Example:
               casebook demo
