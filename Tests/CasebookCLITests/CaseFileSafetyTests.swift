@@ -176,6 +176,23 @@ final class CaseFileSafetyTests: XCTestCase {
         XCTAssertTrue(text.contains("ingest.file"), text)
     }
 
+    func testADamagedOrWrongCaseFileIsExitStatusThreeWithASentence() throws {
+        XCTAssertEqual(try ingestStandardInput().status, 0)
+        try FileManager.default.copyItem(atPath: directory + "/case.db", toPath: directory + "/cut.db")
+        let handle = FileHandle(forWritingAtPath: directory + "/cut.db")!
+        try handle.truncate(atOffset: 40_000)
+        try handle.close()
+        try Data((0..<100).map { UInt8($0 * 7 & 0xFF) }).write(to: URL(fileURLWithPath: directory + "/junk.db"))
+        for (file, words) in [("cut.db", "damaged"), ("junk.db", "not a casebook case file"), (directory!, "not a regular file")] {
+            for command in [["clusters"], ["link"], ["explain", "a"], ["audit", "verify"], ["case", "list"]] {
+                let result = try Casebook.run(command + ["--db", file], in: directory)
+                XCTAssertEqual(result.status, 3, "\(command) on \(file): \(result.stderr)")
+                XCTAssertTrue(result.stderr.contains(words), "\(command) on \(file): \(result.stderr)")
+                XCTAssertFalse(result.stderr.contains("SQLite code"), result.stderr)
+            }
+        }
+    }
+
     func testASchemaAlteredByHandIsNamed() throws {
         XCTAssertEqual(try ingestStandardInput().status, 0)
         let database = try Database(path: directory + "/case.db", mode: .readWrite)
