@@ -81,9 +81,9 @@ extension Casebook {
                 // The final screen shows finished background work.
                 while !work.running.isEmpty { usleep(2_000); work.deliver() }
                 if work.deliver() { screen = app.render() }
-                if let timing { try times.joined(separator: "\n").appending("\n").write(toFile: timing, atomically: true, encoding: .utf8) }
+                if let timing { try Self.write(times.joined(separator: "\n") + "\n", to: timing) }
                 let text = screen.text + "\n"
-                if dumpScreen == "-" { print(text, terminator: "") } else { try text.write(toFile: dumpScreen, atomically: true, encoding: .utf8) }
+                if dumpScreen == "-" { print(text, terminator: "") } else { try Self.write(text, to: dumpScreen) }
                 return
             }
             let work = ThreadedWork(path: path)
@@ -100,6 +100,18 @@ extension Casebook {
                 return (try CaseFile.open(path, access: .write), false)
             } catch let error as StoreError where error.isNotWritable {
                 return (try CaseFile.open(path, access: .read), true)
+            }
+        }
+
+        /// Writes in place (not by renaming a temporary file over it), so a device or pipe
+        /// named as the output stays what it is; a failure is exit status 1 naming the file.
+        static func write(_ text: String, to path: String) throws {
+            do {
+                let out = try OutputFile(path: path)
+                try out.write(text)
+                try out.finish()
+            } catch let error as FileError {
+                throw CommandFailure(description: error.description, status: ExitStatus.inputDamaged)
             }
         }
 
