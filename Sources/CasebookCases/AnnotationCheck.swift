@@ -44,6 +44,12 @@ public enum AnnotationCheck {
             WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE target = 'case:' || c.case_id AND action = 'case.create')
             ORDER BY c.case_id
             """).rows { "case \($0.int64(0)) has no audit entry for its creation (created outside casebook)" }
+        found += try database.prepare("""
+            SELECT c.case_id FROM cases c
+            WHERE c.assignee IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM audit_log WHERE target = 'case:' || c.case_id AND action = 'case.assign')
+            ORDER BY c.case_id
+            """).rows { "case \($0.int64(0)) has an assignee no audit entry set (changed outside casebook)" }
         // Tags: the last entry for each (target, tag) says whether it should be there.
         found += try database.prepare("""
             WITH last AS (

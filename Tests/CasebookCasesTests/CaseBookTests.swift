@@ -153,16 +153,17 @@ final class CaseBookTests: XCTestCase {
         try populate()
         try tamper("""
             UPDATE note_versions SET body = 'forged text';
-            UPDATE cases SET status = 'dismissed';
+            UPDATE cases SET status = 'dismissed', assignee = 'mallory';
             DELETE FROM tags;
             """)
         guard case .intact = try AuditLog.verifyChain(try database()) else { return XCTFail("the chain itself is untouched") }
         let mismatches = try AnnotationCheck.mismatches(try database())
-        XCTAssertEqual(mismatches.count, 7, "\(mismatches)")
+        XCTAssertEqual(mismatches.count, 8, "\(mismatches)")
         XCTAssertEqual(mismatches.prefix(4).filter { $0.contains("was dropped") }.count, 4, "\(mismatches)")
         XCTAssertTrue(mismatches[4].contains("note 1 version 1 differs from what audit entry 3 recorded"), mismatches[4])
         XCTAssertTrue(mismatches[5].contains("case 1 has a status other than audit entry 4 set"), mismatches[5])
-        XCTAssertTrue(mismatches[6].contains("tag reviewed on account:a2 was added by audit entry 5"), mismatches[6])
+        XCTAssertTrue(mismatches[6].contains("case 1 has an assignee no audit entry set"), mismatches[6])
+        XCTAssertTrue(mismatches[7].contains("tag reviewed on account:a2 was added by audit entry 5"), mismatches[7])
     }
 
     func testEveryIngestIsRecordedWithItsDigest() throws {
