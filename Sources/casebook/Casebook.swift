@@ -1,5 +1,6 @@
 import ArgumentParser
 import CasebookAudit
+import CasebookIO
 import CasebookStore
 import Foundation
 
@@ -107,7 +108,9 @@ enum Main {
                 print(message)
                 exit(0)
             }
-            Terminal.writeError(message + "\n")
+            // Usage messages may quote arguments: control characters in them are escaped, line breaks kept.
+            Terminal.writeError(message.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { Printable.escaped(String($0)) }.joined(separator: "\n") + "\n")
             exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
         }
     }

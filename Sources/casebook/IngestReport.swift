@@ -1,4 +1,5 @@
 import CasebookIngest
+import CasebookIO
 import Foundation
 
 /// How an ingest summary reads, for people and for scripts.
@@ -19,7 +20,7 @@ enum IngestReport {
     static func text(_ summary: IngestSummary, databasePath: String) -> String {
         let total = summary.total()
         let rate = summary.seconds > 0 ? Double(total.read) / summary.seconds : 0
-        var out = "Ingested into \(databasePath): \(summary.files.count) file(s), \(Terminal.grouped(total.read)) records read in "
+        var out = "Ingested into \(Printable.escaped(databasePath)): \(summary.files.count) file(s), \(Terminal.grouped(total.read)) records read in "
             + String(format: "%.1f s (%@ records/s, %.1f MB/s)\n", summary.seconds, Terminal.grouped(Int(rate)),
                      summary.seconds > 0 ? Double(summary.bytesRead) / summary.seconds / 1e6 : 0)
         out += "  kind         loaded  duplicate   rejected\n"
@@ -36,16 +37,18 @@ enum IngestReport {
             }
         }
         for result in summary.files {
+            // File names and reasons come from outside: control characters are printed escaped.
+            let file = Printable.escaped(result.file.path)
             switch result.outcome {
             case .complete:
-                if result.resumed { out += "  \(result.file.path): resumed after an interruption and completed\n" }
+                if result.resumed { out += "  \(file): resumed after an interruption and completed\n" }
             case let .alreadyIngested(path, status):
-                out += "  \(result.file.path): already ingested" + (path == result.file.path ? "" : " as \(path)")
+                out += "  \(file): already ingested" + (path == result.file.path ? "" : " as \(Printable.escaped(path))")
                     + (status == "damaged" ? " (damaged)" : "") + "; skipped\n"
             case let .damaged(reason):
-                out += "  \(result.file.path): DAMAGED: \(reason); records before the damage are loaded\n"
+                out += "  \(file): DAMAGED: \(Printable.escaped(reason)); records before the damage are loaded\n"
             case let .unreadable(reason):
-                out += "  \(result.file.path): UNREADABLE: \(reason)\n"
+                out += "  \(file): UNREADABLE: \(Printable.escaped(reason))\n"
             }
         }
         return out

@@ -9,13 +9,14 @@ enum Terminal {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
+    /// One line on standard error; control characters in it (from file names, ids) are escaped.
     static func error(_ message: String) {
-        writeError("casebook: error: \(message)\n")
+        writeError("casebook: error: \(Printable.escaped(message))\n")
     }
 
     /// Something the user should know that is not an error (a skipped directory entry).
     static func note(_ message: String) {
-        writeError("casebook: note: \(message)\n")
+        writeError("casebook: note: \(Printable.escaped(message))\n")
     }
 
     /// Set by `--quiet`: no progress line.
