@@ -193,6 +193,21 @@ final class CaseFileSafetyTests: XCTestCase {
         }
     }
 
+    func testControlCharactersInNamesAndArgumentsArePrintedEscaped() throws {
+        let name = "exchanges-\u{1B}[31mred\u{07}.jsonl"
+        try Data("{\"exchange_id\":\"x\",\"account_id\":\"a\",\"ts\":1}\n{\"cut".utf8)
+            .write(to: URL(fileURLWithPath: directory + "/" + name))
+        for arguments in [["ingest", "--db", "case.db", name], ["ingest", "--db", "case.db", "missing-\u{1B}[2J.csv"],
+                          ["case", "status", "--db", "case.db", "1", "x\u{1B}[2J"], ["explain", "--db", "case.db", "\u{1B}]0;pwned\u{07}"]] {
+            let result = try Casebook.run(arguments, in: directory)
+            XCTAssertFalse(result.stdout.contains("\u{1B}") || result.stderr.contains("\u{1B}"), "\(arguments): \(result.stdout)\(result.stderr)")
+            XCTAssertFalse(result.stdout.contains("\u{07}") || result.stderr.contains("\u{07}"), "\(arguments)")
+            if arguments[0] != "explain" {
+                XCTAssertTrue((result.stdout + result.stderr).contains("\\u{1b}"), "\(arguments): \(result.stdout)\(result.stderr)")
+            }
+        }
+    }
+
     func testASchemaAlteredByHandIsNamed() throws {
         XCTAssertEqual(try ingestStandardInput().status, 0)
         let database = try Database(path: directory + "/case.db", mode: .readWrite)
