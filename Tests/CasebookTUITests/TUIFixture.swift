@@ -48,7 +48,8 @@ enum TUIFixture {
         return app.render()
     }
 
-    /// The screen's text with what changes from run to run (temporary paths, today's date) replaced.
+    /// The screen's text with what changes from run to run (temporary paths, today's date) replaced,
+    /// and trailing spaces dropped (a replaced path changes a line's length).
     static func stable(_ screen: Screen) -> String {
         let directory = (caseFile as NSString).deletingLastPathComponent
         let formatter = DateFormatter()
@@ -61,7 +62,9 @@ enum TUIFixture {
                 line = line.replacingOccurrences(of: volatile, with: fixed)
             }
             // The time of day of something done during the test.
-            return line.replacingOccurrences(of: #"\$TODAY \d\d:\d\d"#, with: "$TODAY HH:MM", options: .regularExpression)
+            line = line.replacingOccurrences(of: #"\$TODAY \d\d:\d\d"#, with: "$TODAY HH:MM", options: .regularExpression)
+            while line.last == " " { line.removeLast() }
+            return line
         }.joined(separator: "\n") + "\n"
     }
 }
