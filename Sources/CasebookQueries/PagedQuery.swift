@@ -89,11 +89,10 @@ public final class PagedQuery {
         var values = parameters + filterValues()
         let later = descending == forward ? "<" : ">"
         if let key {
-            sql += " AND (\(sorts[sortIndex].expression), \(tiebreak)) \(later) (?, ?)"
-            values += key
+            sql += keyCondition(later)
+            values += keyValues(key)
         }
-        let direction = descending == forward ? "DESC" : "ASC"
-        sql += " ORDER BY \(sorts[sortIndex].expression) \(direction), \(tiebreak) \(direction) LIMIT ?"
+        sql += order(descending == forward) + " LIMIT ?"
         values.append(.integer(Int64(limit)))
         let rows = try database.prepare(sql).rows(values.map { $0 as SQLValue? }, row)
         return forward ? rows : rows.reversed()
@@ -106,12 +105,10 @@ public final class PagedQuery {
         sql += " AND instr(lower(\(searchable)), lower(?)) > 0"
         values.append(.text(text))
         if let key {
-            let later = descending == forward ? "<" : ">"
-            sql += " AND (\(sorts[sortIndex].expression), \(tiebreak)) \(later) (?, ?)"
-            values += key
+            sql += keyCondition(descending == forward ? "<" : ">")
+            values += keyValues(key)
         }
-        let direction = descending == forward ? "DESC" : "ASC"
-        sql += " ORDER BY \(sorts[sortIndex].expression) \(direction), \(tiebreak) \(direction) LIMIT 1"
+        sql += order(descending == forward) + " LIMIT 1"
         return try database.prepare(sql).rows(values.map { $0 as SQLValue? }, row).first
     }
 
@@ -123,10 +120,25 @@ public final class PagedQuery {
 
     /// A count of the rows before the row with `key`: its position, after a jump.
     public func positionRequest(of key: [SQLiteValue]) -> CountRequest {
-        let earlier = descending ? ">" : "<"
-        return CountRequest(sql: "SELECT count(*) " + from + filterClause()
-                                + " AND (\(sorts[sortIndex].expression), \(tiebreak)) \(earlier) (?, ?)",
-                            values: parameters + filterValues() + key)
+        CountRequest(sql: "SELECT count(*) " + from + filterClause() + keyCondition(descending ? ">" : "<"),
+                     values: parameters + filterValues() + keyValues(key))
+    }
+
+    /// Rows after (`<` or `>`) a key. When the sort is the unique tie-breaker itself, one
+    /// column is compared: what an FTS5 table needs to seek by rowid instead of reading every match.
+    private func keyCondition(_ comparison: String) -> String {
+        let sort = sorts[sortIndex].expression
+        return sort == tiebreak ? " AND \(sort) \(comparison) ?" : " AND (\(sort), \(tiebreak)) \(comparison) (?, ?)"
+    }
+
+    private func keyValues(_ key: [SQLiteValue]) -> [SQLiteValue] {
+        sorts[sortIndex].expression == tiebreak ? Array(key.prefix(1)) : key
+    }
+
+    private func order(_ descendingNow: Bool) -> String {
+        let direction = descendingNow ? "DESC" : "ASC"
+        let sort = sorts[sortIndex].expression
+        return sort == tiebreak ? " ORDER BY \(sort) \(direction)" : " ORDER BY \(sort) \(direction), \(tiebreak) \(direction)"
     }
 
     private func select() -> String {

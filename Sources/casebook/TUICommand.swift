@@ -79,8 +79,12 @@ extension Casebook {
                     times.append("\(String(describing: key).replacingOccurrences(of: " ", with: "_")) \(Self.microseconds(since: keyStarted)) \(Self.residentKiB())")
                 }
                 // The final screen shows finished background work.
-                while !work.running.isEmpty { usleep(2_000); work.deliver() }
-                if work.deliver() { screen = app.render() }
+                var delivered = work.deliver()
+                while !work.running.isEmpty {
+                    usleep(2_000)
+                    if work.deliver() { delivered = true }
+                }
+                if work.deliver() || delivered { screen = app.render() }
                 if let timing { try Self.write(times.joined(separator: "\n") + "\n", to: timing) }
                 let text = screen.text + "\n"
                 if dumpScreen == "-" { print(text, terminator: "") } else { try Self.write(text, to: dumpScreen) }
