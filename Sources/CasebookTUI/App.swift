@@ -296,10 +296,11 @@ public final class App {
         let state = try PromptIndex.state(context.database)
         if indexing != nil { message = "the full-text index is being built"; return }
         if state.indexedThrough < state.lastExchange && state.missing > state.lastExchange / 10 {
-            // Measured on this kind of machine: about 100,000 prompts a second, a fifth of the prompt bytes.
-            let seconds = max(1, Int(state.missing / 100_000))
+            // Measured on the campaign preset (BENCHMARKS.md): about 29,000 prompts a second, 150 bytes each.
+            let seconds = max(1, Int(state.missing / 29_000))
+            let megabytes = max(1, Int(state.missing * 150 / 1_000_000))
             let what = state.indexedThrough == 0 ? "no full-text index yet" : "the full-text index lacks \(grouped(Int(state.missing))) exchanges"
-            mode = .prompt(LinePrompt(.confirmIndex, label: "\(what): index \(grouped(Int(state.missing))) exchanges now (about \(seconds) s; Ctrl-G cancels)? y/n "))
+            mode = .prompt(LinePrompt(.confirmIndex, label: "\(what): index \(grouped(Int(state.missing))) exchanges now (about \(seconds) s and \(grouped(megabytes)) MB; Ctrl-G cancels)? y/n "))
             return
         }
         if !state.isComplete { message = "the index lacks the \(grouped(Int(state.missing))) newest exchanges: casebook index adds them" }

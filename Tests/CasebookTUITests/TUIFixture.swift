@@ -11,7 +11,8 @@ import XCTest
 enum TUIFixture {
     /// The built case file (read-only use; copy it to annotate).
     static let caseFile: String = {
-        let directory = NSTemporaryDirectory() + "casebook-tui-fixture-\(getpid())"
+        // A fixed-length name: a path cut at the screen's edge then reads the same in every run.
+        let directory = NSTemporaryDirectory() + "casebook-tui-fixture-" + String(format: "%010d", getpid())
         let path = directory + "/case.db"
         if FileManager.default.fileExists(atPath: path) { return path }
         var spec = CampaignSpec(benignAccounts: 240, fraudAccounts: 60, exchanges: 9_000)
