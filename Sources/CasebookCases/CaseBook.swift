@@ -246,11 +246,6 @@ public final class CaseBook {
         try AuditLog.entries(database, target: target.description)
     }
 
-    /// The cases that cover a cluster.
-    public func cases(coveringCluster clusterID: Int64) throws -> [Int64] {
-        try database.prepare("SELECT case_id FROM case_clusters WHERE cluster_id = ?1 ORDER BY case_id").rows([clusterID]) { $0.int64(0) }
-    }
-
     private static func summary(_ row: Statement) -> CaseSummary {
         CaseSummary(caseID: row.int64(0), title: row.string(1) ?? "", status: CaseStatus(rawValue: row.string(2) ?? "") ?? .open,
                     assignee: row.string(3), clusters: row.int(4), accounts: row.int(5), notes: row.int(6),

@@ -135,9 +135,4 @@ public enum DetailQueries {
                 AND e.prompt IS NOT NULL ORDER BY e.ts_ms, e.exchange_pk LIMIT ?2
             """).rows([accountID, limit]) { $0.string(0) ?? "" }
     }
-
-    /// The account key of an account id.
-    public static func accountKey(_ database: Database, id: String) throws -> Int64? {
-        try database.prepare("SELECT account_pk FROM account_rows WHERE account_id = ?1").rows([id]) { $0.int64(0) }.first
-    }
 }

@@ -214,6 +214,7 @@ extension Casebook.Case {
                   casebook case note cluster:42 - < findings.txt
                   casebook case note --edit 7 "Corrected: 38 accounts, not 36"
                   casebook case note cluster:42 --list
+                  casebook case note --history 7
                 """)
 
         @OptionGroup var caseFile: CaseFileOptions
@@ -222,16 +223,35 @@ extension Casebook.Case {
         @Argument(help: "The note text, or - for standard input.") var text: String?
         @Flag(help: "Add a version to note TARGET instead of a new note.") var edit = false
         @Flag(help: "List the notes on the target instead.") var list = false
+        @Flag(help: "Show every version of note TARGET instead.") var history = false
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
-            if list { guard text == nil, !edit else { throw ValidationError("--list takes only a target") } }
-            else { guard text != nil else { throw ValidationError("give the note text, or - to read it from standard input") } }
-            if edit { guard Int64(target) != nil else { throw ValidationError("--edit takes a note id") } }
+            if list || history {
+                guard text == nil, !edit, !(list && history) else { throw ValidationError("--list and --history take only a target or note id") }
+            } else {
+                guard text != nil else { throw ValidationError("give the note text, or - to read it from standard input") }
+            }
+            if edit || history { guard Int64(target) != nil else { throw ValidationError("--edit and --history take a note id") } }
         }
 
         func run() throws {
             try withCaseBook(caseFile) { book in
+                if history {
+                    let versions = try book.history(ofNote: Int64(target)!)
+                    if json {
+                        return try printJSON(versions.map { ["version": $0.version, "body": $0.body, "author": $0.author,
+                                                             "at": timestamp($0.atMilliseconds)] as [String: Any] })
+                    }
+                    guard !versions.isEmpty else { throw CasesError.notFound("no note \(target) in the case file") }
+                    for version in versions {
+                        print("version \(version.version) (\(Printable.escaped(version.author)), \(timestamp(version.atMilliseconds))):")
+                        for line in version.body.split(separator: "\n", omittingEmptySubsequences: false) {
+                            print("  " + Printable.escaped(String(line)))
+                        }
+                    }
+                    return
+                }
                 if list {
                     let notes = try book.notes(on: try CasebookCases.Target(parsing: target))
                     if json { return try printJSON(notes.map(object)) }

@@ -50,6 +50,8 @@ final class CaseCommandTests: XCTestCase {
         let notes = try json(try run(["case", "note", "account:a1", "--list", "--json"])) as! [[String: Any]]
         XCTAssertEqual(notes.first?["body"] as? String, "line one, edited")
         XCTAssertEqual(notes.first?["version"] as? Int, 2)
+        let versions = try json(try run(["case", "note", "--history", "1", "--json"])) as! [[String: Any]]
+        XCTAssertEqual(versions.map { $0["body"] as? String }, ["line one\nline two\n", "line one, edited"])
 
         let log = try run(["audit", "log", "--json"])
         let entries = log.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
