@@ -87,7 +87,7 @@ extension Casebook.Audit {
         }
 
         static func object(_ entry: AuditEntry) -> [String: Any] {
-            ["seq": entry.seq, "at": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(entry.atMilliseconds) / 1000)),
+            ["seq": entry.seq, "at": Terminal.timestamp(entry.atMilliseconds),
              "at_ms": entry.atMilliseconds, "actor": entry.actor, "action": entry.action, "target": entry.target,
              "payload": (try? JSONSerialization.jsonObject(with: Data(entry.payload.utf8))) ?? entry.payload,
              "prev_hash": entry.previousHash, "hash": entry.hash]
@@ -95,7 +95,7 @@ extension Casebook.Audit {
 
         /// One line: sequence, time, actor, action, target, payload (escaped, shortened).
         static func line(_ entry: AuditEntry) -> String {
-            let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(entry.atMilliseconds) / 1000))
+            let time = Terminal.timestamp(entry.atMilliseconds)
             var payload = Printable.escaped(entry.payload)
             if payload.count > 160 { payload = String(payload.prefix(159)) + "…" }
             return "\(Terminal.right(String(entry.seq), 6))  \(time)  \(Printable.escaped(entry.actor))  \(entry.action)  \(Printable.escaped(entry.target))  \(payload)"

@@ -41,10 +41,7 @@ private func printJSON(_ object: Any) throws {
     print(String(decoding: data, as: UTF8.self))
 }
 
-private func timestamp(_ milliseconds: Int64) -> String {
-    let formatter = ISO8601DateFormatter()
-    return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-}
+private func timestamp(_ milliseconds: Int64) -> String { Terminal.timestamp(milliseconds) }
 
 private func object(_ summary: CaseSummary) -> [String: Any] {
     ["case_id": summary.caseID, "title": summary.title, "status": summary.status.rawValue,

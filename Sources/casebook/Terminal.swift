@@ -48,6 +48,14 @@ enum Terminal {
     /// 1234567 as "1,234,567".
     static func grouped(_ value: Int) -> String { NumberText.grouped(value) }
 
+    /// Milliseconds since 1970 as an RFC 3339 UTC time, as scripts read it.
+    static func timestamp(_ milliseconds: Int64) -> String {
+        isoFormatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    /// One formatter for the process: making one costs more than formatting a thousand times.
+    nonisolated(unsafe) private static let isoFormatter = ISO8601DateFormatter()
+
     /// `text` right-aligned in `width` columns.
     static func right(_ text: String, _ width: Int) -> String {
         String(repeating: " ", count: max(0, width - text.count)) + text
