@@ -73,18 +73,7 @@ public struct TimestampRules: Sendable, Equatable {
         }
         guard digits > 0 else { return .invalid(Self.expected) }
         // The fraction in millionths of the unit.
-        var fraction: Int64 = 0
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            var scale: Int64 = 100_000
-            let start = index
-            while index < bytes.count, Self.isDigit(bytes[index]) {
-                fraction += Int64(bytes[index] - 48) * scale
-                scale /= 10
-                index += 1
-            }
-            guard index > start else { return .invalid(Self.expected) }
-        }
+        guard var fraction = Self.fraction(bytes, at: &index, firstDigitWorth: 100_000) else { return .invalid(Self.expected) }
         if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
             // Exponent notation is rare: let the standard library parse it.
             guard let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite, abs(value) < 1e18 else {
@@ -154,18 +143,8 @@ public struct TimestampRules: Sendable, Equatable {
               hour <= 23, minute <= 59, second <= 60
         else { return .invalid("\(Self.quoted(b)) is not a date and time of the calendar") }
         var index = 19
-        var milliseconds = 0
-        if index < b.count, b[index] == UInt8(ascii: ".") {
-            index += 1
-            var scale = 100
-            let start = index
-            while index < b.count, Self.isDigit(b[index]) {
-                milliseconds += Int(b[index] - 48) * scale
-                scale /= 10
-                index += 1
-            }
-            guard index > start else { return .invalid(Self.expected) }
-        }
+        guard let fraction = Self.fraction(b, at: &index, firstDigitWorth: 100) else { return .invalid(Self.expected) }
+        let milliseconds = Int(fraction)
         let days = ValueParsing.daysFromCivil(year: year, month: month, day: day)
         // A leap second (:60) is counted as the last millisecond of its minute.
         let secondsOfDay = hour * 3600 + minute * 60 + min(second, 59)
@@ -214,6 +193,22 @@ public struct TimestampRules: Sendable, Equatable {
         }
         guard hours <= 23, minutes <= 59 else { return nil }
         return (sign * (hours * 60 + minutes), index)
+    }
+
+    /// An optional `.digits` at `index`, worth `firstDigitWorth` for the first digit, a tenth of
+    /// that for the next, and so on (digits past the precision count nothing); nil for a bare dot.
+    static func fraction(_ b: UnsafeRawBufferPointer, at index: inout Int, firstDigitWorth: Int64) -> Int64? {
+        guard index < b.count, b[index] == UInt8(ascii: ".") else { return 0 }
+        index += 1
+        let start = index
+        var value: Int64 = 0
+        var worth = firstDigitWorth
+        while index < b.count, isDigit(b[index]) {
+            value += Int64(b[index] - 48) * worth
+            worth /= 10
+            index += 1
+        }
+        return index > start ? value : nil
     }
 
     @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
