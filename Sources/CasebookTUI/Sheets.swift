@@ -149,15 +149,21 @@ enum Sheets {
             paragraphs += e.fields.filter { $0.value != "-" }.map { Paragraph([Span(DisplayWidth.fit($0.name, to: 14), Style(.dim)), Span(oneLine($0.value))]) }
             paragraphs.append(Paragraph([Span(DisplayWidth.fit("from", to: 14), Style(.dim)), Span(oneLine(e.provenance))]))
             paragraphs.append(annotations(context, Target(.exchange, id)))
-            paragraphs.append(Paragraph.blank)
-            paragraphs.append(Paragraph("prompt", Style(.header, bold: true)))
-            paragraphs += text(e.prompt)
-            paragraphs.append(Paragraph.blank)
-            paragraphs.append(Paragraph("response", Style(.header, bold: true)))
-            paragraphs += text(e.response)
+            for (title, body) in [("prompt", e.prompt), ("response", e.response)] {
+                paragraphs.append(Paragraph.blank)
+                paragraphs.append(Paragraph(title, Style(.header, bold: true)))
+                paragraphs += text(String(body.prefix(shownCharacters)))
+                if body.count > shownCharacters {
+                    paragraphs.append(Paragraph("(\(grouped(body.count - shownCharacters)) more characters: read them with SQL from the exchanges view)",
+                                                Style(.warning)))
+                }
+            }
             return paragraphs
         }
     }
+
+    /// How much of a prompt or response the exchange sheet wraps: a 64 MiB record stays readable and quick.
+    static let shownCharacters = 1 << 20
 
     /// Multi-line text from the case file as paragraphs: one per line, tabs as spaces, controls escaped.
     static func text(_ body: String, indent: Int = 2) -> [Paragraph] {

@@ -118,6 +118,21 @@ final class AppBehaviourTests: XCTestCase {
         XCTAssertEqual(edge.line(0), "ab ")
     }
 
+    func testAHugePromptIsShownInPartAndSaysWhereTheRestIs() throws {
+        let directory = NSTemporaryDirectory() + "casebook-tui-huge-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let prompt = String(repeating: "word ", count: 300_000)
+        try (#"{"exchange_id":"huge","account_id":"a","ts":1768000000,"prompt":"\#(prompt)"}"# + "\n")
+            .write(toFile: directory + "/exchanges.jsonl", atomically: true, encoding: .utf8)
+        _ = try Ingest(databasePath: directory + "/case.db").run(IngestPlan(paths: [directory + "/exchanges.jsonl"], kind: nil, format: nil).files)
+        let database = try CaseFile.open(directory + "/case.db", access: .write)
+        let app = try App(database: database, path: directory + "/case.db", actor: "ana", readOnly: false,
+                          work: ImmediateWork(database: database), size: (100, 30))
+        let screen = try TUIFixture.press(app, "@exchange:huge<Enter>/more characters<Enter>")
+        XCTAssertTrue(screen.text.contains("451,424 more characters"), screen.text)
+    }
+
     func testPagingThroughAManyRowedListKeepsMemoryFlat() throws {
         let directory = NSTemporaryDirectory() + "casebook-tui-long-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
