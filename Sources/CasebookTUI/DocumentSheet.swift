@@ -44,6 +44,8 @@ final class DocumentSheet: Sheet {
     private var wrapped: [(spans: [Span], paragraph: Int)] = []
     private var wrappedWidth = -1
     private var pageHeight = 20
+    /// A paragraph to put the cursor on once the text is wrapped (a search before the first draw).
+    private var pendingParagraph: Int?
 
     /// `build` makes the paragraphs, again on reload (after a note or tag).
     init(crumb: String, target: Target? = nil, build: @escaping () throws -> [Paragraph]) throws {
@@ -73,6 +75,10 @@ final class DocumentSheet: Sheet {
     func draw(_ screen: inout Screen, top: Int, height: Int) {
         pageHeight = max(1, height)
         if wrappedWidth != screen.width { rewrap(width: screen.width) }
+        if let paragraph = pendingParagraph {
+            cursor = wrapped.firstIndex { $0.paragraph == paragraph } ?? cursor
+            pendingParagraph = nil
+        }
         cursor = min(cursor, max(0, wrapped.count - 1))
         if cursor < scroll { scroll = cursor }
         if cursor >= scroll + pageHeight { scroll = cursor - pageHeight + 1 }
@@ -173,8 +179,14 @@ final class DocumentSheet: Sheet {
     }
 
     func search(_ text: String, forward: Bool) throws -> Bool {
-        guard !wrapped.isEmpty else { return false }
         let needle = text.lowercased()
+        guard wrappedWidth >= 0 else {
+            // Not drawn yet: search the paragraphs, and place the cursor when they are wrapped.
+            let found = paragraphs.firstIndex { $0.spans.map(\.text).joined().lowercased().contains(needle) }
+            pendingParagraph = found
+            return found != nil
+        }
+        guard !wrapped.isEmpty else { return false }
         let order = forward ? Array((cursor + 1)..<wrapped.count) : Array((0..<cursor).reversed())
         for index in order where wrapped[index].spans.map(\.text).joined().lowercased().contains(needle) {
             cursor = index
