@@ -50,7 +50,7 @@ public final class FileSource: ByteSource {
             descriptor = STDIN_FILENO
             ownsDescriptor = false
         } else {
-            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            descriptor = SystemPath.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
             guard descriptor >= 0 else {
                 throw FileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
             }

@@ -6,7 +6,10 @@ public enum Printable {
         guard text.unicodeScalars.contains(where: needsEscape) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
-            if needsEscape(scalar) {
+            if SystemPath.isEscapedByte(scalar) {
+                // A byte of a file name that is not UTF-8.
+                out += "\\x" + String(format2: scalar.value - SystemPath.escapeBase)
+            } else if needsEscape(scalar) {
                 out += "\\u{" + String(scalar.value, radix: 16) + "}"
             } else {
                 out.unicodeScalars.append(scalar)
@@ -16,8 +19,16 @@ public enum Printable {
     }
 
     private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0xFFFD
+        SystemPath.isEscapedByte(scalar) || scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0xFFFD
             || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+    }
+}
+
+extension String {
+    /// Two lower-case hex digits.
+    fileprivate init(format2 value: UInt32) {
+        let digits = String(value, radix: 16)
+        self = digits.count < 2 ? "0" + digits : digits
     }
 }
 

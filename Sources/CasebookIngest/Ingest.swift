@@ -216,7 +216,7 @@ public final class Ingest {
     }
 
     private static func byte(at offset: Int64, of path: String) -> UInt8? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = SystemPath.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard descriptor >= 0, offset >= 0 else { return nil }
         defer { close(descriptor) }
         var byte: UInt8 = 0
@@ -248,7 +248,7 @@ private final class ProgressClock {
         var known = true
         for file in files {
             var info = stat()
-            if file.isStream || stat(file.path, &info) != 0 { known = false; continue }
+            if file.isStream || SystemPath.withCString(file.path, { stat($0, &info) }) != 0 { known = false; continue }
             total += Int64(info.st_size)
         }
         bytesTotal = known ? total : nil

@@ -28,9 +28,9 @@ public struct InputFile: Sendable, Equatable {
 
     /// The absolute path recorded as provenance ("-" for standard input).
     var provenancePath: String {
-        guard !isStandardInput, let resolved = realpath(path, nil) else { return path }
+        guard !isStandardInput, let resolved = SystemPath.withCString(path, { realpath($0, nil) }) else { return path }
         defer { free(resolved) }
-        return String(cString: resolved)
+        return SystemPath.string(resolved)
     }
 }
 
@@ -128,18 +128,19 @@ public struct IngestPlan: Sendable {
     /// The file type bits (`S_IFREG`, `S_IFDIR`, ...) of `path`, following links; nil if it does not exist.
     private static func fileType(_ path: String) -> mode_t? {
         var info = stat()
-        return stat(path, &info) == 0 ? info.st_mode & S_IFMT : nil
+        return SystemPath.withCString(path) { stat($0, &info) } == 0 ? info.st_mode & S_IFMT : nil
     }
 
     private static func directoryEntries(_ path: String) throws -> [String] {
-        guard let directory = opendir(path) else {
+        guard let directory = SystemPath.withCString(path, { opendir($0) }) else {
             throw UsageError("cannot list \(Printable.escaped(path)): \(String(cString: strerror(errno)))")
         }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                let bytes = Array(raw.prefix { $0 != 0 })
+                return bytes.withUnsafeBufferPointer { SystemPath.string($0) }
             }
             if !name.hasPrefix(".") { names.append(name) }
         }

@@ -87,7 +87,9 @@ enum Main {
         signal(SIGXFSZ, SIG_IGN)
         Interruption.install()
         do {
-            var command = try Casebook.parseAsRoot()
+            // Arguments from the raw argv, so a file name that is not UTF-8 survives to open().
+            let arguments = (1..<Int(CommandLine.argc)).compactMap { CommandLine.unsafeArgv[$0].map { SystemPath.string(UnsafePointer($0)) } }
+            var command = try Casebook.parseAsRoot(arguments)
             try command.run()
         } catch let failure as CommandFailure {
             Terminal.error(failure.description)

@@ -208,6 +208,30 @@ final class CaseFileSafetyTests: XCTestCase {
         }
     }
 
+    func testAFileNameThatIsNotUTF8IsOpenedAndPrintedEscaped() throws {
+        // Swift strings cannot hold the name: the shell makes the file and passes its name.
+        let script = """
+            printf '{"exchange_id":"n1","account_id":"a","ts":1}\\n{"cut' > "in/$(printf 'exchanges-\\377.jsonl')"
+            exec "$0" ingest --db case.db "in/$(printf 'exchanges-\\377.jsonl')"
+            """
+        try FileManager.default.createDirectory(atPath: directory + "/in", withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script, Casebook.executable.path]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1, "the file is cut off: damaged, " + text)
+        XCTAssertTrue(text.contains("exchanges-\\xff.jsonl: DAMAGED"), text)
+        XCTAssertEqual(try scalar("SELECT count(*) FROM exchanges"), "1")
+        // The same file found through its directory is recognised, not read again.
+        let again = try Casebook.run(["ingest", "--db", "case.db", "in"], in: directory)
+        XCTAssertTrue(again.stdout.contains("already ingested"), again.stdout)
+    }
+
     func testASchemaAlteredByHandIsNamed() throws {
         XCTAssertEqual(try ingestStandardInput().status, 0)
         let database = try Database(path: directory + "/case.db", mode: .readWrite)
