@@ -38,12 +38,12 @@ let package = Package(
         // libFuzzer target for the record parsers (bench/fuzz-parsers builds it with -sanitize=fuzzer).
         .executableTarget(name: "casebook-fuzz", dependencies: ["CasebookIngest"], path: "bench/fuzz/Sources/casebook-fuzz"),
         .testTarget(name: "CasebookStoreTests", dependencies: ["CasebookStore"]),
-        .testTarget(name: "CasebookTUITests", dependencies: ["CasebookTUI", "CasebookQueries", "CasebookCases", "CasebookIngest", "CasebookGraph", "CasebookGenerate", "CasebookStore"],
+        .testTarget(name: "CasebookTUITests", dependencies: ["CasebookTUI", "CasebookIO", "CasebookQueries", "CasebookCases", "CasebookIngest", "CasebookGraph", "CasebookGenerate", "CasebookStore"],
                     exclude: ["Snapshots"]),
         .testTarget(name: "CasebookCasesTests", dependencies: ["CasebookCases", "CasebookAudit", "CasebookIngest", "CasebookGraph", "CasebookStore"]),
         .testTarget(name: "CasebookIngestTests", dependencies: ["CasebookIngest", "CasebookStore", "CasebookIO"]),
         .testTarget(name: "CasebookGenerateTests", dependencies: ["CasebookGenerate", "CasebookIngest", "CasebookStore"]),
         .testTarget(name: "CasebookGraphTests", dependencies: ["CasebookGraph", "CasebookQueries", "CasebookIngest", "CasebookGenerate", "CasebookStore"]),
-        .testTarget(name: "CasebookCLITests", dependencies: ["casebook", "CasebookStore"]),
+        .testTarget(name: "CasebookCLITests", dependencies: ["casebook", "CasebookStore", .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

@@ -20,6 +20,13 @@ public final class Statement {
         self.sql = sql
     }
 
+    /// Takes ownership of a statement compiled elsewhere (one statement of a script).
+    init(adopting handle: OpaquePointer, database: Database) {
+        self.handle = handle
+        self.database = database
+        self.sql = sqlite3_sql(handle).map { String(cString: $0) } ?? ""
+    }
+
     deinit { sqlite3_finalize(handle) }
 
     // MARK: - Binding

@@ -1,4 +1,5 @@
 import CasebookCases
+import CasebookIO
 
 /// A run of text in one style.
 struct Span {

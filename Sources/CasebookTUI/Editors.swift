@@ -1,3 +1,4 @@
+import CasebookIO
 /// A multi-line text editor for notes: a list of lines of characters (graphemes,
 /// so UTF-8 and wide characters move as one), a cursor, and a scroll.
 struct NoteEditor {

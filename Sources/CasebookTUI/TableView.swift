@@ -1,3 +1,4 @@
+import CasebookIO
 import CasebookQueries
 import CasebookStore
 

@@ -20,14 +20,14 @@ struct Casebook: ParsableCommand {
             break; 2 usage error; 3 the case file could not be used (missing, not a case file, \
             locked by another writer, disk full, not writable, damaged, or made by a newer \
             casebook); 4 what was asked for is not there (an unknown account, case or cluster, \
-            no link run yet); 130 or 143 interrupted (run the same command again).
+            no link run yet); 5 `sql` stopped by its --timeout; 130 or 143 interrupted (run the same command again).
 
             Example:
               casebook demo
               casebook ingest --db case.db exports/
             """,
         version: "casebook \(version) (schema version \(Schema.currentVersion))",
-        subcommands: [Demo.self, Generate.self, Ingest.self, Link.self, Clusters.self, Explain.self, Case.self, Audit.self, TUI.self, Index.self, Backup.self]
+        subcommands: [Demo.self, Generate.self, Ingest.self, Link.self, Clusters.self, Explain.self, Case.self, Audit.self, TUI.self, Index.self, SQL.self, Backup.self]
     )
 }
 
@@ -56,6 +56,7 @@ enum ExitStatus {
     static let usage: Int32 = 2
     static let caseFile: Int32 = 3
     static let notFound: Int32 = 4
+    static let timedOut: Int32 = 5
 }
 
 /// An error the command already explained; carries the exit status to use.

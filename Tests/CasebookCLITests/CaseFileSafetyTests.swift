@@ -163,17 +163,19 @@ final class CaseFileSafetyTests: XCTestCase {
         let binary = directory + "/casebook-copy"
         try FileManager.default.copyItem(atPath: Casebook.executable.path, toPath: binary)
         chmod(binary, 0o755)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "audit", "log", "--db", folder + "/case.db"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
-        XCTAssertTrue(text.contains("ingest.file"), text)
+        for (command, expected) in [(["audit", "log"], "ingest.file"), (["sql", "--format", "csv", "SELECT count(*) AS n FROM exchanges"], "n\r\n1\r\n")] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + command + ["--db", folder + "/case.db"]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = out
+            try process.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, text)
+            XCTAssertTrue(text.contains(expected), text)
+        }
     }
 
     func testADamagedOrWrongCaseFileIsExitStatusThreeWithASentence() throws {

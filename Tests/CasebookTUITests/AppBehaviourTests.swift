@@ -1,3 +1,4 @@
+import CasebookIO
 @testable import CasebookTUI
 import CasebookAudit
 import CasebookCases
