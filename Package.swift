@@ -10,17 +10,19 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+        // Not named CZlib: ZIPFoundation's own zlib module has that name.
+        .systemLibrary(name: "CSystemZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         // No pkgConfig: its -D flags are refused by SwiftPM; shim.h defines what they would.
         .systemLibrary(name: "CNCursesW", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CasebookStore", dependencies: ["CSQLite"],
                 resources: [.embedInCode("schema")]),
-        .target(name: "CasebookIO", dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CasebookIO", dependencies: ["CSystemZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CasebookAudit", dependencies: ["CasebookStore", "CasebookIO", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CasebookCases", dependencies: ["CasebookStore", "CasebookAudit"]),
         .target(name: "CasebookQueries", dependencies: ["CasebookStore"]),
@@ -28,9 +30,13 @@ let package = Package(
         .target(name: "CasebookTerminal", dependencies: ["CNCursesW", "CasebookTUI"]),
         .target(name: "CasebookIngest", dependencies: ["CasebookStore", "CasebookIO", "CasebookAudit"]),
         .target(name: "CasebookGenerate", dependencies: ["CasebookIO"]),
+        .target(name: "CasebookExport", dependencies: [
+            "CasebookStore", "CasebookIO", "CasebookAudit", "CasebookQueries",
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
         .target(name: "CasebookGraph", dependencies: ["CasebookStore", "CasebookIO", "CasebookAudit"]),
         .executableTarget(name: "casebook", dependencies: [
-            "CasebookStore", "CasebookIO", "CasebookAudit", "CasebookCases", "CasebookQueries", "CasebookTUI", "CasebookTerminal", "CasebookIngest", "CasebookGenerate", "CasebookGraph",
+            "CasebookStore", "CasebookIO", "CasebookAudit", "CasebookCases", "CasebookQueries", "CasebookTUI", "CasebookTerminal", "CasebookIngest", "CasebookGenerate", "CasebookGraph", "CasebookExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "casebook-bench", dependencies: ["CasebookStore", "CasebookIO"],

@@ -96,4 +96,11 @@ public enum OutputDirectory {
             throw FileError.writeFailed(path: path, reason: "not a directory")
         }
     }
+
+    /// A new directory only its owner can read (mode 0700); fails if anything is already there.
+    public static func createPrivate(_ path: String) throws {
+        guard SystemPath.withCString(path, { mkdir($0, 0o700) }) == 0 else {
+            throw FileError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
 }

@@ -1,4 +1,4 @@
-import CZlib
+import CSystemZlib
 
 /// Inflates a gzip stream read from another source.
 ///

@@ -1,4 +1,4 @@
-import CZlib
+import CSystemZlib
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -155,7 +155,7 @@ public enum LinkQueries {
     }
 
     /// Input rows (file:line) behind a shared value, one per account where found.
-    static func sources(_ database: Database, signal: String, value: String, accounts: [Int64]) throws -> [SourceRow] {
+    public static func sources(_ database: Database, signal: String, value: String, accounts: [Int64]) throws -> [SourceRow] {
         let sql: String
         switch signal {
         case "card":

@@ -25,9 +25,10 @@ public final class Database {
 
     /// Opens `path` with SQLite's own flags; file mode and schema are the
     /// business of `CaseFile`, which is what callers normally use.
-    public init(path: String, mode: Mode) throws {
+    /// With `uriFilenames`, `ATTACH` takes `file:` URIs (to attach another file read-only).
+    public init(path: String, mode: Mode, uriFilenames: Bool = false) throws {
         self.path = path
-        var flags: Int32 = SQLITE_OPEN_NOMUTEX
+        var flags: Int32 = SQLITE_OPEN_NOMUTEX | (uriFilenames ? SQLITE_OPEN_URI : 0)
         var name = path
         switch mode {
         case .readOnly: flags |= SQLITE_OPEN_READONLY

@@ -128,6 +128,29 @@ public final class Statement {
     }
 
     public var columnCount: Int32 { sqlite3_column_count(handle) }
+    public func columnName(_ column: Int32) -> String { sqlite3_column_name(handle, column).map { String(cString: $0) } ?? "" }
+
+    /// A column as SQLite stores it, without copying text or blobs into Swift values
+    /// (for writers that stream millions of rows).
+    public enum RawValue {
+        case null, integer(Int64), real(Double)
+        /// Valid until the next step or reset.
+        case text(UnsafeRawBufferPointer), blob(UnsafeRawBufferPointer)
+    }
+
+    public func raw(_ column: Int32) -> RawValue {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(handle, column))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, column))
+        case SQLITE_TEXT:
+            let base = sqlite3_column_text(handle, column)
+            return .text(UnsafeRawBufferPointer(start: base, count: Int(sqlite3_column_bytes(handle, column))))
+        case SQLITE_BLOB:
+            let base = sqlite3_column_blob(handle, column)
+            return .blob(UnsafeRawBufferPointer(start: base, count: Int(sqlite3_column_bytes(handle, column))))
+        default: return .null
+        }
+    }
 }
 
 /// A Swift value that can be bound to a statement parameter.

@@ -27,7 +27,7 @@ struct Casebook: ParsableCommand {
               casebook ingest --db case.db exports/
             """,
         version: "casebook \(version) (schema version \(Schema.currentVersion))",
-        subcommands: [Demo.self, Generate.self, Ingest.self, Link.self, Clusters.self, Explain.self, Case.self, Audit.self, TUI.self, Index.self, SQL.self, Backup.self]
+        subcommands: [Demo.self, Generate.self, Ingest.self, Link.self, Clusters.self, Explain.self, Case.self, Audit.self, TUI.self, Index.self, SQL.self, Export.self, Verify.self, Backup.self]
     )
 }
 

@@ -1,0 +1,158 @@
+import CasebookIO
+import CasebookStore
+import Crypto
+import Foundation
+
+/// A file of the bundle being written: private (0600), hashed as it is written, synced to
+/// disk before the bundle is renamed into place.
+final class BundleFile {
+    let relativePath: String
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+    private var hasher = SHA256()
+    private(set) var size: Int64 = 0
+    private let path: String
+
+    init(root: String, relativePath: String) throws {
+        self.relativePath = relativePath
+        path = root + "/" + relativePath
+        descriptor = SystemPath.withCString(path) { open($0, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600) }
+        guard descriptor >= 0 else { throw ExportError.output("cannot create \(path): \(String(cString: strerror(errno)))") }
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    deinit { close(descriptor) }
+
+    func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+    }
+
+    func write(bytes: UnsafeRawBufferPointer) { buffer.append(contentsOf: bytes) }
+
+    func append(_ body: (inout [UInt8]) -> Void) { body(&buffer) }
+
+    /// Writes out what is buffered once it is large; call after each row.
+    func flushIfFull() throws { if buffer.count >= 1 << 20 { try flush() } }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        hasher.update(data: buffer)
+        try buffer.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw ExportError.output("cannot write \(path): \(String(cString: strerror(errno)))")
+                }
+                offset += written
+            }
+        }
+        size += Int64(buffer.count)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, syncs and returns the file's entry for the manifest.
+    func finish() throws -> BundleEntry {
+        try flush()
+        guard fsync(descriptor) == 0 else { throw ExportError.output("cannot sync \(path): \(String(cString: strerror(errno)))") }
+        return BundleEntry(path: relativePath, sha256: FileDigest.hex(hasher.finalize()), size: size)
+    }
+}
+
+/// One file in the manifest.
+public struct BundleEntry: Sendable, Equatable {
+    public let path: String
+    public let sha256: String
+    public let size: Int64
+}
+
+/// Rows of a query written as JSON Lines (every value exact, in its SQLite type) and as CSV
+/// for spreadsheets (RFC 4180; text a spreadsheet would run as a formula is neutralised).
+enum RowWriter {
+    /// Writes every row of `statement` to `jsonl` and, when given, to `csv`; returns the row count.
+    static func write(_ statement: Statement, jsonl: BundleFile, csv: BundleFile?, row: () -> Void = {}) throws -> Int {
+        let count = statement.columnCount
+        let keys: [[UInt8]] = (0..<count).map { column in
+            var key: [UInt8] = []
+            var name = statement.columnName(column)
+            name.withUTF8 { JSONText.appendString(UnsafeRawBufferPointer($0), to: &key) }
+            return key + Array(": ".utf8)
+        }
+        if let csv {
+            csv.write((0..<count).map { CSVText.cell(statement.columnName($0)) }.joined(separator: ",") + "\r\n")
+        }
+        var rows = 0
+        while try statement.step() {
+            jsonl.append { out in
+                out.append(UInt8(ascii: "{"))
+                for column in 0..<count {
+                    if column > 0 { out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")]) }
+                    out.append(contentsOf: keys[Int(column)])
+                    appendJSON(statement.raw(column), to: &out)
+                }
+                out.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+            }
+            if let csv {
+                csv.append { out in
+                    for column in 0..<count {
+                        if column > 0 { out.append(UInt8(ascii: ",")) }
+                        appendCSV(statement.raw(column), to: &out)
+                    }
+                    out.append(contentsOf: [0x0D, 0x0A])
+                }
+                try csv.flushIfFull()
+            }
+            try jsonl.flushIfFull()
+            rows += 1
+            row()
+        }
+        statement.reset()
+        return rows
+    }
+
+    static func appendJSON(_ value: Statement.RawValue, to out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case let .integer(number): out.append(contentsOf: String(number).utf8)
+        case let .real(number): out.append(contentsOf: (number.isFinite ? "\(number)" : "null").utf8)
+        case let .text(bytes): JSONText.appendString(bytes, to: &out)
+        case let .blob(bytes): out.append(contentsOf: ("{\"hex\": \"" + FileDigest.hex(bytes) + "\"}").utf8)
+        }
+    }
+
+    static func appendCSV(_ value: Statement.RawValue, to out: inout [UInt8]) {
+        switch value {
+        case .null: break
+        case let .integer(number): out.append(contentsOf: String(number).utf8)
+        case let .real(number): out.append(contentsOf: "\(number)".utf8)
+        case let .text(bytes): CSVText.appendCell(bytes, to: &out)
+        case let .blob(bytes): out.append(contentsOf: ("X'" + FileDigest.hex(bytes).uppercased() + "'").utf8)
+        }
+    }
+}
+
+/// CSV cells for spreadsheets.
+enum CSVText {
+    /// Text starting with `=`, `+`, `-`, `@`, tab or carriage return is run as a formula by
+    /// spreadsheet programs; such a cell gets a leading apostrophe (shown as text, and the
+    /// JSON Lines file keeps the exact value).
+    static func appendCell(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        let dangerous = bytes.first.map { [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D].contains($0) } ?? false
+        let needsQuotes = dangerous || bytes.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+        if needsQuotes { out.append(UInt8(ascii: "\"")) }
+        if dangerous { out.append(UInt8(ascii: "'")) }
+        for byte in bytes {
+            if byte == UInt8(ascii: "\"") { out.append(byte) }
+            out.append(byte)
+        }
+        if needsQuotes { out.append(UInt8(ascii: "\"")) }
+    }
+
+    static func cell(_ text: String) -> String {
+        var out: [UInt8] = []
+        var copy = text
+        copy.withUTF8 { appendCell(UnsafeRawBufferPointer($0), to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

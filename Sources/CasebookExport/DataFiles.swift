@@ -1,0 +1,122 @@
+import CasebookQueries
+import CasebookStore
+import Foundation
+
+/// The bundle's `data/` folder: each part of the evidence as JSON Lines (exact) and CSV
+/// (for spreadsheets), written from the subset so every file agrees with `evidence.sqlite`.
+enum DataFiles {
+    /// One data set: its file name and the query over the subset's public views.
+    struct Part {
+        let name: String
+        let sql: String
+        var csv = true
+    }
+
+    static let parts: [Part] = [
+        Part(name: "clusters", sql: "SELECT * FROM clusters ORDER BY risk_score DESC, cluster_id"),
+        Part(name: "cluster_members", sql: """
+            SELECT m.cluster_id, a.account_id, m.exchanges,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', m.first_seen_ms / 1000.0, 'unixepoch') AS first_seen,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', m.last_seen_ms / 1000.0, 'unixepoch') AS last_seen
+            FROM run_members m JOIN account_rows a USING (account_pk) ORDER BY m.cluster_id, a.account_id
+            """),
+        Part(name: "cluster_days", sql: "SELECT * FROM cluster_days ORDER BY cluster_id, day"),
+        Part(name: "accounts", sql: "SELECT * FROM accounts ORDER BY account_id"),
+        Part(name: "payments", sql: "SELECT * FROM payments ORDER BY account_id, fingerprint"),
+        Part(name: "ips", sql: """
+            SELECT i.ip, NOT i.described AS referenced_only, i.asn, i.as_org, i.country, i.city, i.kind, i.extra,
+                   f.path AS source_file, i.source_line
+            FROM ip_rows i LEFT JOIN source_files f ON f.file_id = i.source_file_id ORDER BY i.ip
+            """),
+        Part(name: "exchanges", sql: """
+            SELECT exchange_id, account_id, ts, ts_ms, model, api_key_id, ip, user_agent, input_tokens, output_tokens,
+                   status, latency_ms, prompt, response, extra, source_file, source_line
+            FROM exchanges ORDER BY account_pk, ts_ms, exchange_pk
+            """),
+        Part(name: "links", sql: "SELECT * FROM links ORDER BY cluster_id, score DESC, link_id"),
+        Part(name: "notes", sql: """
+            SELECT n.note_id, n.target_type, n.target_id, v.version, v.author,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', v.at_ms / 1000.0, 'unixepoch') AS at, v.body
+            FROM notes n JOIN note_versions v USING (note_id) ORDER BY n.note_id, v.version
+            """),
+        Part(name: "tags", sql: """
+            SELECT target_type, target_id, tag, added_by, strftime('%Y-%m-%dT%H:%M:%fZ', added_at_ms / 1000.0, 'unixepoch') AS added_at
+            FROM tags ORDER BY target_type, target_id, tag
+            """),
+        Part(name: "cases", sql: """
+            SELECT case_id, title, status, assignee, findings, attribution, confidence, created_by,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', created_at_ms / 1000.0, 'unixepoch') AS created_at,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', updated_at_ms / 1000.0, 'unixepoch') AS updated_at
+            FROM cases
+            """),
+        Part(name: "case_history", sql: """
+            SELECT seq, strftime('%Y-%m-%dT%H:%M:%fZ', at_ms / 1000.0, 'unixepoch') AS at, actor, action, target, payload
+            FROM audit_log WHERE target IN (SELECT 'case:' || case_id FROM cases) ORDER BY seq
+            """),
+        // Exact, for `casebook verify` and anyone recomputing the chain: JSON Lines only.
+        Part(name: "audit", sql: """
+            SELECT a.seq, a.at_ms, a.actor, a.action, a.target, a.payload, a.prev_hash, a.hash,
+                   x.withheld AS payload_withheld, x.redacted AS payload_redacted
+            FROM audit_log a JOIN temp.x_audit x USING (seq) ORDER BY a.seq
+            """, csv: false),
+    ]
+
+    static func write(_ subset: EvidenceSubset, root: String, progress: (ExportProgress) -> Void) throws -> [BundleEntry] {
+        var entries: [BundleEntry] = []
+        let total = subset.counts.exchanges
+        for part in parts {
+            let jsonl = try BundleFile(root: root, relativePath: "data/\(part.name).jsonl")
+            let csv = part.csv ? try BundleFile(root: root, relativePath: "data/\(part.name).csv") : nil
+            var done = 0
+            let isExchanges = part.name == "exchanges"
+            _ = try RowWriter.write(try subset.database.prepare(part.sql), jsonl: jsonl, csv: csv) {
+                guard isExchanges else { return }
+                done += 1
+                if done % 20_000 == 0 { progress(ExportProgress(phase: "writing exchanges", done: done, total: total)) }
+            }
+            entries.append(try jsonl.finish())
+            if let csv { entries.append(try csv.finish()) }
+        }
+        entries += try writeEvidence(subset, root: root)
+        return entries
+    }
+
+    /// Each link's evidence with the input rows (file:line) behind it, strongest first.
+    private static func writeEvidence(_ subset: EvidenceSubset, root: String) throws -> [BundleEntry] {
+        let jsonl = try BundleFile(root: root, relativePath: "data/link_evidence.jsonl")
+        let csv = try BundleFile(root: root, relativePath: "data/link_evidence.csv")
+        csv.write("link_id,cluster_id,account_a,account_b,signal,value,weight,source_rows\r\n")
+        let statement = try subset.database.prepare("""
+            SELECT k.link_id, k.cluster_id, a.account_id, b.account_id, e.signal, e.value, e.weight, k.account_a, k.account_b
+            FROM run_links k JOIN run_link_evidence e USING (run_id, link_id)
+            JOIN account_rows a ON a.account_pk = k.account_a JOIN account_rows b ON b.account_pk = k.account_b
+            ORDER BY k.cluster_id, k.score DESC, k.link_id, e.weight DESC, e.signal
+            """)
+        while try statement.step() {
+            let signal = statement.string(4) ?? "", value = statement.string(5) ?? ""
+            let sources = try LinkQueries.sources(subset.database, signal: signal, value: value,
+                                                  accounts: [statement.int64(7), statement.int64(8)])
+            let sourceText = sources.map(\.description).joined(separator: "; ")
+            let object: [String: Any] = [
+                "link_id": statement.int64(0), "cluster_id": statement.int64(1), "account_a": statement.string(2) ?? "",
+                "account_b": statement.string(3) ?? "", "signal": signal, "value": value, "weight": statement.double(6),
+                "source_rows": sources.map { row -> [String: Any] in
+                    var item: [String: Any] = ["file": row.path, "line": row.line]
+                    if let id = row.exchangeID { item["exchange_id"] = id }
+                    if let id = row.accountID { item["account_id"] = id }
+                    return item
+                },
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            data.withUnsafeBytes { jsonl.write(bytes: $0) }
+            jsonl.write("\n")
+            let cells: [String] = [String(statement.int64(0)), String(statement.int64(1)), CSVText.cell(statement.string(2) ?? ""),
+                                   CSVText.cell(statement.string(3) ?? ""), CSVText.cell(signal), CSVText.cell(value),
+                                   "\(statement.double(6))", CSVText.cell(sourceText)]
+            csv.write(cells.joined(separator: ",") + "\r\n")
+            try jsonl.flushIfFull()
+            try csv.flushIfFull()
+        }
+        return [try jsonl.finish(), try csv.finish()]
+    }
+}

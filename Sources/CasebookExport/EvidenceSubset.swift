@@ -1,0 +1,243 @@
+import CasebookStore
+import Foundation
+
+/// What a bundle holds, copied from the case file into `evidence.sqlite` in one transaction:
+/// one consistent snapshot even while an ingest or an investigator writes the case file.
+/// Every data file and the report are then written from this subset, so they agree with
+/// it and with each other, and a redacted value is replaced once, on the way in.
+struct EvidenceSubset {
+    enum Subject: Equatable {
+        case caseFile(Int64)
+        case cluster(Int64)
+    }
+
+    struct Counts {
+        var accounts = 0, exchanges = 0, clusters = 0, links = 0, notes = 0, tags = 0, auditEntries = 0
+    }
+
+    let database: Database
+    let subject: Subject
+    let runID: Int64?
+    let clusterIDs: [Int64]
+    let counts: Counts
+    let auditHead: (seq: Int64, hash: String)?
+    /// The selection and copy statements, as run: recorded in the manifest.
+    let queries: [String]
+
+    /// Builds the subset at `path` from the case file at `source`.
+    static func build(at path: String, from source: String, subject: Subject, redactor: Redactor?) throws -> EvidenceSubset {
+        let database = try Subset.create(path, from: source)
+        try defineRedaction(database, redactor)
+        var queries: [String] = []
+        func run(_ sql: String, _ values: [SQLValue?] = []) throws {
+            queries.append(sql)
+            try database.prepare(sql).run(values)
+        }
+        try database.execute("""
+            CREATE TEMP TABLE x_accounts (account_pk INTEGER PRIMARY KEY);
+            CREATE TEMP TABLE x_clusters (cluster_id INTEGER PRIMARY KEY);
+            CREATE TEMP TABLE x_audit (seq INTEGER PRIMARY KEY, withheld INTEGER NOT NULL, redacted INTEGER NOT NULL);
+            """)
+        try database.execute("BEGIN IMMEDIATE")
+        do {
+            let runID = try database.scalarInt("SELECT run_id FROM src.latest_link_run")
+            switch subject {
+            case let .caseFile(caseID):
+                guard try database.prepare("SELECT 1 FROM src.cases WHERE case_id = ?1").rows([caseID], { _ in true }).first != nil else {
+                    throw ExportError.notFound("no case \(caseID) in the case file")
+                }
+                try run("INSERT INTO x_clusters SELECT cluster_id FROM src.case_clusters WHERE case_id = ?1", [caseID])
+                try run("""
+                    INSERT OR IGNORE INTO x_accounts SELECT m.account_pk FROM src.run_members m
+                    WHERE m.run_id = ?1 AND m.cluster_id IN (SELECT cluster_id FROM x_clusters)
+                    """, [runID])
+                try run("""
+                    INSERT OR IGNORE INTO x_accounts SELECT a.account_pk FROM src.account_rows a
+                    WHERE a.account_id IN (SELECT account_id FROM src.case_accounts WHERE case_id = ?1)
+                    """, [caseID])
+            case let .cluster(clusterID):
+                guard let runID else { throw ExportError.notFound("no link run yet: run `casebook link` first") }
+                guard try database.prepare("SELECT 1 FROM src.run_clusters WHERE run_id = ?1 AND cluster_id = ?2")
+                    .rows([runID, clusterID], { _ in true }).first != nil else {
+                    throw ExportError.notFound("no cluster \(clusterID) in the latest link run")
+                }
+                try run("INSERT INTO x_clusters VALUES (?1)", [clusterID])
+                try run("INSERT INTO x_accounts SELECT account_pk FROM src.run_members WHERE run_id = ?1 AND cluster_id = ?2", [runID, clusterID])
+            }
+            try copyRows(run: run, runID: runID, subject: subject)
+            let head = try database.prepare("SELECT seq, hash FROM src.audit_log ORDER BY seq DESC LIMIT 1")
+                .rows { ($0.int64(0), $0.string(1) ?? "") }.first
+            try copyAuditExcerpt(database, run: run, subject: subject)
+            try database.execute("COMMIT")
+            let clusterIDs = try database.prepare("SELECT cluster_id FROM x_clusters ORDER BY cluster_id").rows { $0.int64(0) }
+            var counts = Counts()
+            counts.accounts = Int(try database.scalarInt("SELECT count(*) FROM main.account_rows") ?? 0)
+            counts.exchanges = Int(try database.scalarInt("SELECT count(*) FROM main.exchange_rows") ?? 0)
+            counts.clusters = clusterIDs.count
+            counts.links = Int(try database.scalarInt("SELECT count(*) FROM main.run_links") ?? 0)
+            counts.notes = Int(try database.scalarInt("SELECT count(*) FROM main.notes") ?? 0)
+            counts.tags = Int(try database.scalarInt("SELECT count(*) FROM main.tags") ?? 0)
+            counts.auditEntries = Int(try database.scalarInt("SELECT count(*) FROM main.audit_log") ?? 0)
+            try database.execute("DETACH DATABASE src")
+            return EvidenceSubset(database: database, subject: subject, runID: runID, clusterIDs: clusterIDs,
+                                  counts: counts, auditHead: head, queries: queries)
+        } catch {
+            try? database.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// SQL functions that replace values as the profile says (identity without redaction).
+    private static func defineRedaction(_ database: Database, _ redactor: Redactor?) throws {
+        func text(_ transform: @escaping (String) -> String) -> ([SQLiteValue]) -> SQLiteValue {
+            { values in
+                guard case let .text(value) = values[0] else { return values[0] }
+                return .text(transform(value))
+            }
+        }
+        let profile = redactor?.profile ?? RedactionProfile()
+        try database.defineFunction("x_email", arguments: 1, text { value in
+            guard let redactor, profile.emails else { return value }
+            redactor.noteDomain(ofEmail: value)
+            return redactor.email(value)
+        })
+        try database.defineFunction("x_ip", arguments: 1, text { value in
+            guard let redactor, profile.ips else { return value }
+            return redactor.ip(value)
+        })
+        try database.defineFunction("x_prompt", arguments: 1, text { value in
+            guard let redactor, profile.prompts else { return value }
+            return redactor.prompt(value)
+        })
+        try database.defineFunction("x_response", arguments: 1, text { value in
+            guard let redactor, profile.prompts else { return value }
+            return redactor.response(value)
+        })
+        try database.defineFunction("x_text", arguments: 1, text { value in redactor?.scrub(value) ?? value })
+        try database.defineFunction("x_evidence", arguments: 2) { values in
+            guard let redactor, case let .text(signal) = values[0], case let .text(value) = values[1] else { return values[1] }
+            switch signal {
+            case "ip" where profile.ips: return .text(redactor.ip(value))
+            case "email_domain" where profile.emails: return .text(redactor.domain(value))
+            default: return .text(redactor.scrub(value))
+            }
+        }
+    }
+
+    /// The exported rows, table by table, in the order their references need.
+    private static func copyRows(run: (String, [SQLValue?]) throws -> Void, runID: Int64?, subject: Subject) throws {
+        try run("INSERT INTO main.source_files SELECT * FROM src.source_files", [])
+        try run("INSERT INTO main.models SELECT * FROM src.models", [])
+        try run("""
+            INSERT INTO main.account_rows
+            SELECT account_pk, account_id, described, created_at_ms, x_email(email), org_id, country, signup_ip_pk,
+                   status, plan, x_text(extra), source_file_id, source_line, content_hash
+            FROM src.account_rows WHERE account_pk IN (SELECT account_pk FROM x_accounts)
+            """, [])
+        try run("""
+            INSERT INTO main.ip_rows
+            SELECT ip_pk, x_ip(ip), described, asn, as_org, country, city, kind, x_text(extra), source_file_id, source_line, content_hash
+            FROM src.ip_rows WHERE ip_pk IN (
+                SELECT signup_ip_pk FROM main.account_rows
+                UNION SELECT ip_pk FROM src.exchange_rows WHERE account_pk IN (SELECT account_pk FROM x_accounts))
+            """, [])
+        try run("""
+            INSERT INTO main.payment_rows
+            SELECT payment_pk, account_pk, fingerprint, type, brand, bin, last4, country, billing_postal, first_used_ms,
+                   last_used_ms, chargebacks, x_text(extra), source_file_id, source_line, content_hash
+            FROM src.payment_rows WHERE account_pk IN (SELECT account_pk FROM x_accounts)
+            """, [])
+        try run("""
+            INSERT INTO main.user_agents SELECT * FROM src.user_agents WHERE user_agent_pk IN (
+                SELECT user_agent_pk FROM src.exchange_rows WHERE account_pk IN (SELECT account_pk FROM x_accounts))
+            """, [])
+        try run("""
+            INSERT INTO main.exchange_rows
+            SELECT exchange_pk, exchange_id, account_pk, ts_ms, model_pk, api_key_id, ip_pk, user_agent_pk, input_tokens,
+                   output_tokens, status, latency_ms, x_prompt(prompt), x_response(response), x_text(extra),
+                   source_file_id, source_line, content_hash
+            FROM src.exchange_rows WHERE account_pk IN (SELECT account_pk FROM x_accounts) ORDER BY account_pk, ts_ms
+            """, [])
+        if let runID {
+            try run("INSERT INTO main.link_runs SELECT * FROM src.link_runs WHERE run_id = ?1", [runID])
+            try run("INSERT INTO main.cluster_ids SELECT * FROM src.cluster_ids WHERE cluster_id IN (SELECT cluster_id FROM x_clusters)", [])
+            try run("""
+                INSERT INTO main.run_clusters SELECT * FROM src.run_clusters
+                WHERE run_id = ?1 AND cluster_id IN (SELECT cluster_id FROM x_clusters)
+                """, [runID])
+            try run("""
+                INSERT INTO main.run_members SELECT * FROM src.run_members
+                WHERE run_id = ?1 AND account_pk IN (SELECT account_pk FROM x_accounts)
+                """, [runID])
+            try run("""
+                INSERT INTO main.run_links SELECT * FROM src.run_links
+                WHERE run_id = ?1 AND cluster_id IN (SELECT cluster_id FROM x_clusters)
+                """, [runID])
+            try run("""
+                INSERT INTO main.run_link_evidence SELECT run_id, link_id, signal, x_evidence(signal, value), weight
+                FROM src.run_link_evidence WHERE run_id = ?1 AND link_id IN (SELECT link_id FROM main.run_links)
+                """, [runID])
+            try run("""
+                INSERT INTO main.run_cluster_days SELECT * FROM src.run_cluster_days
+                WHERE run_id = ?1 AND cluster_id IN (SELECT cluster_id FROM x_clusters)
+                """, [runID])
+        }
+        if case let .caseFile(caseID) = subject {
+            try run("""
+                INSERT INTO main.cases SELECT case_id, title, status, assignee, x_text(findings), x_text(attribution), confidence,
+                       created_by, created_at_ms, updated_at_ms FROM src.cases WHERE case_id = ?1
+                """, [caseID])
+            try run("INSERT INTO main.case_clusters SELECT * FROM src.case_clusters WHERE case_id = ?1", [caseID])
+            try run("INSERT INTO main.case_accounts SELECT * FROM src.case_accounts WHERE case_id = ?1", [caseID])
+        }
+        try run("CREATE TEMP TABLE x_targets (target_type TEXT, target_id TEXT, PRIMARY KEY (target_type, target_id))", [])
+        try run("""
+            INSERT OR IGNORE INTO x_targets
+            SELECT 'case', CAST(case_id AS TEXT) FROM main.cases
+            UNION ALL SELECT 'cluster', CAST(cluster_id AS TEXT) FROM x_clusters
+            UNION ALL SELECT 'account', account_id FROM main.account_rows
+            UNION ALL SELECT 'exchange', e.exchange_id FROM src.notes n JOIN main.exchange_rows e
+                ON n.target_type = 'exchange' AND e.exchange_id = n.target_id
+            UNION ALL SELECT 'exchange', e.exchange_id FROM src.tags t JOIN main.exchange_rows e
+                ON t.target_type = 'exchange' AND e.exchange_id = t.target_id
+            """, [])
+        try run("""
+            INSERT INTO main.notes SELECT n.* FROM src.notes n
+            WHERE (n.target_type, n.target_id) IN (SELECT target_type, target_id FROM x_targets)
+            """, [])
+        try run("""
+            INSERT INTO main.note_versions SELECT note_id, version, x_text(body), author, at_ms FROM src.note_versions
+            WHERE note_id IN (SELECT note_id FROM main.notes)
+            """, [])
+        try run("""
+            INSERT INTO main.tags SELECT t.* FROM src.tags t
+            WHERE (t.target_type, t.target_id) IN (SELECT target_type, target_id FROM x_targets)
+            """, [])
+    }
+
+    /// The audit log from the first ingest to now, contiguous so it chains. Entries about
+    /// other cases, clusters and accounts keep their place and hash but not their payload
+    /// (`withheld`); a payload that redaction changed is marked `redacted`. Both still chain.
+    private static func copyAuditExcerpt(_ database: Database, run: (String, [SQLValue?]) throws -> Void, subject: Subject) throws {
+        try run("""
+            INSERT INTO x_audit
+            SELECT seq,
+                   NOT (target LIKE 'file:%' OR target LIKE 'run:%'
+                        OR (substr(target, 1, instr(target, ':') - 1), substr(target, instr(target, ':') + 1))
+                           IN (SELECT target_type, target_id FROM x_targets)),
+                   0
+            FROM src.audit_log
+            WHERE seq >= coalesce((SELECT min(seq) FROM src.audit_log WHERE action = 'ingest.file'), 1)
+            """, [])
+        try run("""
+            INSERT INTO main.audit_log
+            SELECT a.seq, a.at_ms, a.actor, a.action, a.target,
+                   CASE WHEN x.withheld THEN '' ELSE x_text(a.payload) END, a.prev_hash, a.hash
+            FROM src.audit_log a JOIN x_audit x ON x.seq = a.seq ORDER BY a.seq
+            """, [])
+        try run("""
+            UPDATE x_audit SET redacted = 1 WHERE NOT withheld AND seq IN (
+                SELECT m.seq FROM main.audit_log m JOIN src.audit_log a ON a.seq = m.seq WHERE m.payload IS NOT a.payload)
+            """, [])
+    }
+}
