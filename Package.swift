@@ -50,6 +50,9 @@ let package = Package(
         .testTarget(name: "CasebookIngestTests", dependencies: ["CasebookIngest", "CasebookStore", "CasebookIO"]),
         .testTarget(name: "CasebookGenerateTests", dependencies: ["CasebookGenerate", "CasebookIngest", "CasebookStore"]),
         .testTarget(name: "CasebookGraphTests", dependencies: ["CasebookGraph", "CasebookQueries", "CasebookIngest", "CasebookGenerate", "CasebookStore"]),
+        .testTarget(name: "CasebookExportTests", dependencies: ["CasebookExport", "CasebookCases", "CasebookGenerate", "CasebookGraph",
+                                                                "CasebookIngest", "CasebookIO", "CasebookStore",
+                                                                .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "CasebookCLITests", dependencies: ["casebook", "CasebookStore", .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

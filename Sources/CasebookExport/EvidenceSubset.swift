@@ -27,7 +27,9 @@ struct EvidenceSubset {
     /// Builds the subset at `path` from the case file at `source`.
     static func build(at path: String, from source: String, subject: Subject, redactor: Redactor?) throws -> EvidenceSubset {
         let database = try Subset.create(path, from: source)
-        try defineRedaction(database, redactor)
+        let freeText = try quotableText(database)
+        redactor?.expectQuotes(in: freeText)
+        try defineRedaction(database, redactor, freeText: freeText)
         var queries: [String] = []
         func run(_ sql: String, _ values: [SQLValue?] = []) throws {
             queries.append(sql)
@@ -87,8 +89,19 @@ struct EvidenceSubset {
         }
     }
 
+    /// Text written by investigators (notes, findings, attribution, audit payloads), where a
+    /// prompt may be quoted. Read before the copy, outside its snapshot: it can only have grown,
+    /// and what it quotes is looked for, never copied from here.
+    private static func quotableText(_ database: Database) throws -> [String] {
+        try database.prepare("""
+            SELECT body FROM src.note_versions
+            UNION ALL SELECT coalesce(findings, '') || char(10) || coalesce(attribution, '') FROM src.cases
+            UNION ALL SELECT payload FROM src.audit_log WHERE action LIKE 'note.%' OR action LIKE 'case.%'
+            """).rows { $0.string(0) ?? "" }
+    }
+
     /// SQL functions that replace values as the profile says (identity without redaction).
-    private static func defineRedaction(_ database: Database, _ redactor: Redactor?) throws {
+    private static func defineRedaction(_ database: Database, _ redactor: Redactor?, freeText: [String]) throws {
         func text(_ transform: @escaping (String) -> String) -> ([SQLiteValue]) -> SQLiteValue {
             { values in
                 guard case let .text(value) = values[0] else { return values[0] }
@@ -107,6 +120,7 @@ struct EvidenceSubset {
         })
         try database.defineFunction("x_prompt", arguments: 1, text { value in
             guard let redactor, profile.prompts else { return value }
+            redactor.noteQuotable(value) { freeText }
             return redactor.prompt(value)
         })
         try database.defineFunction("x_response", arguments: 1, text { value in
@@ -114,6 +128,26 @@ struct EvidenceSubset {
             return redactor.response(value)
         })
         try database.defineFunction("x_text", arguments: 1, text { value in redactor?.scrub(value) ?? value })
+        // An audit payload is JSON: its strings are scrubbed as text (a quoted prompt is escaped there).
+        try database.defineFunction("x_payload", arguments: 1, text { value in
+            guard let redactor, let object = try? JSONSerialization.jsonObject(with: Data(value.utf8)) else { return value }
+            var changed = false
+            func scrub(_ node: Any) -> Any {
+                if let text = node as? String {
+                    let scrubbed = redactor.scrub(text)
+                    if scrubbed != text { changed = true }
+                    return scrubbed
+                }
+                if let array = node as? [Any] { return array.map(scrub) }
+                if let dictionary = node as? [String: Any] { return dictionary.mapValues(scrub) }
+                return node
+            }
+            let scrubbed = scrub(object)
+            // An untouched payload keeps its exact bytes, so its hash can still be recomputed.
+            guard changed, let data = try? JSONSerialization.data(withJSONObject: scrubbed, options: [.sortedKeys, .withoutEscapingSlashes])
+            else { return value }
+            return String(decoding: data, as: UTF8.self)
+        })
         try database.defineFunction("x_evidence", arguments: 2) { values in
             guard let redactor, case let .text(signal) = values[0], case let .text(value) = values[1] else { return values[1] }
             switch signal {
@@ -232,7 +266,7 @@ struct EvidenceSubset {
         try run("""
             INSERT INTO main.audit_log
             SELECT a.seq, a.at_ms, a.actor, a.action, a.target,
-                   CASE WHEN x.withheld THEN '' ELSE x_text(a.payload) END, a.prev_hash, a.hash
+                   CASE WHEN x.withheld THEN '' ELSE x_payload(a.payload) END, a.prev_hash, a.hash
             FROM src.audit_log a JOIN x_audit x ON x.seq = a.seq ORDER BY a.seq
             """, [])
         try run("""

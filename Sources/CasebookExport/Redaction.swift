@@ -58,10 +58,50 @@ final class Redactor {
 
     func response(_ value: String) -> String { "[response redacted " + tag("response", value, length: 16) + "]" }
 
+    // MARK: Prompts quoted in free text
+
+    /// Hashes of every window of 4 to 16 bytes of the free text (notes, findings, audit
+    /// payloads), by window length: a prompt can be quoted there only if its first bytes are.
+    private var windows: [Int: Set<UInt64>] = [:]
+    /// Exported prompts (and responses) that free text quotes, longest first when replaced.
+    private var quoted = Set<String>()
+    private static let shortestQuote = 4, window = 16
+
+    /// Prepares to find prompts quoted in `texts` (call before the exchanges are copied).
+    func expectQuotes(in texts: [String]) {
+        guard profile.prompts else { return }
+        for text in texts {
+            let bytes = Array(text.utf8)
+            for length in Self.shortestQuote...Self.window where bytes.count >= length {
+                var set = windows[length, default: []]
+                for start in 0...(bytes.count - length) { set.insert(Self.hash(bytes[start..<(start + length)])) }
+                windows[length] = set
+            }
+        }
+    }
+
+    /// Called with each exported prompt or response: remembers it if free text quotes it.
+    func noteQuotable(_ value: String, in texts: () -> [String]) {
+        guard profile.prompts, value.utf8.count >= Self.shortestQuote, !windows.isEmpty else { return }
+        let bytes = value.utf8.prefix(Self.window)
+        guard windows[bytes.count]?.contains(Self.hash(bytes)) == true else { return }
+        if texts().contains(where: { $0.contains(value) }) { quoted.insert(value) }
+    }
+
+    private static func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return hash
+    }
+
     /// Free text with every e-mail address and every IP address in it replaced (as the
-    /// profile says). Addresses are found by their shape, not looked up, so one that was
-    /// never in a structured field is caught too.
+    /// profile says), and with prompts it quotes replaced. Addresses are found by their
+    /// shape, not looked up, so one that was never in a structured field is caught too.
     func scrub(_ text: String) -> String {
+        var text = text
+        for value in quoted.sorted(by: { $0.utf8.count > $1.utf8.count }) where text.contains(value) {
+            text = text.replacingOccurrences(of: value, with: prompt(value))
+        }
         guard profile.emails || profile.ips else { return text }
         var out = ""
         var token = ""
@@ -97,6 +137,10 @@ final class Redactor {
         let value = String(core)
         if profile.emails, value.contains("@"), Self.looksLikeEmail(value) { return email(value) + tail }
         if profile.ips, Self.isIPAddress(value) { return ip(value) + tail }
+        if profile.ips, let colon = value.lastIndex(of: ":"), Self.isIPAddress(String(value[..<colon])),
+           value[value.index(after: colon)...].allSatisfy(\.isNumber) {
+            return ip(String(value[..<colon])) + value[colon...] + tail
+        }
         if profile.emails, value.contains("."), !value.contains("@"), domainsSeen.contains(value.lowercased()) { return domain(value) + tail }
         return nil
     }
