@@ -59,8 +59,8 @@ public enum Exporter {
         guard !CaseFileProbe.exists(destination) else { throw ExportError.output("\(destination) already exists; name another with --out") }
         // Refuse early when the export could not be recorded.
         _ = try CaseFile.open(request.caseFilePath, access: .write)
-        let parent = (destination as NSString).deletingLastPathComponent
-        let folder = (parent.isEmpty ? "." : parent) + "/." + (destination as NSString).lastPathComponent + ".partial-\(getpid())"
+        let parent = PathText.parent(destination)
+        let folder = parent + "/." + PathText.lastComponent(destination) + ".partial-\(getpid())"
         try OutputDirectory.createPrivate(folder)
         var finished = false
         defer { if !finished { try? FileManager.default.removeItem(atPath: folder) } }
@@ -79,7 +79,7 @@ public enum Exporter {
         progress(ExportProgress(phase: "writing the report", done: 0, total: 0))
         let custody = Custody(actor: request.actor, at: startedAt, caseFile: absolute(request.caseFilePath),
                               casebookVersion: request.casebookVersion, redaction: request.redaction,
-                              keyFingerprint: SigningKey.fingerprint(key.publicKey), bundleName: (destination as NSString).lastPathComponent)
+                              keyFingerprint: SigningKey.fingerprint(key.publicKey), bundleName: PathText.lastComponent(destination))
         entries += try Report.write(subset, custody: custody, root: folder)
         let counts = subset.counts
         let head = subset.auditHead
@@ -131,7 +131,7 @@ public enum Exporter {
             try rename(folder, to: destination)
             finished = true
         }
-        try syncDirectory(parent.isEmpty ? "." : parent)
+        try syncDirectory(parent)
         return ExportResult(path: finalPath, files: sealed.count + 1, bytes: totalBytes, accounts: counts.accounts,
                             exchanges: counts.exchanges, clusters: counts.clusters, manifestSHA256: manifestSHA,
                             keyFingerprint: SigningKey.fingerprint(key.publicKey), auditSeq: head?.seq ?? 0)

@@ -56,7 +56,7 @@ public struct SigningKey {
     }
 
     private static func create(_ path: String) throws -> SigningKey {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = PathText.parent(path)
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {

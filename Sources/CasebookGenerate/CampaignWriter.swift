@@ -25,7 +25,7 @@ public enum CampaignWriter {
         let root = SeededRandom(seed: spec.seed)
         let population = Population.build(spec, random: root)
         var files: [String] = []
-        func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+        func path(_ name: String) -> String { PathText.join(directory, name) }
 
         files.append(path("ips.csv"))
         try writeIPs(population, spec: spec, to: files.last!)

@@ -136,10 +136,11 @@ public enum CaseFile {
     /// True when the case file's folder cannot be written and no un-checkpointed log lies beside
     /// the file: then it can be read as immutable (a log with content would be ignored, so it is not).
     static func inReadOnlyFolder(_ path: String) -> Bool {
-        let folder = (path as NSString).deletingLastPathComponent
+        // Split by hand: NSString's path methods stop the program on a one-character name.
+        let folder = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         var info = stat()
         let logHasContent = stat(path + "-wal", &info) == 0 && info.st_size > 0
-        return access(folder.isEmpty ? "." : folder, W_OK) != 0 && !logHasContent
+        return access(folder, W_OK) != 0 && !logHasContent
     }
 
     /// Refuses what cannot be a case file before SQLite sees it; creates a new file 0600 when asked.

@@ -28,8 +28,9 @@ public final class App {
 
     /// Runs a casebook command line (`case list`) and returns its output; nil when not available.
     private let runVerb: ((String) -> String)?
-    /// Exports an evidence bundle for a target; nil until export exists.
-    private let export: ((Target) throws -> String)?
+    /// Writes an evidence bundle of a case or cluster (the CLI's export) and says where; run
+    /// as background work. Nil where exporting is not offered.
+    private let export: (@Sendable (Target) throws -> String)?
 
     /// The full-text index being built, if it is.
     private var indexing: JobProgress?
@@ -39,7 +40,7 @@ public final class App {
 
     public init(database: Database, path: String, actor: String, readOnly: Bool, work: BackgroundWork,
                 size: (width: Int, height: Int), runVerb: ((String) -> String)? = nil,
-                export: ((Target) throws -> String)? = nil) throws {
+                export: (@Sendable (Target) throws -> String)? = nil) throws {
         context = try SheetContext(database: database, actor: actor, readOnly: readOnly, work: work)
         caseFilePath = path
         self.size = size
@@ -143,9 +144,18 @@ public final class App {
             guard let (first, second) = accountPair() else { break }
             stack.append(name == .whyLinked ? try Sheets.whyLinked(context, first, second) : try Sheets.prompts(context, first, second))
         case .export:
-            guard let export else { message = "export is not available in this casebook yet"; break }
-            guard let target = sheet.target ?? selectedCluster() else { message = "open a case or cluster to export it"; break }
-            message = try export(target)
+            guard let export else { message = "export is not available here"; break }
+            guard let target = sheet.target ?? selectedCluster(), target.kind == .case || target.kind == .cluster else {
+                message = "open a case or cluster to export it"
+                break
+            }
+            context.work.submit("exporting \(target)", job: { _ in try export(target) }) { [weak self] result in
+                switch result {
+                case let .success(text): self?.message = text
+                case let .failure(error): self?.message = "export failed: \(self?.describe(error) ?? "")"
+                }
+            }
+            message = "exporting \(target) in the background"
         case .verb:
             guard runVerb != nil else { message = "commands cannot run from here"; break }
             mode = .prompt(LinePrompt(.verb, label: ":"))
@@ -339,7 +349,7 @@ public final class App {
         var screen = Screen(width: size.width, height: size.height)
         cursor = nil
         screen.clear(row: 0, style: Style(.title, bold: true))
-        let name = (caseFilePath as NSString).lastPathComponent
+        let name = PathText.lastComponent(caseFilePath)
         let right = " \(oneLine(name)) "
         let left = " casebook · " + DisplayWidth.truncate(breadcrumb, to: max(10, size.width - DisplayWidth.of(right) - 14))
         screen.put(left, row: 0, column: 0, style: Style(.title, bold: true))
@@ -373,7 +383,7 @@ public final class App {
             if let suggestion = prompt.suggestions.first {
                 screen.put("  Tab: " + oneLine(suggestion), row: row, column: used + 1, style: Style(.dim))
             }
-        case var .editor(editor, target, noteID):
+        case .editor(var editor, let target, let noteID):
             let height = max(4, size.height / 2)
             cursor = editor.draw(&screen, top: size.height - 1 - height, height: height)
             mode = .editor(editor, target, noteID: noteID)

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CasebookCases
+import CasebookExport
 import CasebookIO
 import CasebookStore
 import CasebookTerminal
@@ -68,7 +70,7 @@ extension Casebook {
                 let work: BackgroundWork = asyncBackground ? ThreadedWork(path: path) : ImmediateWork(database: database)
                 let app = try withCaseFile(path) {
                     try App(database: database, path: path, actor: caseFile.actor, readOnly: readOnly, work: work,
-                            size: parsedSize!, runVerb: { Self.runVerb($0, path: path) })
+                            size: parsedSize!, runVerb: { Self.runVerb($0, path: path) }, export: Self.exporter(path: path, actor: caseFile.actor))
                 }
                 var screen = app.render()
                 var times = ["first-screen \(Self.microseconds(since: started)) \(Self.residentKiB())"]
@@ -93,9 +95,20 @@ extension Casebook {
             let work = ThreadedWork(path: path)
             let app = try withCaseFile(path) {
                 try App(database: database, path: path, actor: caseFile.actor, readOnly: readOnly, work: work,
-                        size: (80, 24), runVerb: { Self.runVerb($0, path: path) })
+                        size: (80, 24), runVerb: { Self.runVerb($0, path: path) }, export: Self.exporter(path: path, actor: caseFile.actor))
             }
             MainActor.assumeIsolated { TerminalDriver.run(app, work: work) }
+        }
+
+        /// The export key: the same export as `casebook export --case/--cluster`, into the current folder.
+        static func exporter(path: String, actor: String) -> @Sendable (Target) throws -> String {
+            { target in
+                guard let id = Int64(target.id) else { throw CommandFailure(description: "cannot export \(target)", status: ExitStatus.usage) }
+                let request = ExportRequest(caseFilePath: path, subject: target.kind == .case ? .caseFile(id) : .cluster(id),
+                                            actor: actor, casebookVersion: Casebook.version)
+                let result = try Export.perform(request)
+                return "exported \(target) to \(result.path) (\(result.files) files, key \(result.keyFingerprint.prefix(16))…); casebook verify checks it"
+            }
         }
 
         /// Read-write when it can be (notes, tags), else read-only (a read-only folder or file).

@@ -178,6 +178,14 @@ final class CaseFileSafetyTests: XCTestCase {
         }
     }
 
+    /// Foundation's path methods stop the program on a one-character name; casebook must not.
+    func testOneCharacterNamesWork() throws {
+        XCTAssertEqual(try ingestStandardInput("c").status, 0)
+        XCTAssertEqual(try Casebook.run(["tui", "--db", "c", "--headless", "--keys", "q"], in: directory).status, 0)
+        XCTAssertEqual(try Casebook.run(["backup", "--db", "c", "d"], in: directory).status, 0)
+        XCTAssertEqual(try Casebook.run(["generate", "--out", "g", "--accounts", "20", "--exchanges", "100"], in: directory).status, 0)
+    }
+
     func testADamagedOrWrongCaseFileIsExitStatusThreeWithASentence() throws {
         XCTAssertEqual(try ingestStandardInput().status, 0)
         try FileManager.default.copyItem(atPath: directory + "/case.db", toPath: directory + "/cut.db")
