@@ -5,20 +5,30 @@ import Foundation
 
 /// A file of the bundle being written: private (0600), hashed as it is written, synced to
 /// disk before the bundle is renamed into place.
-final class BundleFile {
+///
+/// Formatting rows and hashing plus writing them take about as long as each other, so
+/// full buffers go to a writer thread of their own (at most a few in flight) while the
+/// next rows are formatted.
+final class BundleFile: @unchecked Sendable {
     let relativePath: String
     private let descriptor: Int32
     private var buffer: [UInt8] = []
-    private var hasher = SHA256()
-    private(set) var size: Int64 = 0
     private let path: String
+    // Touched only on `writer`, then read after it has drained.
+    private var hasher = SHA256()
+    private var written: Int64 = 0
+    private var failure: ExportError?
+
+    private static let bufferBytes = 4 << 20
+    private let writer = DispatchQueue(label: "casebook.bundle-file")
+    private let inFlight = DispatchSemaphore(value: 4)
 
     init(root: String, relativePath: String) throws {
         self.relativePath = relativePath
         path = root + "/" + relativePath
         descriptor = SystemPath.withCString(path) { open($0, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600) }
         guard descriptor >= 0 else { throw ExportError.output("cannot create \(path): \(String(cString: strerror(errno)))") }
-        buffer.reserveCapacity(1 << 20)
+        buffer.reserveCapacity(Self.bufferBytes + (1 << 20))
     }
 
     deinit { close(descriptor) }
@@ -31,32 +41,45 @@ final class BundleFile {
 
     func append(_ body: (inout [UInt8]) -> Void) { body(&buffer) }
 
-    /// Writes out what is buffered once it is large; call after each row.
-    func flushIfFull() throws { if buffer.count >= 1 << 20 { try flush() } }
+    /// Hands what is buffered to the writer once it is large; call after each row.
+    func flushIfFull() throws { if buffer.count >= Self.bufferBytes { flush() } }
 
-    func flush() throws {
+    private func flush() {
         guard !buffer.isEmpty else { return }
-        hasher.update(data: buffer)
-        try buffer.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ExportError.output("cannot write \(path): \(String(cString: strerror(errno)))")
+        let full = buffer
+        buffer = []
+        buffer.reserveCapacity(Self.bufferBytes + (1 << 20))
+        inFlight.wait()
+        writer.async { [self] in
+            defer { inFlight.signal() }
+            guard failure == nil else { return }
+            hasher.update(data: full)
+            full.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let count = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if count < 0 {
+                        if errno == EINTR { continue }
+                        failure = .output("cannot write \(path): \(String(cString: strerror(errno)))")
+                        return
+                    }
+                    offset += count
                 }
-                offset += written
             }
+            // Start writing this part to disk now (on Linux, DONTNEED starts writeback of the
+            // range), so the fsync at the end waits for the last part only.
+            posix_fadvise(descriptor, off_t(written), off_t(full.count), POSIX_FADV_DONTNEED)
+            written += Int64(full.count)
         }
-        size += Int64(buffer.count)
-        buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Flushes, syncs and returns the file's entry for the manifest.
+    /// Writes the rest, syncs, and returns the file's entry for the manifest.
     func finish() throws -> BundleEntry {
-        try flush()
+        flush()
+        let (digest, size, failed) = writer.sync { (FileDigest.hex(hasher.finalize()), written, failure) }
+        if let failed { throw failed }
         guard fsync(descriptor) == 0 else { throw ExportError.output("cannot sync \(path): \(String(cString: strerror(errno)))") }
-        return BundleEntry(path: relativePath, sha256: FileDigest.hex(hasher.finalize()), size: size)
+        return BundleEntry(path: relativePath, sha256: digest, size: size)
     }
 }
 
@@ -140,13 +163,21 @@ enum CSVText {
     static func appendCell(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         let dangerous = bytes.first.map { [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D].contains($0) } ?? false
         let needsQuotes = dangerous || bytes.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
-        if needsQuotes { out.append(UInt8(ascii: "\"")) }
-        if dangerous { out.append(UInt8(ascii: "'")) }
-        for byte in bytes {
-            if byte == UInt8(ascii: "\"") { out.append(byte) }
-            out.append(byte)
+        guard needsQuotes else {
+            out.append(contentsOf: bytes)
+            return
         }
-        if needsQuotes { out.append(UInt8(ascii: "\"")) }
+        out.append(UInt8(ascii: "\""))
+        if dangerous { out.append(UInt8(ascii: "'")) }
+        var start = 0
+        for index in 0..<bytes.count where bytes[index] == UInt8(ascii: "\"") {
+            // The quote and the run before it, then the quote again: "" inside a quoted cell.
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start...index]))
+            out.append(UInt8(ascii: "\""))
+            start = index + 1
+        }
+        if bytes.count > start { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<bytes.count])) }
+        out.append(UInt8(ascii: "\""))
     }
 
     static func cell(_ text: String) -> String {

@@ -12,6 +12,8 @@ enum DataFiles {
         var csv = true
     }
 
+    /// Exchanges are listed as ingested (by `exchange_pk`, the order they lie in): sorting a
+    /// million of them by account would cost more than the rest of the export.
     static let parts: [Part] = [
         Part(name: "clusters", sql: "SELECT * FROM clusters ORDER BY risk_score DESC, cluster_id"),
         Part(name: "cluster_members", sql: """
@@ -31,7 +33,7 @@ enum DataFiles {
         Part(name: "exchanges", sql: """
             SELECT exchange_id, account_id, ts, ts_ms, model, api_key_id, ip, user_agent, input_tokens, output_tokens,
                    status, latency_ms, prompt, response, extra, source_file, source_line
-            FROM exchanges ORDER BY account_pk, ts_ms, exchange_pk
+            FROM exchanges ORDER BY exchange_pk
             """),
         Part(name: "links", sql: "SELECT * FROM links ORDER BY cluster_id, score DESC, link_id"),
         Part(name: "notes", sql: """

@@ -23,17 +23,23 @@ struct EvidenceSubset {
     let auditHead: (seq: Int64, hash: String)?
     /// The selection and copy statements, as run: recorded in the manifest.
     let queries: [String]
+    /// Seconds each copy statement took, by the table it fills (for benchmarks).
+    let timings: [(String, Double)]
 
     /// Builds the subset at `path` from the case file at `source`.
     static func build(at path: String, from source: String, subject: Subject, redactor: Redactor?) throws -> EvidenceSubset {
         let database = try Subset.create(path, from: source)
-        let freeText = try quotableText(database)
+        let freeText = redactor == nil ? [] : try quotableText(database)
         redactor?.expectQuotes(in: freeText)
         try defineRedaction(database, redactor, freeText: freeText)
         var queries: [String] = []
+        var timings: [(String, Double)] = []
         func run(_ sql: String, _ values: [SQLValue?] = []) throws {
             queries.append(sql)
+            let started = Date()
             try database.prepare(sql).run(values)
+            let target = sql.split(whereSeparator: \.isWhitespace).prefix(4).joined(separator: " ")
+            timings.append((target, Date().timeIntervalSince(started)))
         }
         try database.execute("""
             CREATE TEMP TABLE x_accounts (account_pk INTEGER PRIMARY KEY);
@@ -66,7 +72,7 @@ struct EvidenceSubset {
                 try run("INSERT INTO x_clusters VALUES (?1)", [clusterID])
                 try run("INSERT INTO x_accounts SELECT account_pk FROM src.run_members WHERE run_id = ?1 AND cluster_id = ?2", [runID, clusterID])
             }
-            try copyRows(run: run, runID: runID, subject: subject)
+            try copyRows(database, run: run, runID: runID, subject: subject, redacting: redactor != nil)
             let head = try database.prepare("SELECT seq, hash FROM src.audit_log ORDER BY seq DESC LIMIT 1")
                 .rows { ($0.int64(0), $0.string(1) ?? "") }.first
             try copyAuditExcerpt(database, run: run, subject: subject)
@@ -82,7 +88,7 @@ struct EvidenceSubset {
             counts.auditEntries = Int(try database.scalarInt("SELECT count(*) FROM main.audit_log") ?? 0)
             try database.execute("DETACH DATABASE src")
             return EvidenceSubset(database: database, subject: subject, runID: runID, clusterIDs: clusterIDs,
-                                  counts: counts, auditHead: head, queries: queries)
+                                  counts: counts, auditHead: head, queries: queries, timings: timings)
         } catch {
             try? database.execute("ROLLBACK")
             throw error
@@ -159,18 +165,21 @@ struct EvidenceSubset {
     }
 
     /// The exported rows, table by table, in the order their references need.
-    private static func copyRows(run: (String, [SQLValue?]) throws -> Void, runID: Int64?, subject: Subject) throws {
+    private static func copyRows(_ database: Database, run: (String, [SQLValue?]) throws -> Void, runID: Int64?, subject: Subject,
+                                 redacting: Bool) throws {
+        // Without redaction the columns are copied as they are, not through the functions.
+        func x(_ function: String, _ column: String) -> String { redacting ? "\(function)(\(column))" : column }
         try run("INSERT INTO main.source_files SELECT * FROM src.source_files", [])
         try run("INSERT INTO main.models SELECT * FROM src.models", [])
         try run("""
             INSERT INTO main.account_rows
-            SELECT account_pk, account_id, described, created_at_ms, x_email(email), org_id, country, signup_ip_pk,
-                   status, plan, x_text(extra), source_file_id, source_line, content_hash
+            SELECT account_pk, account_id, described, created_at_ms, \(x("x_email", "email")), org_id, country, signup_ip_pk,
+                   status, plan, \(x("x_text", "extra")), source_file_id, source_line, content_hash
             FROM src.account_rows WHERE account_pk IN (SELECT account_pk FROM x_accounts)
             """, [])
         try run("""
             INSERT INTO main.ip_rows
-            SELECT ip_pk, x_ip(ip), described, asn, as_org, country, city, kind, x_text(extra), source_file_id, source_line, content_hash
+            SELECT ip_pk, \(x("x_ip", "ip")), described, asn, as_org, country, city, kind, \(x("x_text", "extra")), source_file_id, source_line, content_hash
             FROM src.ip_rows WHERE ip_pk IN (
                 SELECT signup_ip_pk FROM main.account_rows
                 UNION SELECT ip_pk FROM src.exchange_rows WHERE account_pk IN (SELECT account_pk FROM x_accounts))
@@ -178,20 +187,33 @@ struct EvidenceSubset {
         try run("""
             INSERT INTO main.payment_rows
             SELECT payment_pk, account_pk, fingerprint, type, brand, bin, last4, country, billing_postal, first_used_ms,
-                   last_used_ms, chargebacks, x_text(extra), source_file_id, source_line, content_hash
+                   last_used_ms, chargebacks, \(x("x_text", "extra")), source_file_id, source_line, content_hash
             FROM src.payment_rows WHERE account_pk IN (SELECT account_pk FROM x_accounts)
             """, [])
         try run("""
             INSERT INTO main.user_agents SELECT * FROM src.user_agents WHERE user_agent_pk IN (
                 SELECT user_agent_pk FROM src.exchange_rows WHERE account_pk IN (SELECT account_pk FROM x_accounts))
             """, [])
+        // The exchanges' row ids first (from the account index), then the rows in row-id order:
+        // the source is read forward and the subset's table is appended to, never split.
+        try run("CREATE TEMP TABLE x_exchanges (exchange_pk INTEGER PRIMARY KEY)", [])
+        try run("""
+            INSERT INTO x_exchanges SELECT exchange_pk FROM src.exchange_rows
+            WHERE account_pk IN (SELECT account_pk FROM x_accounts)
+            """, [])
+        // The exchanges' indexes are built after the rows (a sort, not a million scattered
+        // inserts), from their own definitions, so the schema stays the same.
+        let indexes = try database.prepare("SELECT name, sql FROM main.sqlite_master WHERE type = 'index' AND tbl_name = 'exchange_rows' AND sql IS NOT NULL")
+            .rows([]) { ($0.string(0) ?? "", $0.string(1) ?? "") }
+        for (name, _) in indexes { try database.execute("DROP INDEX main.\"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"") }
         try run("""
             INSERT INTO main.exchange_rows
-            SELECT exchange_pk, exchange_id, account_pk, ts_ms, model_pk, api_key_id, ip_pk, user_agent_pk, input_tokens,
-                   output_tokens, status, latency_ms, x_prompt(prompt), x_response(response), x_text(extra),
-                   source_file_id, source_line, content_hash
-            FROM src.exchange_rows WHERE account_pk IN (SELECT account_pk FROM x_accounts) ORDER BY account_pk, ts_ms
+            SELECT e.exchange_pk, e.exchange_id, e.account_pk, e.ts_ms, e.model_pk, e.api_key_id, e.ip_pk, e.user_agent_pk,
+                   e.input_tokens, e.output_tokens, e.status, e.latency_ms, \(x("x_prompt", "e.prompt")), \(x("x_response", "e.response")),
+                   \(x("x_text", "e.extra")), e.source_file_id, e.source_line, e.content_hash
+            FROM x_exchanges x CROSS JOIN src.exchange_rows e ON e.exchange_pk = x.exchange_pk
             """, [])
+        for (_, sql) in indexes { try run(sql, []) }
         if let runID {
             try run("INSERT INTO main.link_runs SELECT * FROM src.link_runs WHERE run_id = ?1", [runID])
             try run("INSERT INTO main.cluster_ids SELECT * FROM src.cluster_ids WHERE cluster_id IN (SELECT cluster_id FROM x_clusters)", [])
@@ -208,7 +230,7 @@ struct EvidenceSubset {
                 WHERE run_id = ?1 AND cluster_id IN (SELECT cluster_id FROM x_clusters)
                 """, [runID])
             try run("""
-                INSERT INTO main.run_link_evidence SELECT run_id, link_id, signal, x_evidence(signal, value), weight
+                INSERT INTO main.run_link_evidence SELECT run_id, link_id, signal, \(redacting ? "x_evidence(signal, value)" : "value"), weight
                 FROM src.run_link_evidence WHERE run_id = ?1 AND link_id IN (SELECT link_id FROM main.run_links)
                 """, [runID])
             try run("""
@@ -218,7 +240,7 @@ struct EvidenceSubset {
         }
         if case let .caseFile(caseID) = subject {
             try run("""
-                INSERT INTO main.cases SELECT case_id, title, status, assignee, x_text(findings), x_text(attribution), confidence,
+                INSERT INTO main.cases SELECT case_id, title, status, assignee, \(x("x_text", "findings")), \(x("x_text", "attribution")), confidence,
                        created_by, created_at_ms, updated_at_ms FROM src.cases WHERE case_id = ?1
                 """, [caseID])
             try run("INSERT INTO main.case_clusters SELECT * FROM src.case_clusters WHERE case_id = ?1", [caseID])
@@ -240,7 +262,7 @@ struct EvidenceSubset {
             WHERE (n.target_type, n.target_id) IN (SELECT target_type, target_id FROM x_targets)
             """, [])
         try run("""
-            INSERT INTO main.note_versions SELECT note_id, version, x_text(body), author, at_ms FROM src.note_versions
+            INSERT INTO main.note_versions SELECT note_id, version, \(x("x_text", "body")), author, at_ms FROM src.note_versions
             WHERE note_id IN (SELECT note_id FROM main.notes)
             """, [])
         try run("""

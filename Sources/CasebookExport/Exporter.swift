@@ -37,6 +37,8 @@ public struct ExportResult: Sendable {
     public let manifestSHA256: String
     public let keyFingerprint: String
     public let auditSeq: Int64
+    /// Seconds per stage (each copy statement, data files, report, sealing, zip, audit entry).
+    public let stages: [(name: String, seconds: Double)]
 }
 
 /// Where an export is: a phase, and rows written of the rows to write when known.
@@ -73,14 +75,24 @@ public enum Exporter {
         case let .caseFile(id): subjectInSubset = .caseFile(id)
         case let .cluster(id): subjectInSubset = .cluster(id)
         }
+        var stages: [(name: String, seconds: Double)] = []
+        var clock = Date()
+        func stage(_ name: String) {
+            stages.append((name, Date().timeIntervalSince(clock)))
+            clock = Date()
+        }
         let subset = try EvidenceSubset.build(at: folder + "/evidence.sqlite", from: request.caseFilePath,
                                               subject: subjectInSubset, redactor: redactor)
+        stages += subset.timings.map { (name: "subset: " + $0.0, seconds: $0.1) }
+        stage("subset: all")
         var entries = try DataFiles.write(subset, root: folder, progress: progress)
+        stage("data files")
         progress(ExportProgress(phase: "writing the report", done: 0, total: 0))
         let custody = Custody(actor: request.actor, at: startedAt, caseFile: absolute(request.caseFilePath),
                               casebookVersion: request.casebookVersion, redaction: request.redaction,
                               keyFingerprint: SigningKey.fingerprint(key.publicKey), bundleName: PathText.lastComponent(destination))
         entries += try Report.write(subset, custody: custody, root: folder)
+        stage("report")
         let counts = subset.counts
         let head = subset.auditHead
         let queries = subset.queries
@@ -88,6 +100,7 @@ public enum Exporter {
         let sourceFiles = try subset.database.prepare("SELECT path, sha256, size_bytes FROM source_files ORDER BY file_id")
             .rows { ["path": $0.string(0) ?? "", "sha256": $0.string(1) ?? NSNull(), "size": $0.optionalInt64(2) ?? NSNull()] as [String: Any] }
         entries.append(try sealSubset(folder: folder, subset: subset))
+        stage("seal evidence.sqlite")
 
         let manifest: [String: Any] = [
             "format": formatName,
@@ -115,15 +128,15 @@ public enum Exporter {
         _ = try writeFile(folder, "MANIFEST.sha256", Array(checksums.utf8))
         try syncDirectory(folder + "/data")
         try syncDirectory(folder)
+        stage("manifest and signature")
 
         let manifestSHA = FileDigest.sha256(bytes: Array(manifestData))
         let totalBytes = sealed.reduce(Int64(0)) { $0 + $1.size } + Int64(checksums.utf8.count)
-        var finalPath = destination
         if request.zip {
             progress(ExportProgress(phase: "writing the zip", done: 0, total: 0))
             let temporaryZip = folder + "/bundle.zip.partial"
             try ZipBundle.write(folder: folder, to: temporaryZip)
-            finalPath = destination
+            stage("zip")
             try record(request, subset: counts, clusters: clusterIDs, manifestSHA: manifestSHA, key: key, head: head, name: custody.bundleName)
             try rename(temporaryZip, to: destination)
         } else {
@@ -132,9 +145,10 @@ public enum Exporter {
             finished = true
         }
         try syncDirectory(parent)
-        return ExportResult(path: finalPath, files: sealed.count + 1, bytes: totalBytes, accounts: counts.accounts,
+        stage("audit entry and rename")
+        return ExportResult(path: destination, files: sealed.count + 1, bytes: totalBytes, accounts: counts.accounts,
                             exchanges: counts.exchanges, clusters: counts.clusters, manifestSHA256: manifestSHA,
-                            keyFingerprint: SigningKey.fingerprint(key.publicKey), auditSeq: head?.seq ?? 0)
+                            keyFingerprint: SigningKey.fingerprint(key.publicKey), auditSeq: head?.seq ?? 0, stages: stages)
     }
 
     /// `evidence.sqlite` closed as one self-contained file, synced, and hashed.

@@ -61,7 +61,8 @@ extension Casebook {
             if json {
                 let object: [String: Any] = ["bundle": result.path, "files": result.files, "bytes": result.bytes, "accounts": result.accounts,
                                              "exchanges": result.exchanges, "clusters": result.clusters,
-                                             "manifest_sha256": result.manifestSHA256, "key_sha256": result.keyFingerprint]
+                                             "manifest_sha256": result.manifestSHA256, "key_sha256": result.keyFingerprint,
+                                             "stages": result.stages.map { ["stage": $0.name, "seconds": ($0.seconds * 1000).rounded() / 1000] as [String: Any] }]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             } else {
                 print("Wrote \(Printable.escaped(result.path)): \(Terminal.grouped(result.clusters)) clusters, \(Terminal.grouped(result.accounts)) accounts, \(Terminal.grouped(result.exchanges)) exchanges, \(result.files) files")

@@ -175,9 +175,11 @@ final class ExportTests: XCTestCase {
         let bundle = try export(.cluster(Self.clusterID), zip: true)
         XCTAssertTrue(bundle.hasSuffix(".zip"))
         XCTAssertTrue(try BundleVerifier.verify(bundle).isValid)
-        let (status, output) = try shell("mkdir x && cd x && unzip -q '\(bundle)' && sha256sum -c --quiet MANIFEST.sha256", in: Self.root)
-        XCTAssertEqual(status, 0, output)
-        try? FileManager.default.removeItem(atPath: Self.root + "/x")
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/unzip") {
+            let (status, output) = try shell("mkdir x && cd x && unzip -q '\(bundle)' && sha256sum -c --quiet MANIFEST.sha256", in: Self.root)
+            XCTAssertEqual(status, 0, output)
+            try? FileManager.default.removeItem(atPath: Self.root + "/x")
+        }
         var bytes = try Data(contentsOf: URL(fileURLWithPath: bundle))
         bytes[bytes.count / 3] ^= 0x40
         try bytes.write(to: URL(fileURLWithPath: bundle))
