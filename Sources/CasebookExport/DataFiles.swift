@@ -122,3 +122,4 @@ enum DataFiles {
         return [try jsonl.finish(), try csv.finish()]
     }
 }
+
