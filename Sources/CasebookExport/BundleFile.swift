@@ -93,8 +93,8 @@ public struct BundleEntry: Sendable, Equatable {
 /// Rows of a query written as JSON Lines (every value exact, in its SQLite type) and as CSV
 /// for spreadsheets (RFC 4180; text a spreadsheet would run as a formula is neutralised).
 enum RowWriter {
-    /// Writes every row of `statement` to `jsonl` and to `csv`, each when given; returns the row count.
-    static func write(_ statement: Statement, jsonl: BundleFile?, csv: BundleFile?, row: () -> Void = {}) throws -> Int {
+    /// Writes every row of `statement` to `jsonl` and, when given, to `csv`; returns the row count.
+    static func write(_ statement: Statement, jsonl: BundleFile, csv: BundleFile?, row: () -> Void = {}) throws -> Int {
         let count = statement.columnCount
         let keys: [[UInt8]] = (0..<count).map { column in
             var key: [UInt8] = []
@@ -107,7 +107,7 @@ enum RowWriter {
         }
         var rows = 0
         while try statement.step() {
-            jsonl?.append { out in
+            jsonl.append { out in
                 out.append(UInt8(ascii: "{"))
                 for column in 0..<count {
                     if column > 0 { out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")]) }
@@ -126,7 +126,7 @@ enum RowWriter {
                 }
                 try csv.flushIfFull()
             }
-            try jsonl?.flushIfFull()
+            try jsonl.flushIfFull()
             rows += 1
             row()
         }
