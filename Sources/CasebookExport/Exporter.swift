@@ -63,7 +63,11 @@ public enum Exporter {
         _ = try CaseFile.open(request.caseFilePath, access: .write)
         let parent = PathText.parent(destination)
         let folder = parent + "/." + PathText.lastComponent(destination) + ".partial-\(getpid())"
-        try OutputDirectory.createPrivate(folder)
+        do {
+            try OutputDirectory.createPrivate(folder)
+        } catch let FileError.writeFailed(_, reason) {
+            throw ExportError.output("cannot write a bundle in \(parent): \(reason)")
+        }
         var finished = false
         defer { if !finished { try? FileManager.default.removeItem(atPath: folder) } }
         try OutputDirectory.createPrivate(folder + "/data")
