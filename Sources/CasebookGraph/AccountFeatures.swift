@@ -120,9 +120,11 @@ struct AccountFeatures {
         var isCapableModel = Array(repeating: false, count: Int(capableModels.max() ?? 0) + 1)
         for model in capableModels { isCapableModel[Int(model)] = true }
         // SQLite answers this from the covering index exchange_rows_by_account_ts (a twentieth
-        // of the table's bytes, without the prompts), in account order.
+        // of the table's bytes, without the prompts), in that order without sorting; the ORDER BY
+        // makes the order a guarantee rather than a property of the plan.
         let scan = try database.prepare("""
             SELECT account_pk, ts_ms, ip_pk, user_agent_pk, model_pk, input_tokens, output_tokens, exchange_pk FROM exchange_rows
+            ORDER BY account_pk, ts_ms
             """)
         var sample: [(rowID: Int64, account: Int32)] = []
         var sampled = Array(repeating: 0, count: n)

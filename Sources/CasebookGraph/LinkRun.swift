@@ -40,6 +40,9 @@ public enum LinkRun {
         let (lock, database) = try CaseFile.openExclusive(databasePath, create: false)
         defer { withExtendedLifetime(lock) {} }
         let started = Date()
+        // An ingest stopped before its end leaves the account-and-time index unbuilt; the
+        // features are read through it.
+        try CaseFile.buildDeferredIndexes(database)
         // The prompt sample walks the table after the index scan; read the file meanwhile.
         let prefetcher = Prefetcher(path: databasePath)
         prefetcher.start()

@@ -279,16 +279,7 @@ final class BatchWriter {
     }
 
     /// Builds every index that a load set aside (this run's or a killed run's).
-    func rebuildDeferredIndexes() throws {
-        let pending = try database.prepare("SELECT name, sql FROM deferred_indexes ORDER BY name")
-            .rows { ($0.string(0) ?? "", $0.string(1) ?? "") }
-        for (name, sql) in pending {
-            try database.transaction {
-                try database.execute(sql)
-                try database.prepare("DELETE FROM deferred_indexes WHERE name = ?1").run([name])
-            }
-        }
-    }
+    func rebuildDeferredIndexes() throws { try CaseFile.buildDeferredIndexes(database) }
 
     /// Copies the whole log into the database and empties it, so a finished
     /// ingest leaves no large -wal file behind.

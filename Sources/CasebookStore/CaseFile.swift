@@ -94,6 +94,19 @@ public enum CaseFile {
         return (lock, try open(path, access: .write))
     }
 
+    /// Builds every index a bulk load set aside (recorded in `deferred_indexes`), as a load
+    /// that was stopped before its end leaves them. Call with the writer lock held.
+    public static func buildDeferredIndexes(_ database: Database) throws {
+        let pending = try database.prepare("SELECT name, sql FROM deferred_indexes ORDER BY name")
+            .rows { ($0.string(0) ?? "", $0.string(1) ?? "") }
+        for (name, sql) in pending {
+            try database.transaction {
+                try database.execute(sql)
+                try database.prepare("DELETE FROM deferred_indexes WHERE name = ?1").run([name])
+            }
+        }
+    }
+
     /// Copies a case file, consistent even while an ingest writes it, through SQLite's
     /// online backup API: the copy is created 0600 and keeps the schema version (what
     /// `VACUUM INTO` and `.dump` lose). Refuses to overwrite an existing file.

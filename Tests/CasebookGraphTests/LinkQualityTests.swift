@@ -54,4 +54,34 @@ final class LinkQualityTests: XCTestCase {
         XCTAssertFalse(fraudRisks.isEmpty)
         XCTAssertGreaterThan(fraudRisks.min()!, benignRisks.max() ?? 0)
     }
+
+    /// An ingest stopped before its end leaves the account-and-time index unbuilt; link
+    /// builds it and links exactly as on a finished load (the features read each account's
+    /// exchanges in time order, which a plain table scan does not give).
+    func testLinkAfterAnUnfinishedLoadLinksAsAfterAFinishedOne() throws {
+        let directory = NSTemporaryDirectory() + "casebook-deferred-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var spec = CampaignSpec(benignAccounts: 300, fraudAccounts: 100, exchanges: 12_000)
+        spec.seed = 19
+        _ = try CampaignWriter.write(spec, to: directory + "/in")
+        let finished = directory + "/finished.db", unfinished = directory + "/unfinished.db"
+        _ = try Ingest(databasePath: finished).run(IngestPlan(paths: [directory + "/in"], kind: nil, format: nil).files)
+        try FileManager.default.copyItem(atPath: finished, toPath: unfinished)
+        do {
+            let database = try CaseFile.open(unfinished, access: .write)
+            let sql = try XCTUnwrap(database.prepare("SELECT sql FROM sqlite_master WHERE name = 'exchange_rows_by_account_ts'").rows { $0.string(0) }.first ?? nil)
+            try database.prepare("INSERT INTO deferred_indexes (name, sql) VALUES ('exchange_rows_by_account_ts', ?1)").run([sql])
+            try database.execute("DROP INDEX exchange_rows_by_account_ts")
+        }
+        _ = try LinkRun.run(databasePath: finished)
+        _ = try LinkRun.run(databasePath: unfinished)
+        func memberships(_ path: String) throws -> [String] {
+            try CaseFile.open(path, access: .read).prepare("SELECT account_id || ':' || cluster_id FROM cluster_members ORDER BY account_id")
+                .rows { $0.string(0) ?? "" }
+        }
+        XCTAssertEqual(try memberships(unfinished), try memberships(finished))
+        let rebuilt = try CaseFile.open(unfinished, access: .read)
+        XCTAssertEqual(try rebuilt.scalarInt("SELECT count(*) FROM deferred_indexes"), 0)
+        XCTAssertEqual(try rebuilt.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'exchange_rows_by_account_ts'"), 1)
+    }
 }
