@@ -92,19 +92,29 @@ public struct BundleEntry: Sendable, Equatable {
 
 /// Rows of a query written as JSON Lines (every value exact, in its SQLite type) and as CSV
 /// for spreadsheets (RFC 4180; text a spreadsheet would run as a formula is neutralised).
-enum RowWriter {
-    /// Writes every row of `statement` to `jsonl` and, when given, to `csv`; returns the row count.
-    static func write(_ statement: Statement, jsonl: BundleFile, csv: BundleFile?, row: () -> Void = {}) throws -> Int {
-        let count = statement.columnCount
-        let keys: [[UInt8]] = (0..<count).map { column in
+struct RowWriter {
+    private let keys: [[UInt8]]
+    private let jsonl: BundleFile
+    private let csv: BundleFile?
+
+    /// Prepares for the rows of `statement` (its columns name the keys, but for the last
+    /// `hiddenColumns`, which the caller reads itself) and writes the CSV header.
+    init(columnsOf statement: Statement, jsonl: BundleFile, csv: BundleFile?, hiddenColumns: Int32 = 0) {
+        let shown = statement.columnCount - hiddenColumns
+        keys = (0..<shown).map { column in
             var key: [UInt8] = []
             var name = statement.columnName(column)
             name.withUTF8 { JSONText.appendString(UnsafeRawBufferPointer($0), to: &key) }
             return key + Array(": ".utf8)
         }
-        if let csv {
-            csv.write((0..<count).map { CSVText.cell(statement.columnName($0)) }.joined(separator: ",") + "\r\n")
-        }
+        self.jsonl = jsonl
+        self.csv = csv
+        csv?.write((0..<shown).map { CSVText.cell(statement.columnName($0)) }.joined(separator: ",") + "\r\n")
+    }
+
+    /// Writes every row `statement` still yields; returns how many.
+    func writeRows(_ statement: Statement, row: () -> Void = {}) throws -> Int {
+        let count = Int32(keys.count)
         var rows = 0
         while try statement.step() {
             jsonl.append { out in
@@ -112,7 +122,7 @@ enum RowWriter {
                 for column in 0..<count {
                     if column > 0 { out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")]) }
                     out.append(contentsOf: keys[Int(column)])
-                    appendJSON(statement.raw(column), to: &out)
+                    Self.appendJSON(statement.raw(column), to: &out)
                 }
                 out.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
             }
@@ -120,7 +130,7 @@ enum RowWriter {
                 csv.append { out in
                     for column in 0..<count {
                         if column > 0 { out.append(UInt8(ascii: ",")) }
-                        appendCSV(statement.raw(column), to: &out)
+                        Self.appendCSV(statement.raw(column), to: &out)
                     }
                     out.append(contentsOf: [0x0D, 0x0A])
                 }
@@ -132,6 +142,11 @@ enum RowWriter {
         }
         statement.reset()
         return rows
+    }
+
+    /// Writes every row of `statement` to `jsonl` and, when given, to `csv`; returns the row count.
+    static func write(_ statement: Statement, jsonl: BundleFile, csv: BundleFile?, row: () -> Void = {}) throws -> Int {
+        try RowWriter(columnsOf: statement, jsonl: jsonl, csv: csv).writeRows(statement, row: row)
     }
 
     static func appendJSON(_ value: Statement.RawValue, to out: inout [UInt8]) {

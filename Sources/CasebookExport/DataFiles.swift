@@ -12,6 +12,12 @@ enum DataFiles {
         var csv = true
     }
 
+    static let exchangeColumns = """
+        exchange_id, account_id, ts, ts_ms, model, api_key_id, ip, user_agent, input_tokens, output_tokens, \
+        status, latency_ms, prompt, response, extra, source_file, source_line
+        """
+    static let exchangesSQL = "SELECT \(exchangeColumns) FROM exchanges"
+
     /// Exchanges are listed as ingested (by `exchange_pk`, the order they lie in): sorting a
     /// million of them by account would cost more than the rest of the export.
     static let parts: [Part] = [
@@ -30,11 +36,7 @@ enum DataFiles {
                    f.path AS source_file, i.source_line
             FROM ip_rows i LEFT JOIN source_files f ON f.file_id = i.source_file_id ORDER BY i.ip
             """),
-        Part(name: "exchanges", sql: """
-            SELECT exchange_id, account_id, ts, ts_ms, model, api_key_id, ip, user_agent, input_tokens, output_tokens,
-                   status, latency_ms, prompt, response, extra, source_file, source_line
-            FROM exchanges ORDER BY exchange_pk
-            """),
+        Part(name: "exchanges", sql: exchangesSQL + " ORDER BY exchange_pk"),
         Part(name: "links", sql: "SELECT * FROM links ORDER BY cluster_id, score DESC, link_id"),
         Part(name: "notes", sql: """
             SELECT n.note_id, n.target_type, n.target_id, v.version, v.author,
@@ -63,10 +65,12 @@ enum DataFiles {
             """, csv: false),
     ]
 
-    static func write(_ subset: EvidenceSubset, root: String, progress: (ExportProgress) -> Void) throws -> [BundleEntry] {
+    /// Every part but those in `skipping` (written elsewhere).
+    static func write(_ subset: EvidenceSubset, root: String, skipping: Set<String> = [],
+                      progress: (ExportProgress) -> Void) throws -> [BundleEntry] {
         var entries: [BundleEntry] = []
         let total = subset.counts.exchanges
-        for part in parts {
+        for part in parts where !skipping.contains(part.name) {
             let jsonl = try BundleFile(root: root, relativePath: "data/\(part.name).jsonl")
             let csv = part.csv ? try BundleFile(root: root, relativePath: "data/\(part.name).csv") : nil
             var done = 0
@@ -123,3 +127,70 @@ enum DataFiles {
     }
 }
 
+
+/// `data/exchanges.*` written from the subset on a thread of its own while the exchanges are
+/// still being copied into it: each committed slice is formatted while the next is copied.
+final class ExchangeFiles: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var committedThrough: Int64 = -1
+    private var copyFinished = false
+    private var outcome: Result<[BundleEntry], Error>?
+    private let exited = DispatchSemaphore(value: 0)
+
+    init(subset path: String, root: String) {
+        Thread.detachNewThread { [self] in
+            let result = Result { try write(subset: path, root: root) }
+            condition.lock()
+            outcome = result
+            condition.unlock()
+            exited.signal()
+        }
+    }
+
+    /// Exchanges up to `rowID` are committed in the subset.
+    func advance(to rowID: Int64) {
+        condition.lock()
+        committedThrough = rowID
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// No more slices come; waits for the files, closes the thread's connection. Call once.
+    func finish() throws -> [BundleEntry] {
+        condition.lock()
+        copyFinished = true
+        condition.broadcast()
+        condition.unlock()
+        exited.wait()
+        return try outcome!.get()
+    }
+
+    private func write(subset path: String, root: String) throws -> [BundleEntry] {
+        let database = try CaseFile.open(path, access: .read)
+        let jsonl = try BundleFile(root: root, relativePath: "data/exchanges.jsonl")
+        let csv = try BundleFile(root: root, relativePath: "data/exchanges.csv")
+        // A few thousand rows a statement: the copy's next commit waits only for the current one.
+        let batch = 2_000
+        let rows = try database.prepare("""
+            SELECT \(DataFiles.exchangeColumns), exchange_pk FROM exchanges
+            WHERE exchange_pk > ?1 AND exchange_pk <= ?2 ORDER BY exchange_pk LIMIT \(batch)
+            """)
+        let writer = RowWriter(columnsOf: rows, jsonl: jsonl, csv: csv, hiddenColumns: 1)
+        let rowIDColumn = rows.columnCount - 1
+        var written: Int64 = -1
+        while true {
+            condition.lock()
+            while committedThrough <= written && !copyFinished { condition.wait() }
+            let target = committedThrough
+            condition.unlock()
+            guard target > written else { break }
+            while written < target {
+                rows.bind([written, target])
+                var last = written
+                let count = try writer.writeRows(rows) { last = rows.int64(rowIDColumn) }
+                written = count < batch ? target : last
+            }
+        }
+        return [try jsonl.finish(), try csv.finish()]
+    }
+}

@@ -15,6 +15,9 @@ struct EvidenceSubset {
         var accounts = 0, exchanges = 0, clusters = 0, links = 0, notes = 0, tags = 0, auditEntries = 0
     }
 
+    /// Exchanges copied per transaction when the data files are written alongside.
+    nonisolated(unsafe) static var sliceRows = 50_000
+
     let database: Database
     let subject: Subject
     let runID: Int64?
@@ -27,7 +30,10 @@ struct EvidenceSubset {
     let timings: [(String, Double)]
 
     /// Builds the subset at `path` from the case file at `source`.
-    static func build(at path: String, from source: String, subject: Subject, redactor: Redactor?) throws -> EvidenceSubset {
+    /// Without redaction, `committed` is told each time exchanges up to a row id are in the
+    /// subset's file (for writing them out meanwhile).
+    static func build(at path: String, from source: String, subject: Subject, redactor: Redactor?,
+                      committed: (Int64) throws -> Void = { _ in }) throws -> EvidenceSubset {
         let database = try Subset.create(path, from: source)
         let freeText = redactor == nil ? [] : try quotableText(database)
         redactor?.expectQuotes(in: freeText)
@@ -35,11 +41,16 @@ struct EvidenceSubset {
         var queries: [String] = []
         var timings: [(String, Double)] = []
         func run(_ sql: String, _ values: [SQLValue?] = []) throws {
-            queries.append(sql)
             let started = Date()
             try database.prepare(sql).run(values)
-            let target = sql.split(whereSeparator: \.isWhitespace).prefix(4).joined(separator: " ")
-            timings.append((target, Date().timeIntervalSince(started)))
+            let seconds = Date().timeIntervalSince(started)
+            // A statement run a slice at a time is listed once, with its total time.
+            if let index = queries.firstIndex(of: sql) {
+                timings[index].1 += seconds
+            } else {
+                queries.append(sql)
+                timings.append((sql.split(whereSeparator: \.isWhitespace).prefix(4).joined(separator: " "), seconds))
+            }
         }
         try database.execute("""
             CREATE TEMP TABLE x_accounts (account_pk INTEGER PRIMARY KEY);
@@ -72,11 +83,28 @@ struct EvidenceSubset {
                 try run("INSERT INTO x_clusters VALUES (?1)", [clusterID])
                 try run("INSERT INTO x_accounts SELECT account_pk FROM src.run_members WHERE run_id = ?1 AND cluster_id = ?2", [runID, clusterID])
             }
-            try copyRows(database, run: run, runID: runID, subject: subject, redacting: redactor != nil)
+            let indexes = try copyRows(database, run: run, runID: runID, subject: subject, redacting: redactor != nil)
             let head = try database.prepare("SELECT seq, hash FROM src.audit_log ORDER BY seq DESC LIMIT 1")
                 .rows { ($0.int64(0), $0.string(1) ?? "") }.first
             try copyAuditExcerpt(database, run: run, subject: subject)
             try database.execute("COMMIT")
+            if redactor == nil {
+                // Exchange rows are never changed once ingested, so these later transactions copy
+                // exactly the rows the selection above saw; committed a slice at a time, each slice
+                // can be written out to the data files while the next is copied.
+                let rowIDs = try database.prepare("SELECT exchange_pk FROM x_exchanges ORDER BY exchange_pk").rows { $0.int64(0) }
+                let slice = sliceRows
+                var next = 0
+                while next < rowIDs.count {
+                    let end = rowIDs[min(next + slice, rowIDs.count) - 1]
+                    try database.transaction { try copyExchanges(run: run, redacting: false, through: end) }
+                    try committed(end)
+                    next += slice
+                }
+            }
+            try database.transaction {
+                for index in indexes { try run(index.sql, []) }
+            }
             let clusterIDs = try database.prepare("SELECT cluster_id FROM x_clusters ORDER BY cluster_id").rows { $0.int64(0) }
             var counts = Counts()
             counts.accounts = Int(try database.scalarInt("SELECT count(*) FROM main.account_rows") ?? 0)
@@ -165,8 +193,9 @@ struct EvidenceSubset {
     }
 
     /// The exported rows, table by table, in the order their references need.
+    /// Returns the exchanges' indexes, dropped until every exchange is in.
     private static func copyRows(_ database: Database, run: (String, [SQLValue?]) throws -> Void, runID: Int64?, subject: Subject,
-                                 redacting: Bool) throws {
+                                 redacting: Bool) throws -> [(name: String, sql: String)] {
         // Without redaction the columns are copied as they are, not through the functions.
         func x(_ function: String, _ column: String) -> String { redacting ? "\(function)(\(column))" : column }
         try run("INSERT INTO main.source_files SELECT * FROM src.source_files", [])
@@ -206,14 +235,10 @@ struct EvidenceSubset {
         let indexes = try database.prepare("SELECT name, sql FROM main.sqlite_master WHERE type = 'index' AND tbl_name = 'exchange_rows' AND sql IS NOT NULL")
             .rows([]) { ($0.string(0) ?? "", $0.string(1) ?? "") }
         for (name, _) in indexes { try database.execute("DROP INDEX main.\"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"") }
-        try run("""
-            INSERT INTO main.exchange_rows
-            SELECT e.exchange_pk, e.exchange_id, e.account_pk, e.ts_ms, e.model_pk, e.api_key_id, e.ip_pk, e.user_agent_pk,
-                   e.input_tokens, e.output_tokens, e.status, e.latency_ms, \(x("x_prompt", "e.prompt")), \(x("x_response", "e.response")),
-                   \(x("x_text", "e.extra")), e.source_file_id, e.source_line, e.content_hash
-            FROM x_exchanges x CROSS JOIN src.exchange_rows e ON e.exchange_pk = x.exchange_pk
-            """, [])
-        for (_, sql) in indexes { try run(sql, []) }
+        if redacting {
+            // Prompts quoted in notes are found while the exchanges pass, so they go first.
+            try copyExchanges(run: run, redacting: true, through: nil)
+        }
         if let runID {
             try run("INSERT INTO main.link_runs SELECT * FROM src.link_runs WHERE run_id = ?1", [runID])
             try run("INSERT INTO main.cluster_ids SELECT * FROM src.cluster_ids WHERE cluster_id IN (SELECT cluster_id FROM x_clusters)", [])
@@ -252,10 +277,12 @@ struct EvidenceSubset {
             SELECT 'case', CAST(case_id AS TEXT) FROM main.cases
             UNION ALL SELECT 'cluster', CAST(cluster_id AS TEXT) FROM x_clusters
             UNION ALL SELECT 'account', account_id FROM main.account_rows
-            UNION ALL SELECT 'exchange', e.exchange_id FROM src.notes n JOIN main.exchange_rows e
+            UNION ALL SELECT 'exchange', e.exchange_id FROM src.notes n JOIN src.exchange_rows e
                 ON n.target_type = 'exchange' AND e.exchange_id = n.target_id
-            UNION ALL SELECT 'exchange', e.exchange_id FROM src.tags t JOIN main.exchange_rows e
+                WHERE e.exchange_pk IN (SELECT exchange_pk FROM x_exchanges)
+            UNION ALL SELECT 'exchange', e.exchange_id FROM src.tags t JOIN src.exchange_rows e
                 ON t.target_type = 'exchange' AND e.exchange_id = t.target_id
+                WHERE e.exchange_pk IN (SELECT exchange_pk FROM x_exchanges)
             """, [])
         try run("""
             INSERT INTO main.notes SELECT n.* FROM src.notes n
@@ -269,6 +296,21 @@ struct EvidenceSubset {
             INSERT INTO main.tags SELECT t.* FROM src.tags t
             WHERE (t.target_type, t.target_id) IN (SELECT target_type, target_id FROM x_targets)
             """, [])
+        return indexes.map { (name: $0.0, sql: $0.1) }
+    }
+
+    /// Copies the exported exchanges with row ids up to `through` (all when nil) not yet copied,
+    /// in row-id order: the source read forwards, the subset appended to.
+    private static func copyExchanges(run: (String, [SQLValue?]) throws -> Void, redacting: Bool, through: Int64?) throws {
+        func x(_ function: String, _ column: String) -> String { redacting ? "\(function)(\(column))" : column }
+        try run("""
+            INSERT INTO main.exchange_rows
+            SELECT e.exchange_pk, e.exchange_id, e.account_pk, e.ts_ms, e.model_pk, e.api_key_id, e.ip_pk, e.user_agent_pk,
+                   e.input_tokens, e.output_tokens, e.status, e.latency_ms, \(x("x_prompt", "e.prompt")), \(x("x_response", "e.response")),
+                   \(x("x_text", "e.extra")), e.source_file_id, e.source_line, e.content_hash
+            FROM x_exchanges x CROSS JOIN src.exchange_rows e ON e.exchange_pk = x.exchange_pk
+            WHERE x.exchange_pk > (SELECT coalesce(max(exchange_pk), -1) FROM main.exchange_rows) AND x.exchange_pk <= ?1
+            """, [through ?? Int64.max])
     }
 
     /// The audit log from the first ingest to now, contiguous so it chains. Entries about

@@ -85,12 +85,24 @@ public enum Exporter {
             stages.append((name, Date().timeIntervalSince(clock)))
             clock = Date()
         }
+        // Without redaction the exchanges' data files are written while they are copied.
+        var exchangeFiles: ExchangeFiles?
+        defer { _ = try? exchangeFiles?.finish() }
         let subset = try EvidenceSubset.build(at: folder + "/evidence.sqlite", from: request.caseFilePath,
-                                              subject: subjectInSubset, redactor: redactor)
+                                              subject: subjectInSubset, redactor: redactor) { rowID in
+            if exchangeFiles == nil { exchangeFiles = ExchangeFiles(subset: folder + "/evidence.sqlite", root: folder) }
+            exchangeFiles?.advance(to: rowID)
+            Subset.startWriteback(folder + "/evidence.sqlite")
+        }
         stages += subset.timings.map { (name: "subset: " + $0.0, seconds: $0.1) }
         stage("subset: all")
-        var entries = try DataFiles.write(subset, root: folder, progress: progress)
+        var entries = try DataFiles.write(subset, root: folder, skipping: exchangeFiles == nil ? [] : ["exchanges"], progress: progress)
         stage("data files")
+        if let files = exchangeFiles {
+            exchangeFiles = nil
+            entries += try files.finish()
+            stage("data files: the rest of the exchanges")
+        }
         progress(ExportProgress(phase: "writing the report", done: 0, total: 0))
         let custody = Custody(actor: request.actor, at: startedAt, caseFile: absolute(request.caseFilePath),
                               casebookVersion: request.casebookVersion, redaction: request.redaction,

@@ -16,8 +16,10 @@ public enum Subset {
         let database = try Database(path: absolute(path), mode: .readWrite, uriFilenames: true)
         try database.execute("PRAGMA page_size = 16384")
         try CaseFile.migrate(database, path: path)
-        // One file, no -wal beside it: the bundle is hashed as it lies.
+        // One file, no -wal beside it (each page written once; a WAL would write every page twice).
+        // A reader of committed rows and this writer take turns through SQLite's locks.
         try database.execute("PRAGMA journal_mode = DELETE")
+        database.setBusyTimeout(milliseconds: 60_000)
         // The copy inserts into the exchanges' indexes in another order than the rows; with
         // SQLite's default 2 MB cache each insert would read and write index pages again.
         try database.execute("PRAGMA cache_size = -262144")
@@ -27,6 +29,15 @@ public enum Subset {
         let uri = "file:" + Database.uriEscaped(absolute(source)) + (CaseFile.inReadOnlyFolder(source) ? "?immutable=1" : "?mode=ro")
         try database.prepare("ATTACH DATABASE ?1 AS src").run([uri])
         return database
+    }
+
+    /// Starts writing what is committed in `path` to disk, without waiting: the subset is built
+    /// unsynced and synced once at the end, which then finds little left to write.
+    public static func startWriteback(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = csqlite_start_writeback(descriptor)
+        close(descriptor)
     }
 
     private static func absolute(_ path: String) -> String {

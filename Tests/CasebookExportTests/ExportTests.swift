@@ -283,6 +283,22 @@ final class ExportTests: XCTestCase {
         return false
     }
 
+    /// The exchanges' data files are written a committed slice at a time while the copy goes on;
+    /// however the rows are sliced, the files are the same.
+    func testExchangeFilesAreTheSameWhateverTheSlices() throws {
+        let whole = try export(.cluster(Self.clusterID))
+        EvidenceSubset.sliceRows = 97
+        defer { EvidenceSubset.sliceRows = 50_000 }
+        let sliced = try export(.cluster(Self.clusterID))
+        for file in ["data/exchanges.jsonl", "data/exchanges.csv"] {
+            XCTAssertEqual(try FileDigest.sha256(path: whole + "/" + file), try FileDigest.sha256(path: sliced + "/" + file), file)
+        }
+        let lines = try String(contentsOfFile: sliced + "/data/exchanges.jsonl", encoding: .utf8).split(separator: "\n").count
+        XCTAssertGreaterThan(lines, 97 * 3, "several slices")
+        XCTAssertTrue(try BundleVerifier.verify(sliced).isValid)
+        XCTAssertEqual(try CaseFile.open(sliced + "/evidence.sqlite", access: .read).scalarInt("SELECT count(*) FROM exchange_rows"), Int64(lines))
+    }
+
     func testAnAuditEntryAboutAnotherCaseIsWithheldButStillChains() throws {
         let bundle = try export()
         let audit = try String(contentsOfFile: bundle + "/data/audit.jsonl", encoding: .utf8)
