@@ -14,6 +14,7 @@ public enum CaseFileError: Error, CustomStringConvertible, Sendable {
     case emptyPath
     case cannotCreate(path: String, reason: String)
     case writerBusy(path: String, holder: String)
+    case evidenceSubset(path: String)
 
     public var description: String {
         switch self {
@@ -33,6 +34,8 @@ public enum CaseFileError: Error, CustomStringConvertible, Sendable {
             return "cannot create \(path): \(reason)"
         case let .writerBusy(path, holder):
             return "\(path) is being written by another casebook process (\(holder)); wait for it to finish or stop it, then run this command again"
+        case let .evidenceSubset(path):
+            return "\(path) is the portable subset of an evidence bundle: casebook only reads it, so it keeps matching the bundle's signed digests"
         }
     }
 }
@@ -70,6 +73,9 @@ public enum CaseFile {
         case .write:
             let database = try Database(path: path, mode: .readWrite)
             database.setBusyTimeout(milliseconds: 10_000)
+            if try database.scalarInt("PRAGMA application_id") == Int64(Subset.applicationID) {
+                throw CaseFileError.evidenceSubset(path: path)
+            }
             let version = try identifySchema(database, path: path)
             if version == 0 {
                 // A new file: 16 KiB pages suit rows that carry prompt text

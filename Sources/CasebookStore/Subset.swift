@@ -6,6 +6,10 @@ import Foundation
 /// are copied by SQLite itself in one transaction (one consistent snapshot of the source,
 /// even while an ingest writes it).
 public enum Subset {
+    /// `PRAGMA application_id` of a subset ("CBEV"): casebook refuses to open such a file for
+    /// writing, since any write (even the switch to WAL) would change the bytes a bundle signs.
+    public static let applicationID: Int32 = 0x4342_4556
+
     /// Creates `path` (0600, must not exist) as an empty case file and attaches `source` as `src`, read-only.
     public static func create(_ path: String, from source: String) throws -> Database {
         // Checks the source is a case file this casebook reads, before anything is created.
@@ -16,6 +20,7 @@ public enum Subset {
         let database = try Database(path: absolute(path), mode: .readWrite, uriFilenames: true)
         try database.execute("PRAGMA page_size = 16384")
         try CaseFile.migrate(database, path: path)
+        try database.execute("PRAGMA application_id = \(applicationID)")
         // One file, no -wal beside it (each page written once; a WAL would write every page twice).
         // A reader of committed rows and this writer take turns through SQLite's locks.
         try database.execute("PRAGMA journal_mode = DELETE")

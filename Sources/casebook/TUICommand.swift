@@ -117,6 +117,8 @@ extension Casebook {
                 return (try CaseFile.open(path, access: .write), false)
             } catch let error as StoreError where error.isNotWritable {
                 return (try CaseFile.open(path, access: .read), true)
+            } catch CaseFileError.evidenceSubset {
+                return (try CaseFile.open(path, access: .read), true)
             }
         }
 

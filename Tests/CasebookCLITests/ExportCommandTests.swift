@@ -37,6 +37,14 @@ final class ExportCommandTests: XCTestCase {
         let key = try run(["verify", "b", "--key", directory + "/config/casebook/signing-key.pem", "--json"])
         XCTAssertEqual(key.status, 0, key.stdout)
 
+        // Its portable subset is opened read-only by casebook: browsing or annotating it changes nothing.
+        XCTAssertEqual(try run(["tui", "--db", "b/evidence.sqlite", "--headless", "--keys", "j<Enter>q"]).status, 0)
+        XCTAssertEqual(try run(["clusters", "--db", "b/evidence.sqlite"]).status, 0)
+        let note = try run(["case", "note", "case:1", "x", "--db", "b/evidence.sqlite"])
+        XCTAssertEqual(note.status, 3)
+        XCTAssertTrue(note.stderr.contains("portable subset of an evidence bundle"), note.stderr)
+        XCTAssertEqual(try run(["verify", "b"]).status, 0, "the bundle still verifies")
+
         try "x".write(toFile: directory + "/b/data/extra.txt", atomically: false, encoding: .utf8)
         let tampered = try run(["verify", "b"])
         XCTAssertEqual(tampered.status, 1)
