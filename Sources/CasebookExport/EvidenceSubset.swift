@@ -31,9 +31,9 @@ struct EvidenceSubset {
 
     /// Builds the subset at `path` from the case file at `source`.
     /// Without redaction, `committed` is told each time exchanges up to a row id are in the
-    /// subset's file (for writing them out meanwhile).
+    /// subset's file (for writing them out meanwhile), with how many of how many that is.
     static func build(at path: String, from source: String, subject: Subject, redactor: Redactor?,
-                      committed: (Int64) throws -> Void = { _ in }) throws -> EvidenceSubset {
+                      committed: (_ rowID: Int64, _ done: Int, _ total: Int) throws -> Void = { _, _, _ in }) throws -> EvidenceSubset {
         let database = try Subset.create(path, from: source)
         let freeText = redactor == nil ? [] : try quotableText(database)
         redactor?.expectQuotes(in: freeText)
@@ -98,7 +98,7 @@ struct EvidenceSubset {
                 while next < rowIDs.count {
                     let end = rowIDs[min(next + slice, rowIDs.count) - 1]
                     try database.transaction { try copyExchanges(run: run, redacting: false, through: end) }
-                    try committed(end)
+                    try committed(end, min(next + slice, rowIDs.count), rowIDs.count)
                     next += slice
                 }
             }

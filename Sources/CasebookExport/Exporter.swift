@@ -89,10 +89,11 @@ public enum Exporter {
         var exchangeFiles: ExchangeFiles?
         defer { _ = try? exchangeFiles?.finish() }
         let subset = try EvidenceSubset.build(at: folder + "/evidence.sqlite", from: request.caseFilePath,
-                                              subject: subjectInSubset, redactor: redactor) { rowID in
+                                              subject: subjectInSubset, redactor: redactor) { rowID, done, total in
             if exchangeFiles == nil { exchangeFiles = ExchangeFiles(subset: folder + "/evidence.sqlite", root: folder) }
             exchangeFiles?.advance(to: rowID)
             Subset.startWriteback(folder + "/evidence.sqlite")
+            progress(ExportProgress(phase: "copying exchanges", done: done, total: total))
         }
         stages += subset.timings.map { (name: "subset: " + $0.0, seconds: $0.1) }
         stage("subset: all")
