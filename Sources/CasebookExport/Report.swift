@@ -70,7 +70,7 @@ enum Report {
             client fingerprints, e-mail domains and generated address sequences, chargeback card ranges, recurring prompt \
             templates, synchronized activity) add up to at least the threshold. Residential, VPN, mobile and university \
             addresses count only for tiny crowds or never. Linked accounts form a cluster; each cluster gets a risk score \
-            in [0, 1] from the indicators listed with it. The exact parameters of the run follow.
+            in [0, 1] from the indicators listed with it.
             """))
         if let parameters = try db.prepare("SELECT parameters, run_id, strftime('%Y-%m-%dT%H:%M:%SZ', started_at_ms / 1000, 'unixepoch') FROM link_runs")
             .rows([], { ($0.string(0) ?? "{}", $0.int64(1), $0.string(2) ?? "") }).first {
@@ -103,7 +103,7 @@ enum Report {
             blocks.append(.heading(3, "Strongest links"))
             let links = try db.prepare("""
                 SELECT l.link_id, l.account_a, l.account_b, l.score,
-                       (SELECT group_concat(signal || ' ' || value || ' (' || round(weight, 2) || ')', '; ')
+                       (SELECT group_concat(signal || ' ' || value || ' (' || round(weight, 2) || ')', char(10))
                         FROM (SELECT * FROM link_evidence e WHERE e.link_id = l.link_id ORDER BY weight DESC))
                 FROM links l WHERE l.cluster_id = ?1 ORDER BY l.score DESC, l.link_id LIMIT 25
                 """).rows([cluster.0]) { [String($0.int64(0)), $0.string(1) ?? "", $0.string(2) ?? "", String(format: "%.2f", $0.double(3)), $0.string(4) ?? ""] }
@@ -198,7 +198,7 @@ enum HTMLRenderer {
             h1 { font-size: 1.6em; border-bottom: 2px solid #333; } h2 { font-size: 1.25em; margin-top: 1.6em; border-bottom: 1px solid #aaa; }
             h3 { font-size: 1.05em; } table { border-collapse: collapse; margin: .5em 0; width: 100%; }
             td, th { border: 1px solid #bbb; padding: .2em .4em; vertical-align: top; text-align: left; word-break: break-word; }
-            th { background: #eee; } td:first-child { white-space: nowrap; } pre { background: #f4f4f4; padding: .6em; white-space: pre-wrap; word-break: break-all; }
+            th { background: #eee; } .k { white-space: nowrap; } pre { background: #f4f4f4; padding: .6em; white-space: pre-wrap; word-break: break-all; }
             ul { list-style: none; padding-left: 0; } li { margin: .3em 0; font-family: "DejaVu Sans Mono", monospace; font-size: 9.5pt; word-break: break-all; }
             svg { width: 100%; height: auto; } @media print { h2 { page-break-after: avoid; } table, svg { page-break-inside: avoid; } }
             </style></head><body>
@@ -212,9 +212,9 @@ enum HTMLRenderer {
             case let .code(text): out += "<pre>\(escape(text))</pre>\n"
             case let .table(headers, rows):
                 out += "<table>"
-                if headers.contains(where: { !$0.isEmpty }) { out += "<tr>" + headers.map { "<th>\(escape($0))</th>" }.joined() + "</tr>" }
+                if headers.contains(where: { !$0.isEmpty }) { out += "<tr>" + headers.map { "<th\(keep($0))>\(escape($0))</th>" }.joined() + "</tr>" }
                 for row in rows {
-                    out += "<tr>" + row.map { "<td>\(escape($0).replacingOccurrences(of: "\n", with: "<br>"))</td>" }.joined() + "</tr>"
+                    out += "<tr>" + row.map { "<td\(keep($0))>\(escape($0).replacingOccurrences(of: "\n", with: "<br>"))</td>" }.joined() + "</tr>"
                 }
                 out += "</table>\n"
             case let .timeline(days): out += svg(days) + "\n"
@@ -241,6 +241,11 @@ enum HTMLRenderer {
         out += "<text x=\"\(left)\" y=\"\(height - 10)\" font-size=\"10\">\(escape(first.day))</text>"
         out += "<text x=\"\(width - 10)\" y=\"\(height - 10)\" font-size=\"10\" text-anchor=\"end\">\(escape(last.day))</text>"
         return out + "</svg>"
+    }
+
+    /// Short single words (ids, scores, dates) are kept on one line; long text wraps around them.
+    private static func keep(_ text: String) -> String {
+        text.count <= 24 && !text.contains(" ") ? " class=\"k\"" : ""
     }
 
     static func escape(_ text: String) -> String {
