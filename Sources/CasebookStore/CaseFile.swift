@@ -73,10 +73,11 @@ public enum CaseFile {
         case .write:
             let database = try Database(path: path, mode: .readWrite)
             database.setBusyTimeout(milliseconds: 10_000)
+            let version = try identifySchema(database, path: path)
+            // Before anything is written (not even the switch to WAL).
             if try database.scalarInt("PRAGMA application_id") == Int64(Subset.applicationID) {
                 throw CaseFileError.evidenceSubset(path: path)
             }
-            let version = try identifySchema(database, path: path)
             if version == 0 {
                 // A new file: 16 KiB pages suit rows that carry prompt text
                 // (measured about 20% faster bulk loads than 4 KiB).
