@@ -36,6 +36,9 @@ public struct ExportResult: Sendable {
     public let clusters: Int
     public let manifestSHA256: String
     public let keyFingerprint: String
+    /// The signing key's file (give the recipient its fingerprint, never the file).
+    public let keyPath: String
+    /// The audit log's last entry the bundle carries.
     public let auditSeq: Int64
     /// Seconds per stage (each copy statement, data files, report, sealing, zip, audit entry).
     public let stages: [(name: String, seconds: Double)]
@@ -165,7 +168,8 @@ public enum Exporter {
         stage("audit entry and rename")
         return ExportResult(path: destination, files: sealed.count + 1, bytes: totalBytes, accounts: counts.accounts,
                             exchanges: counts.exchanges, clusters: counts.clusters, manifestSHA256: manifestSHA,
-                            keyFingerprint: SigningKey.fingerprint(key.publicKey), auditSeq: head?.seq ?? 0, stages: stages)
+                            keyFingerprint: SigningKey.fingerprint(key.publicKey), keyPath: key.path, auditSeq: head?.seq ?? 0,
+                            stages: stages)
     }
 
     /// `evidence.sqlite` closed as one self-contained file, synced, and hashed.

@@ -62,11 +62,12 @@ extension Casebook {
                 let object: [String: Any] = ["bundle": result.path, "files": result.files, "bytes": result.bytes, "accounts": result.accounts,
                                              "exchanges": result.exchanges, "clusters": result.clusters,
                                              "manifest_sha256": result.manifestSHA256, "key_sha256": result.keyFingerprint,
+                                             "audit_head_seq": result.auditSeq, "key_file": result.keyPath,
                                              "stages": result.stages.map { ["stage": $0.name, "seconds": ($0.seconds * 1000).rounded() / 1000] as [String: Any] }]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             } else {
                 print("Wrote \(Printable.escaped(result.path)): \(Terminal.grouped(result.clusters)) clusters, \(Terminal.grouped(result.accounts)) accounts, \(Terminal.grouped(result.exchanges)) exchanges, \(result.files) files")
-                print("Signed with key \(result.keyFingerprint)")
+                print("Signed with key \(result.keyFingerprint) (\(Printable.escaped(result.keyPath)))")
                 print("Check it with: casebook verify \(Printable.escaped(result.path))   (or sha256sum -c MANIFEST.sha256 inside it)")
             }
         }
