@@ -80,18 +80,7 @@ final class CaseCommandTests: XCTestCase {
     }
 
     func testANoteWhileAnIngestRunsWaitsAMomentAtMost() throws {
-        let generated = try Casebook.run(["generate", "--out", "big", "--accounts", "300", "--exchanges", "40000", "--seed", "3"],
-                                         in: directory)
-        XCTAssertEqual(generated.status, 0, generated.stderr)
-        let ingest = Casebook.process(["ingest", "--db", "case.db", "big"], directory: directory)
-        ingest.standardOutput = FileHandle.nullDevice
-        try ingest.run()
-        // Wait until the ingest is writing exchanges.
-        for _ in 0..<2_000 {
-            let count = (try? CaseFile.open(directory + "/case.db", access: .read).scalarInt("SELECT count(*) FROM exchange_rows")) ?? 0
-            if (count ?? 0) > 1 || !ingest.isRunning { break }
-            usleep(5_000)
-        }
+        let ingest = try Casebook.ingestInBackground(in: directory)
         XCTAssertTrue(ingest.isRunning, "the ingest ended too soon to test against")
         let started = Date()
         let note = try run(["case", "note", "account:a1", "written during an ingest"])

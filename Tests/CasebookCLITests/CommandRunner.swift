@@ -1,3 +1,4 @@
+import CasebookStore
 import Foundation
 import XCTest
 
@@ -58,6 +59,24 @@ enum Casebook {
         process.waitUntilExit()
         return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
                              stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+}
+
+extension Casebook {
+    /// Generates a campaign big enough to take a while, starts ingesting it into `case.db` in
+    /// `directory`, and returns once the ingest is writing exchanges (or has ended).
+    static func ingestInBackground(in directory: String) throws -> Process {
+        let generated = try run(["generate", "--out", "big", "--accounts", "300", "--exchanges", "40000", "--seed", "3"], in: directory)
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+        let ingest = process(["ingest", "--db", "case.db", "big"], directory: directory)
+        ingest.standardOutput = FileHandle.nullDevice
+        try ingest.run()
+        for _ in 0..<2_000 {
+            let count = (try? CaseFile.open(directory + "/case.db", access: .read).scalarInt("SELECT count(*) FROM exchange_rows")) ?? nil
+            if (count ?? 0) > 1 || !ingest.isRunning { break }
+            usleep(5_000)
+        }
+        return ingest
     }
 }
 

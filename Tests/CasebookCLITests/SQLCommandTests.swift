@@ -1,4 +1,3 @@
-import CasebookStore
 import Crypto
 import Foundation
 import XCTest
@@ -172,15 +171,7 @@ final class SQLCommandTests: XCTestCase {
     func testItReadsWhileAnIngestWritesTheSameFile() throws {
         let directory = try temporaryDirectory("sql-busy")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        XCTAssertEqual(try Casebook.run(["generate", "--out", "big", "--accounts", "300", "--exchanges", "40000", "--seed", "3"], in: directory).status, 0)
-        let ingest = Casebook.process(["ingest", "--db", "case.db", "big"], directory: directory)
-        ingest.standardOutput = FileHandle.nullDevice
-        try ingest.run()
-        for _ in 0..<2_000 {
-            let count = (try? CaseFile.open(directory + "/case.db", access: .read).scalarInt("SELECT count(*) FROM exchange_rows")) ?? 0
-            if (count ?? 0) > 1 || !ingest.isRunning { break }
-            usleep(5_000)
-        }
+        let ingest = try Casebook.ingestInBackground(in: directory)
         XCTAssertTrue(ingest.isRunning, "the ingest ended too soon to test against")
         let result = try Casebook.run(["sql", "--db", "case.db", "--format", "csv", "SELECT count(*) > 0 FROM exchanges"], in: directory)
         XCTAssertEqual(result.status, 0, result.stderr)
