@@ -1,3 +1,4 @@
+import CasebookIO
 import CasebookQueries
 import CasebookStore
 import Foundation
@@ -103,19 +104,37 @@ enum DataFiles {
             let sources = try LinkQueries.sources(subset.database, signal: signal, value: value,
                                                   accounts: [statement.int64(7), statement.int64(8)])
             let sourceText = sources.map(\.description).joined(separator: "; ")
-            let object: [String: Any] = [
-                "link_id": statement.int64(0), "cluster_id": statement.int64(1), "account_a": statement.string(2) ?? "",
-                "account_b": statement.string(3) ?? "", "signal": signal, "value": value, "weight": statement.double(6),
-                "source_rows": sources.map { row -> [String: Any] in
-                    var item: [String: Any] = ["file": row.path, "line": row.line]
-                    if let id = row.exchangeID { item["exchange_id"] = id }
-                    if let id = row.accountID { item["account_id"] = id }
-                    return item
-                },
-            ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            data.withUnsafeBytes { jsonl.write(bytes: $0) }
-            jsonl.write("\n")
+            // Written by hand (keys sorted, as in every JSON Lines file here): Foundation's
+            // serializer cost more than the rest of the data files together.
+            jsonl.append { out in
+                func key(_ name: String, _ first: Bool = false) {
+                    out.append(contentsOf: (first ? "{\"" : ", \"").utf8)
+                    out.append(contentsOf: name.utf8)
+                    out.append(contentsOf: "\": ".utf8)
+                }
+                func text(_ value: String) {
+                    var copy = value
+                    copy.withUTF8 { JSONText.appendString(UnsafeRawBufferPointer($0), to: &out) }
+                }
+                key("account_a", true); text(statement.string(2) ?? "")
+                key("account_b"); text(statement.string(3) ?? "")
+                key("cluster_id"); out.append(contentsOf: String(statement.int64(1)).utf8)
+                key("link_id"); out.append(contentsOf: String(statement.int64(0)).utf8)
+                key("signal"); text(signal)
+                key("source_rows"); out.append(UInt8(ascii: "["))
+                for (index, row) in sources.enumerated() {
+                    if index > 0 { out.append(contentsOf: ", ".utf8) }
+                    if let id = row.accountID { key("account_id", true); text(id) }
+                    if let id = row.exchangeID { key("exchange_id", row.accountID == nil); text(id) }
+                    key("file", row.accountID == nil && row.exchangeID == nil); text(row.path)
+                    key("line"); out.append(contentsOf: String(row.line).utf8)
+                    out.append(UInt8(ascii: "}"))
+                }
+                out.append(UInt8(ascii: "]"))
+                key("value"); text(value)
+                key("weight"); RowWriter.appendJSON(.real(statement.double(6)), to: &out)
+                out.append(contentsOf: "}\n".utf8)
+            }
             let cells: [String] = [String(statement.int64(0)), String(statement.int64(1)), CSVText.cell(statement.string(2) ?? ""),
                                    CSVText.cell(statement.string(3) ?? ""), CSVText.cell(signal), CSVText.cell(value),
                                    "\(statement.double(6))", CSVText.cell(sourceText)]

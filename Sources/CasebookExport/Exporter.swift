@@ -100,6 +100,8 @@ public enum Exporter {
         }
         stages += subset.timings.map { (name: "subset: " + $0.0, seconds: $0.1) }
         stage("subset: all")
+        // The subset is complete (what follows only reads it): synced and hashed meanwhile.
+        let sealing = SubsetSeal(path: folder + "/evidence.sqlite")
         var entries = try DataFiles.write(subset, root: folder, skipping: exchangeFiles == nil ? [] : ["exchanges"], progress: progress)
         stage("data files")
         if let files = exchangeFiles {
@@ -119,8 +121,8 @@ public enum Exporter {
         let clusterIDs = subset.clusterIDs
         let sourceFiles = try subset.database.prepare("SELECT path, sha256, size_bytes FROM source_files ORDER BY file_id")
             .rows { ["path": $0.string(0) ?? "", "sha256": $0.string(1) ?? NSNull(), "size": $0.optionalInt64(2) ?? NSNull()] as [String: Any] }
-        entries.append(try sealSubset(folder: folder, subset: subset))
-        stage("seal evidence.sqlite")
+        entries.append(try sealing.finish())
+        stage("seal evidence.sqlite (the rest)")
 
         let manifest: [String: Any] = [
             "format": formatName,
@@ -170,20 +172,6 @@ public enum Exporter {
                             exchanges: counts.exchanges, clusters: counts.clusters, manifestSHA256: manifestSHA,
                             keyFingerprint: SigningKey.fingerprint(key.publicKey), keyPath: key.path, auditSeq: head?.seq ?? 0,
                             stages: stages)
-    }
-
-    /// `evidence.sqlite` closed as one self-contained file, synced, and hashed.
-    private static func sealSubset(folder: String, subset: EvidenceSubset) throws -> BundleEntry {
-        let path = folder + "/evidence.sqlite"
-        try subset.database.execute("PRAGMA journal_mode = DELETE")
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
-        }
-        var info = stat()
-        stat(path, &info)
-        return BundleEntry(path: "evidence.sqlite", sha256: try FileDigest.sha256(path: path), size: Int64(info.st_size))
     }
 
     private static func writeFile(_ folder: String, _ name: String, _ bytes: [UInt8]) throws -> BundleEntry {
@@ -273,5 +261,34 @@ enum CaseFileProbe {
     static func exists(_ path: String) -> Bool {
         var info = stat()
         return SystemPath.withCString(path) { lstat($0, &info) } == 0
+    }
+}
+
+/// `evidence.sqlite` synced and hashed on a thread of its own once it is complete, while
+/// the data files and the report are written from it (reading leaves its bytes as they are).
+private final class SubsetSeal: @unchecked Sendable {
+    private var outcome: Result<BundleEntry, Error>?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(path: String) {
+        Thread.detachNewThread { [self] in
+            outcome = Result {
+                let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+                if descriptor >= 0 {
+                    fsync(descriptor)
+                    close(descriptor)
+                }
+                var info = stat()
+                stat(path, &info)
+                return BundleEntry(path: "evidence.sqlite", sha256: try FileDigest.sha256(path: path), size: Int64(info.st_size))
+            }
+            done.signal()
+        }
+    }
+
+    /// The entry for the manifest; waits for the thread. Call once.
+    func finish() throws -> BundleEntry {
+        done.wait()
+        return try outcome!.get()
     }
 }

@@ -29,6 +29,8 @@ public enum Subset {
         // SQLite's default 2 MB cache each insert would read and write index pages again.
         try database.execute("PRAGMA cache_size = -262144")
         try database.execute("PRAGMA temp_store = MEMORY")
+        // The exchanges' indexes are built by sorting once the rows are in: a second thread sorts.
+        try database.execute("PRAGMA threads = 2")
         // Synced once, whole, before the bundle is renamed into place; until then it is scratch.
         try database.execute("PRAGMA synchronous = OFF")
         let uri = "file:" + Database.uriEscaped(absolute(source)) + (CaseFile.inReadOnlyFolder(source) ? "?immutable=1" : "?mode=ro")

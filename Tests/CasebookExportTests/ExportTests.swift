@@ -105,6 +105,16 @@ final class ExportTests: XCTestCase {
                          "data/link_evidence.jsonl", "data/notes.csv", "data/tags.jsonl", "data/audit.jsonl", "data/case_history.jsonl"] {
             XCTAssertTrue(files.contains(expected), "manifest lacks \(expected)")
         }
+        // Each link's evidence is one JSON object a line, naming the input rows behind it.
+        let evidence = try String(contentsOfFile: bundle + "/data/link_evidence.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertFalse(evidence.isEmpty)
+        for line in evidence {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            XCTAssertNotNil(object?["weight"] as? Double, String(line))
+            let sources = object?["source_rows"] as? [[String: Any]] ?? []
+            XCTAssertFalse(sources.isEmpty, String(line))
+            XCTAssertTrue(sources.allSatisfy { $0["file"] is String && $0["line"] is Int }, String(line))
+        }
         let last = try CaseFile.open(Self.caseFile, access: .read).scalarInt("SELECT max(seq) FROM audit_log") ?? 0
         XCTAssertEqual((manifest["audit_head"] as? [String: Any])?["seq"] as? Int, Int(last) - 1, "the head just before the export's own entry")
         var info = stat()
