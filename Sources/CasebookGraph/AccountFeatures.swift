@@ -1,8 +1,7 @@
-import CasebookStore
-
-/// What linking and risk scoring need to know of each account, read from the
-/// case file in one pass over each fact table. Accounts are numbered densely
-/// (`index`), so everything after this is integer arrays.
+/// What linking and risk scoring need to know of each account. Accounts are numbered
+/// densely (`index`), so everything after this is integer arrays. Built through the
+/// `add…` methods, by `FeatureReader` from a case file or by hand in tests: the link
+/// engine itself never touches SQLite.
 struct AccountFeatures {
     var accountKeys: [Int64] = []
     /// Account key → dense index (-1 for none). Account keys are small dense integers, so an
@@ -11,9 +10,12 @@ struct AccountFeatures {
     var accountIDs: [String] = []
     var createdAt: [Int64?] = []
     var emails: [String?] = []
+    var countries: [String?] = []
 
     /// Attribute lists per account, before weighting: (kind, value) pairs.
     var cards: [[String]] = []
+    /// The BIN of each instrument (the first six digits: issuer and product, e.g. one prepaid programme).
+    var bins: [[String]] = []
     var chargebackBINs: [[String]] = []
     var ipKeys: [[Int64]] = []
     /// When each account used each of its addresses (ms), aligned with `ipKeys`: an address
@@ -50,133 +52,102 @@ struct AccountFeatures {
 
     var count: Int { accountKeys.count }
 
-    static func read(_ database: Database, parameters: LinkParameters, progress: (String) -> Void) throws -> AccountFeatures {
-        var f = AccountFeatures()
-        progress("reading accounts")
-        for row in try database.prepare("SELECT account_pk, account_id, created_at_ms, email FROM account_rows ORDER BY account_pk")
-            .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.optionalInt64(2), $0.string(3)) }) {
-            f.accountKeys.append(row.0)
-            f.accountIDs.append(row.1)
-            f.createdAt.append(row.2)
-            f.emails.append(row.3?.lowercased())
-        }
-        let n = f.count
-        f.indexOfKey = Array(repeating: -1, count: Int(f.accountKeys.max() ?? 0) + 1)
-        for (index, key) in f.accountKeys.enumerated() { f.indexOfKey[Int(key)] = Int32(index) }
-        f.cards = Array(repeating: [], count: n)
-        f.chargebackBINs = Array(repeating: [], count: n)
-        f.ipKeys = Array(repeating: [], count: n)
-        f.ipFirstSeen = Array(repeating: [], count: n)
-        f.ipLastSeen = Array(repeating: [], count: n)
-        f.userAgentKeys = Array(repeating: [], count: n)
-        f.exchanges = Array(repeating: 0, count: n)
-        f.inputTokens = Array(repeating: 0, count: n)
-        f.outputTokens = Array(repeating: 0, count: n)
-        f.capableModelExchanges = Array(repeating: 0, count: n)
-        f.hostingExchanges = Array(repeating: 0, count: n)
-        f.activeHours = Array(repeating: [], count: n)
-        f.firstSeen = Array(repeating: .max, count: n)
-        f.lastSeen = Array(repeating: .min, count: n)
-        f.dayCounts = Array(repeating: [], count: n)
-        f.hourOfDay = Array(repeating: 0, count: n * 24)
-        f.chargebackInstruments = Array(repeating: 0, count: n)
-        f.instruments = Array(repeating: 0, count: n)
-        f.sampledPrompts = Array(repeating: 0, count: n)
-        f.coercivePrompts = Array(repeating: 0, count: n)
-        f.rubricPrompts = Array(repeating: 0, count: n)
-        f.templatePhrases = Array(repeating: [], count: n)
+    init() {}
 
-        progress("reading payments")
-        for (account, fingerprint, bin, chargebacks) in try database.prepare(
-            "SELECT account_pk, fingerprint, bin, coalesce(chargebacks, 0) FROM payment_rows"
-        ).rows([], { ($0.int64(0), $0.string(1) ?? "", $0.string(2), $0.int(3)) }) {
-            guard let index = f.index(ofKey: account) else { continue }
-            f.cards[index].append(fingerprint)
-            f.instruments[index] += 1
-            if chargebacks > 0 {
-                f.chargebackInstruments[index] += 1
-                if let bin { f.chargebackBINs[index].append(bin) }
-            }
-        }
+    // MARK: - Building
 
-        for (key, ip, kind) in try database.prepare("SELECT ip_pk, ip, kind FROM ip_rows")
-            .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.string(2)) }) {
-            f.ipText[key] = ip
-            if let kind { f.ipKind[key] = kind.lowercased() }
-        }
-        for (key, text) in try database.prepare("SELECT user_agent_pk, text FROM user_agents").rows([], { ($0.int64(0), $0.string(1) ?? "") }) {
-            f.userAgentText[key] = text
-        }
-        for (account, ip) in try database.prepare("SELECT account_pk, signup_ip_pk FROM account_rows WHERE signup_ip_pk IS NOT NULL")
-            .rows([], { ($0.int64(0), $0.int64(1)) }) {
-            if let index = f.index(ofKey: account) { f.noteIP(ip, at: f.createdAt[index] ?? 0, account: index) }
-        }
-        let capableModels = Set(try database.prepare("SELECT model_pk, name FROM models").rows([], { ($0.int64(0), $0.string(1) ?? "") })
-            .filter { model in parameters.capableModelMarkers.contains { model.1.lowercased().contains($0) } }.map(\.0))
-        let hostingKinds: Set<String> = ["hosting", "proxy", "vpn", "tor"]
-        // Lookup tables by key (keys are small dense integers) for the 29-million-row loop.
-        var isHostingIP = Array(repeating: false, count: Int(f.ipKind.keys.max() ?? 0) + 1)
-        for (ip, kind) in f.ipKind where hostingKinds.contains(kind) { isHostingIP[Int(ip)] = true }
-        var isCapableModel = Array(repeating: false, count: Int(capableModels.max() ?? 0) + 1)
-        for model in capableModels { isCapableModel[Int(model)] = true }
-        // SQLite answers this from the covering index exchange_rows_by_account_ts (a twentieth
-        // of the table's bytes, without the prompts), in that order without sorting; the ORDER BY
-        // makes the order a guarantee rather than a property of the plan.
-        let scan = try database.prepare("""
-            SELECT account_pk, ts_ms, ip_pk, user_agent_pk, model_pk, input_tokens, output_tokens, exchange_pk FROM exchange_rows
-            ORDER BY account_pk, ts_ms
-            """)
-        var sample: [(rowID: Int64, account: Int32)] = []
-        var sampled = Array(repeating: 0, count: n)
+    /// Adds an account; returns its index. Every account comes before any fact about one.
+    @discardableResult
+    mutating func addAccount(key: Int64, id: String, createdAt: Int64?, email: String?, country: String?) -> Int {
+        accountKeys.append(key)
+        accountIDs.append(id)
+        self.createdAt.append(createdAt)
+        emails.append(email?.lowercased())
+        countries.append(country?.uppercased())
+        return accountKeys.count - 1
+    }
 
-        progress("reading exchanges")
-        var rows = 0
-        while try scan.step() {
-            rows += 1
-            if rows % 1_000_000 == 0 { progress("reading exchanges: \(rows / 1_000_000) million") }
-            guard let index = f.index(ofKey: scan.int64(0)) else { continue }
-            let ts = scan.int64(1)
-            // The index yields each account's exchanges in time order: its first ones are the sample.
-            if sampled[index] < parameters.templateSamplePrompts {
-                sample.append((scan.int64(7), Int32(index)))
-                sampled[index] += 1
-            }
-            f.exchanges[index] += 1
-            // Hostile inputs hold counts up to 2^63-1: sums saturate, negatives count as none.
-            f.inputTokens[index] = f.inputTokens[index].saturatingSum(max(0, scan.int(5)))
-            f.outputTokens[index] = f.outputTokens[index].saturatingSum(max(0, scan.int(6)))
-            let hour = UInt32(clamping: ts / 3_600_000)
-            if f.activeHours[index].last != hour { f.activeHours[index].append(hour) }
-            f.firstSeen[index] = min(f.firstSeen[index], ts)
-            f.lastSeen[index] = max(f.lastSeen[index], ts)
-            let day = Int32(clamping: ts >= 0 ? ts / 86_400_000 : (ts + 1) / 86_400_000 - 1)
-            if f.dayCounts[index].last?.day == day {
-                f.dayCounts[index][f.dayCounts[index].count - 1].count &+= 1
-            } else {
-                f.dayCounts[index].append((day, 1))
-            }
-            f.hourOfDay[index * 24 + Int(hour % 24)] += 1
-            if !scan.isNull(2) {
-                let ip = scan.int64(2)
-                f.noteIP(ip, at: ts, account: index)
-                if Int(ip) < isHostingIP.count && isHostingIP[Int(ip)] { f.hostingExchanges[index] += 1 }
-            }
-            if !scan.isNull(3) {
-                let agent = scan.int64(3)
-                if f.userAgentKeys[index].last != agent && !f.userAgentKeys[index].contains(agent) { f.userAgentKeys[index].append(agent) }
-            }
-            if !scan.isNull(4) {
-                let model = Int(scan.int64(4))
-                if model < isCapableModel.count && isCapableModel[model] { f.capableModelExchanges[index] += 1 }
-            }
+    /// Sizes every per-account list once the accounts are in.
+    mutating func finishAccounts() {
+        let n = count
+        indexOfKey = Array(repeating: -1, count: Int(accountKeys.max() ?? 0) + 1)
+        for (index, key) in accountKeys.enumerated() where key >= 0 { indexOfKey[Int(key)] = Int32(index) }
+        cards = Array(repeating: [], count: n)
+        bins = Array(repeating: [], count: n)
+        chargebackBINs = Array(repeating: [], count: n)
+        ipKeys = Array(repeating: [], count: n)
+        ipFirstSeen = Array(repeating: [], count: n)
+        ipLastSeen = Array(repeating: [], count: n)
+        userAgentKeys = Array(repeating: [], count: n)
+        exchanges = Array(repeating: 0, count: n)
+        inputTokens = Array(repeating: 0, count: n)
+        outputTokens = Array(repeating: 0, count: n)
+        capableModelExchanges = Array(repeating: 0, count: n)
+        hostingExchanges = Array(repeating: 0, count: n)
+        activeHours = Array(repeating: [], count: n)
+        firstSeen = Array(repeating: .max, count: n)
+        lastSeen = Array(repeating: .min, count: n)
+        dayCounts = Array(repeating: [], count: n)
+        hourOfDay = Array(repeating: 0, count: n * 24)
+        chargebackInstruments = Array(repeating: 0, count: n)
+        instruments = Array(repeating: 0, count: n)
+        sampledPrompts = Array(repeating: 0, count: n)
+        coercivePrompts = Array(repeating: 0, count: n)
+        rubricPrompts = Array(repeating: 0, count: n)
+        templatePhrases = Array(repeating: [], count: n)
+    }
+
+    mutating func addPayment(account index: Int, fingerprint: String, bin: String?, chargebacks: Int) {
+        cards[index].append(fingerprint)
+        if let bin { bins[index].append(bin) }
+        instruments[index] += 1
+        if chargebacks > 0 {
+            chargebackInstruments[index] += 1
+            if let bin { chargebackBINs[index].append(bin) }
         }
-        scan.reset()
-        for index in 0..<n {
-            f.activeHours[index].sort()
-            f.activeHours[index] = f.activeHours[index].uniqued()
+    }
+
+    mutating func describeIP(key: Int64, text: String, kind: String?) {
+        ipText[key] = text
+        if let kind { ipKind[key] = kind.lowercased() }
+    }
+
+    /// One exchange of account `index`. Each account's exchanges come in time order.
+    /// `hosting` and `capableModel` say what the address and the model are.
+    mutating func addExchange(account index: Int, at ts: Int64, ip: Int64?, userAgent: Int64?, inputTokens input: Int,
+                              outputTokens output: Int, hosting: Bool, capableModel: Bool) {
+        exchanges[index] += 1
+        // Hostile inputs hold counts up to 2^63-1: sums saturate, negatives count as none.
+        inputTokens[index] = inputTokens[index].saturatingSum(max(0, input))
+        outputTokens[index] = outputTokens[index].saturatingSum(max(0, output))
+        let hour = UInt32(clamping: ts / 3_600_000)
+        if activeHours[index].last != hour { activeHours[index].append(hour) }
+        firstSeen[index] = min(firstSeen[index], ts)
+        lastSeen[index] = max(lastSeen[index], ts)
+        let day = Int32(clamping: ts >= 0 ? ts / 86_400_000 : (ts + 1) / 86_400_000 - 1)
+        if dayCounts[index].last?.day == day {
+            dayCounts[index][dayCounts[index].count - 1].count &+= 1
+        } else {
+            dayCounts[index].append((day, 1))
         }
-        try f.samplePrompts(database, sample: sample, parameters: parameters, progress: progress)
-        return f
+        let hourOfDayIndex = ts >= 0 ? Int(ts / 3_600_000 % 24) : Int((ts % 86_400_000 + 86_400_000) / 3_600_000 % 24)
+        hourOfDay[index * 24 + hourOfDayIndex] &+= 1
+        if let ip {
+            noteIP(ip, at: ts, account: index)
+            if hosting { hostingExchanges[index] += 1 }
+        }
+        if let agent = userAgent, userAgentKeys[index].last != agent && !userAgentKeys[index].contains(agent) {
+            userAgentKeys[index].append(agent)
+        }
+        if capableModel { capableModelExchanges[index] += 1 }
+    }
+
+    /// After the exchanges: active hours as sorted distinct lists (a clock set back can repeat one).
+    mutating func finishExchanges() {
+        for index in 0..<count {
+            activeHours[index].sort()
+            activeHours[index] = activeHours[index].uniqued()
+        }
     }
 }
 
@@ -209,52 +180,34 @@ extension AccountFeatures {
         guard let i = ipKeys[a].firstIndex(of: ip), let j = ipKeys[b].firstIndex(of: ip) else { return false }
         return ipFirstSeen[a][i] <= ipLastSeen[b][j] + slack && ipFirstSeen[b][j] <= ipLastSeen[a][i] + slack
     }
+}
 
-    /// Each account's first prompts in time (`sample`: their row ids, found during the index
-    /// scan), fetched in table order: on a cold cache that is one pass through the file
-    /// instead of millions of random reads.
-    mutating func samplePrompts(_ database: Database, sample: [(rowID: Int64, account: Int32)], parameters: LinkParameters,
-                                progress: (String) -> Void) throws {
-        progress("sampling prompts")
-        let sampler = PromptSampler(parameters: parameters)
-        var tallies = Array(repeating: [UInt32](), count: count)
-        let ordered = sample.sorted { $0.rowID < $1.rowID }
-        // Walk the table in row-id order from the first sampled row, picking the sampled ones,
-        // and seek ahead over long stretches that hold none.
-        let walk = try database.prepare("SELECT exchange_pk, prompt FROM exchange_rows WHERE exchange_pk >= ?1 ORDER BY exchange_pk")
-        var position = 0
-        while position < ordered.count {
-            walk.bind(1, ordered[position].rowID)
-            var seekAhead = false
-            while try walk.step() {
-                let rowID = walk.int64(0)
-                while position < ordered.count && ordered[position].rowID < rowID { position += 1 }
-                guard position < ordered.count else { break }
-                guard ordered[position].rowID == rowID else { continue }
-                let account = Int(ordered[position].account)
-                if let prompt = walk.string(1) {
-                    sampledPrompts[account] += 1
-                    let traits = PromptSampler.traits(prompt)
-                    if traits.coercive { coercivePrompts[account] += 1 }
-                    if traits.rubric { rubricPrompts[account] += 1 }
-                    tallies[account].append(contentsOf: PromptSampler.distinctPhrases(prompt))
-                }
-                position += 1
-                if position % 500_000 == 0 { progress("sampling prompts: \(position / 1_000) thousand") }
-                if position < ordered.count && ordered[position].rowID - rowID > 4_096 {
-                    seekAhead = true
-                    break
-                }
-            }
-            walk.reset()
-            if !seekAhead { break }
-        }
-        var phrases = Array(repeating: [UInt64](), count: count)
-        for account in 0..<count {
-            phrases[account] = sampler.recurringPhrases(tally: tallies[account], prompts: sampledPrompts[account])
+/// Each account's sampled prompts, tallied: the phrases that recur across them become its
+/// template; coercion and rubric wording are counted.
+struct PromptTallies {
+    private let sampler: PromptSampler
+    private var tallies: [[UInt32]]
+
+    init(count: Int, parameters: LinkParameters) {
+        sampler = PromptSampler(parameters: parameters)
+        tallies = Array(repeating: [], count: count)
+    }
+
+    mutating func add(_ prompt: String, account: Int, to f: inout AccountFeatures) {
+        f.sampledPrompts[account] += 1
+        let traits = PromptSampler.traits(prompt)
+        if traits.coercive { f.coercivePrompts[account] += 1 }
+        if traits.rubric { f.rubricPrompts[account] += 1 }
+        tallies[account].append(contentsOf: PromptSampler.distinctPhrases(prompt))
+    }
+
+    mutating func finish(into f: inout AccountFeatures) {
+        var phrases = Array(repeating: [UInt64](), count: f.count)
+        for account in 0..<f.count {
+            phrases[account] = sampler.recurringPhrases(tally: tallies[account], prompts: f.sampledPrompts[account])
             tallies[account] = []
         }
-        templatePhrases = sampler.withoutCommonPhrases(phrases)
+        f.templatePhrases = sampler.withoutCommonPhrases(phrases)
     }
 }
 

@@ -49,7 +49,7 @@ public enum LinkRun {
         let features: AccountFeatures
         do {
             defer { prefetcher.stop() }
-            features = try AccountFeatures.read(database, parameters: parameters, progress: progress)
+            features = try FeatureReader.read(database, parameters: parameters, progress: progress)
         }
         progress("linking \(features.count) accounts")
         var linker = Linker(features: features, parameters: parameters)

@@ -1,0 +1,108 @@
+import CasebookStore
+
+/// Reads `AccountFeatures` from a case file, one pass over each fact table.
+enum FeatureReader {
+    static func read(_ database: Database, parameters: LinkParameters, progress: (String) -> Void) throws -> AccountFeatures {
+        var f = AccountFeatures()
+        progress("reading accounts")
+        for row in try database.prepare("SELECT account_pk, account_id, created_at_ms, email, country FROM account_rows ORDER BY account_pk")
+            .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.optionalInt64(2), $0.string(3), $0.string(4)) }) {
+            f.addAccount(key: row.0, id: row.1, createdAt: row.2, email: row.3, country: row.4)
+        }
+        f.finishAccounts()
+
+        progress("reading payments")
+        for (account, fingerprint, bin, chargebacks) in try database.prepare(
+            "SELECT account_pk, fingerprint, bin, coalesce(chargebacks, 0) FROM payment_rows"
+        ).rows([], { ($0.int64(0), $0.string(1) ?? "", $0.string(2), $0.int(3)) }) {
+            guard let index = f.index(ofKey: account) else { continue }
+            f.addPayment(account: index, fingerprint: fingerprint, bin: bin, chargebacks: chargebacks)
+        }
+
+        for (key, ip, kind) in try database.prepare("SELECT ip_pk, ip, kind FROM ip_rows")
+            .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.string(2)) }) {
+            f.describeIP(key: key, text: ip, kind: kind)
+        }
+        for (key, text) in try database.prepare("SELECT user_agent_pk, text FROM user_agents").rows([], { ($0.int64(0), $0.string(1) ?? "") }) {
+            f.userAgentText[key] = text
+        }
+        for (account, ip) in try database.prepare("SELECT account_pk, signup_ip_pk FROM account_rows WHERE signup_ip_pk IS NOT NULL")
+            .rows([], { ($0.int64(0), $0.int64(1)) }) {
+            if let index = f.index(ofKey: account) { f.noteIP(ip, at: f.createdAt[index] ?? 0, account: index) }
+        }
+        let capableModels = Set(try database.prepare("SELECT model_pk, name FROM models").rows([], { ($0.int64(0), $0.string(1) ?? "") })
+            .filter { model in parameters.capableModelMarkers.contains { model.1.lowercased().contains($0) } }.map(\.0))
+        let hostingKinds: Set<String> = ["hosting", "proxy", "vpn", "tor"]
+        // Lookup tables by key (keys are small dense integers) for the 29-million-row loop.
+        var isHostingIP = Array(repeating: false, count: Int(f.ipKind.keys.max() ?? 0) + 1)
+        for (ip, kind) in f.ipKind where hostingKinds.contains(kind) && ip >= 0 { isHostingIP[Int(ip)] = true }
+        var isCapableModel = Array(repeating: false, count: Int(capableModels.max() ?? 0) + 1)
+        for model in capableModels where model >= 0 { isCapableModel[Int(model)] = true }
+        // SQLite answers this from the covering index exchange_rows_by_account_ts (a twentieth
+        // of the table's bytes, without the prompts), in that order without sorting; the ORDER BY
+        // makes the order a guarantee rather than a property of the plan.
+        let scan = try database.prepare("""
+            SELECT account_pk, ts_ms, ip_pk, user_agent_pk, model_pk, input_tokens, output_tokens, exchange_pk FROM exchange_rows
+            ORDER BY account_pk, ts_ms
+            """)
+        var sample: [(rowID: Int64, account: Int32)] = []
+        var sampled = Array(repeating: 0, count: f.count)
+
+        progress("reading exchanges")
+        var rows = 0
+        while try scan.step() {
+            rows += 1
+            if rows % 1_000_000 == 0 { progress("reading exchanges: \(rows / 1_000_000) million") }
+            guard let index = f.index(ofKey: scan.int64(0)) else { continue }
+            // The index yields each account's exchanges in time order: its first ones are the sample.
+            if sampled[index] < parameters.templateSamplePrompts {
+                sample.append((scan.int64(7), Int32(index)))
+                sampled[index] += 1
+            }
+            let ip: Int64? = scan.isNull(2) ? nil : scan.int64(2)
+            let model = scan.isNull(4) ? -1 : Int(scan.int64(4))
+            f.addExchange(account: index, at: scan.int64(1), ip: ip, userAgent: scan.isNull(3) ? nil : scan.int64(3),
+                          inputTokens: scan.int(5), outputTokens: scan.int(6),
+                          hosting: ip.map { $0 >= 0 && Int($0) < isHostingIP.count && isHostingIP[Int($0)] } ?? false,
+                          capableModel: model >= 0 && model < isCapableModel.count && isCapableModel[model])
+        }
+        scan.reset()
+        f.finishExchanges()
+        try samplePrompts(database, into: &f, sample: sample, parameters: parameters, progress: progress)
+        return f
+    }
+
+    /// Each account's first prompts in time (`sample`: their row ids, found during the index
+    /// scan), fetched in table order: on a cold cache that is one pass through the file
+    /// instead of millions of random reads.
+    static func samplePrompts(_ database: Database, into f: inout AccountFeatures, sample: [(rowID: Int64, account: Int32)],
+                              parameters: LinkParameters, progress: (String) -> Void) throws {
+        progress("sampling prompts")
+        var tallies = PromptTallies(count: f.count, parameters: parameters)
+        let ordered = sample.sorted { $0.rowID < $1.rowID }
+        // Walk the table in row-id order from the first sampled row, picking the sampled ones,
+        // and seek ahead over long stretches that hold none.
+        let walk = try database.prepare("SELECT exchange_pk, prompt FROM exchange_rows WHERE exchange_pk >= ?1 ORDER BY exchange_pk")
+        var position = 0
+        while position < ordered.count {
+            walk.bind(1, ordered[position].rowID)
+            var seekAhead = false
+            while try walk.step() {
+                let rowID = walk.int64(0)
+                while position < ordered.count && ordered[position].rowID < rowID { position += 1 }
+                guard position < ordered.count else { break }
+                guard ordered[position].rowID == rowID else { continue }
+                if let prompt = walk.string(1) { tallies.add(prompt, account: Int(ordered[position].account), to: &f) }
+                position += 1
+                if position % 500_000 == 0 { progress("sampling prompts: \(position / 1_000) thousand") }
+                if position < ordered.count && ordered[position].rowID - rowID > 4_096 {
+                    seekAhead = true
+                    break
+                }
+            }
+            walk.reset()
+            if !seekAhead { break }
+        }
+        tallies.finish(into: &f)
+    }
+}
