@@ -5,8 +5,9 @@ usage: score_clusters.py CASE.db GROUND_TRUTH.csv [--naive] [--json]
 
 Pairwise precision and recall over same-operator account pairs, adjusted Rand
 index, fraud-account recall per operator type, benign accounts in
-fraud-majority clusters, and the ROC AUC of cluster risk (fraud-majority
-clusters against benign ones). With --naive, scores connected components over
+fraud-majority clusters, benign users of public prompt templates put in a
+cluster with anyone else, and the ROC AUC of cluster risk (fraud-majority
+clusters against benign ones, evaluation companies among the benign). With --naive, scores connected components over
 any shared card or IP instead (the classic baseline), and times them with
 networkx as the peer implementation.
 """
@@ -103,6 +104,12 @@ def score(members, risk, truth):
             benign_in_fraud += len(accs) - fraud
         if cluster in risk:
             scored.append((risk[cluster], is_fraud))
+    # Benign people who paste public templates, put in a cluster with anyone else.
+    public_merged = 0
+    for cluster, accs in members.items():
+        operators = {truth[a][0] for a in accs if a in truth}
+        if len(operators) > 1:
+            public_merged += sum(truth[a][1] == "public_template_user" for a in accs if a in truth)
     auc = None
     positives = [r for r, f in scored if f]
     negatives = [r for r, f in scored if not f]
@@ -114,6 +121,7 @@ def score(members, risk, truth):
         "pairwise_precision": round(precision, 4), "pairwise_recall": round(recall, 4), "ari": round(ari, 4),
         "fraud_recall_by_type": {k: round(v[0] / v[1], 4) for k, v in sorted(per_type.items())},
         "benign_in_fraud_clusters": benign_in_fraud, "risk_auc": None if auc is None else round(auc, 4),
+        "public_template_users_merged": public_merged,
     }
 
 

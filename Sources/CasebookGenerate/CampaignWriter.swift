@@ -130,12 +130,13 @@ public enum CampaignWriter {
             let hourStart = spec.startMilliseconds + Int64(hour) * 3_600_000
             events.removeAll(keepingCapacity: true)
             for (index, account) in p.accounts.enumerated() where account.createdAt < hourStart + 3_600_000 {
+                if let until = account.activeUntil, until <= hourStart { continue }
                 let multiplier = activity(account, hour: hour, operators: p.operators)
                 guard multiplier > 0 else { continue }
                 let count = random.poisson(account.rate * multiplier)
                 guard count > 0 else { continue }
                 let earliest = max(hourStart, account.createdAt)
-                let span = Int(hourStart + 3_600_000 - earliest)
+                let span = Int(min(hourStart + 3_600_000, account.activeUntil ?? .max) - earliest)
                 for _ in 0..<count {
                     events.append((earliest + Int64(random.int(0..<max(span, 1))), Int32(index)))
                 }
@@ -174,7 +175,9 @@ public enum CampaignWriter {
         let op = p.operators[account.operatorIndex]
         var prompt = ""
         var response = ""
-        if let template = op.templates.isEmpty ? nil : random.pick(op.templates) {
+        let usesTemplate = !op.templates.isEmpty && (op.templateShare >= 1 || random.chance(op.templateShare))
+        if usesTemplate {
+            let template = account.ownTemplate.map { op.templates[$0] } ?? random.pick(op.templates)
             template.render(&random, into: &prompt)
             PromptFactory.reasoningResponse(&random, into: &response)
         } else {
@@ -186,7 +189,7 @@ public enum CampaignWriter {
             : Population.models[random.int(0..<Population.models.count)]
         let ip = account.requestIPs[random.chance(0.7) ? 0 : random.int(0..<account.requestIPs.count)]
         let inputTokens = prompt.utf8.count / 4 + random.int(5...40)
-        let outputTokens = op.fraud ? random.int(800...4000) : random.int(30...900)
+        let outputTokens = op.fraud || op.type == "eval_company" ? random.int(800...4000) : random.int(30...900)
         let status = op.fraud && random.chance(0.03) ? 429 : (random.chance(0.004) ? 500 : 200)
         line += "{\"exchange_id\":\"ex-\(Timestamp.padded(id, 10))\",\"account_id\":\"\(account.id)\",\"ts\":\"\(Timestamp.rfc3339(event.ts))\""
         line += ",\"model\":\"\(model)\",\"api_key_id\":\"\(account.apiKey)\",\"ip\":\"\(p.ips[ip].text)\",\"user_agent\":"

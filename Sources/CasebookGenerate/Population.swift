@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who is in a campaign: accounts, their cards and addresses, and the ground
 /// truth of which operator runs each one. Built in memory (it is proportional
 /// to the number of accounts, not of exchanges) from a seeded generator.
@@ -16,7 +18,7 @@ struct Population {
         let orgID: String?
         let country: String
         let signupIP: Int
-        let status: String
+        var status: String
         let plan: String
         var requestIPs: [Int]
         let userAgent: Int
@@ -25,6 +27,10 @@ struct Population {
         var rate: Double
         let activity: Activity
         let prefersFrontier: Bool
+        /// When the account stops (banned, closed): no exchanges from then on.
+        var activeUntil: Int64? = nil
+        /// An account with a template of its own among its operator's (an operator rotating wording).
+        var ownTemplate: Int? = nil
     }
 
     enum Activity {
@@ -68,6 +74,8 @@ struct Population {
         var templates: [PromptTemplate] = []
         /// For `.bursts` accounts: which hours of the window are active.
         var burstHours: [Bool] = []
+        /// Share of requests written from the templates (a person pasting a public template now and then).
+        var templateShare = 1.0
     }
 }
 
@@ -115,17 +123,22 @@ private struct PopulationBuilder {
         buildSharedInfrastructure(&p)
         let fraud = spec.fraudAccounts
         // Operator mix by share of fraudulent accounts.
+        // Sizes are drawn log-uniformly: many small operators, a few of thousands of accounts.
+        let largest = max(300, spec.maxOperatorAccounts)
         var remaining = fraud
-        remaining -= buildOperators(&p, type: "card_farm", accounts: fraud * 18 / 100, size: 40...300)
-        remaining -= buildOperators(&p, type: "template_only", accounts: fraud * 27 / 100, size: 20...150)
-        remaining -= buildOperators(&p, type: "small_ring", accounts: fraud * 7 / 100, size: 3...12)
-        _ = buildOperators(&p, type: "hydra", accounts: max(remaining, 1), size: 300...2000)
+        remaining -= buildOperators(&p, type: "card_farm", accounts: fraud * 16 / 100, size: 20...min(largest, 1_500))
+        remaining -= buildOperators(&p, type: "template_only", accounts: fraud * 22 / 100, size: 20...min(largest, 600))
+        remaining -= buildOperators(&p, type: "small_ring", accounts: fraud * 6 / 100, size: 3...12)
+        remaining -= buildOperators(&p, type: "subnet_rotation", accounts: fraud * 8 / 100, size: 10...min(largest, 500))
+        _ = buildOperators(&p, type: "hydra", accounts: max(remaining, 1), size: 100...largest)
 
         let benign = spec.benignAccounts
         var benignLeft = benign
         benignLeft -= buildCompanies(&p, accounts: benign / 10)
+        benignLeft -= buildEvaluationCompanies(&p, accounts: benign / 100)
         benignLeft -= buildUniversity(&p, accounts: benign / 20)
         benignLeft -= buildHouseholds(&p, accounts: benign / 10)
+        benignLeft -= buildPublicTemplateUsers(&p, accounts: benign / 100)
         buildIndividuals(&p, accounts: max(benignLeft, 0))
         scaleRates(&p)
     }
@@ -188,7 +201,8 @@ private struct PopulationBuilder {
     mutating func buildOperators(_ p: inout Population, type: String, accounts target: Int, size: ClosedRange<Int>) -> Int {
         var made = 0
         while made < target {
-            let count = min(target - made, max(size.lowerBound, min(size.upperBound, random.int(size))))
+            let drawn = Int(exp(log(Double(size.lowerBound)) + random.unit() * (log(Double(size.upperBound)) - log(Double(size.lowerBound)))))
+            let count = min(target - made, max(size.lowerBound, min(size.upperBound, drawn)))
             guard count > 0 else { break }
             if count < size.lowerBound && made > 0 { break }
             buildOperator(&p, type: type, size: count)
@@ -200,8 +214,12 @@ private struct PopulationBuilder {
     mutating func buildOperator(_ p: inout Population, type: String, size: Int) {
         let operatorIndex = p.operators.count
         var op = Population.Operator(id: "op-\(type.replacingOccurrences(of: "_", with: "-"))-\(operatorIndex)", type: type, fraud: true)
-        let templateCount = random.int(1...3)
+        let templateCount = type == "subnet_rotation" ? size : random.int(1...3)
         op.templates = (0..<templateCount).map { _ in PromptTemplate.random(&random, rubric: random.chance(0.3)) }
+        // A careful operator may have bought the template kit another one uses (nothing else shared).
+        if type == "template_only", random.chance(0.3), let other = p.operators.last(where: { $0.type == "template_only" }) {
+            op.templates = other.templates
+        }
         let country = random.pick(Population.countries)
         let hostingASN = random.pick([(14061, "OceanDrop Cloud"), (16276, "OVHish Hosting"), (24940, "Hetzy Datacenter"),
                                       (63949, "Linodo Cloud"), (20473, "Vultra Hosting")])
@@ -237,17 +255,24 @@ private struct PopulationBuilder {
             sharedCards = ["fp_" + random.letters(14)]
             hostingIPs = [homeIP(&p, country: country)]
             activity = .diurnal(offset: random.int(-8...9))
+        case "subnet_rotation":
+            // Each account its own address, all in fresh hosting /24 blocks of one provider.
+            nextIPv4 = (nextIPv4 | 0xFF) + 1
+            hostingIPs = (0..<size).map { _ in
+                addIP(&p, asn: hostingASN.0, org: hostingASN.1, country: country, city: nil, kind: "hosting", block: 0x2E00_0000)
+            }
         default: // template_only: careful operator, only the prompt template and timing give it away
             activity = .bursts
             op.burstHours = burstSchedule()
         }
 
-        for member in 0..<size {
+        // A quarter of a hydra's accounts are banned and succeeded: the operator ends with about `size`.
+        for member in 0..<(type == "hydra" ? max(1, size * 4 / 5) : size) {
             let index = p.accounts.count
             let id = "acct-" + random.alphanumeric(10)
             let createdAt: Int64
             switch type {
-            case "card_farm": createdAt = waveStart + Int64(random.int(0..<6 * 3_600_000))
+            case "card_farm", "subnet_rotation": createdAt = waveStart + Int64(random.int(0..<6 * 3_600_000))
             case "hydra": createdAt = waveStart + Int64(member / 100) * 86_400_000 + Int64(random.int(0..<3 * 3_600_000))
             default: createdAt = start - Int64(random.int(0...60)) * 86_400_000 + Int64(random.int(0..<86_400_000))
             }
@@ -264,6 +289,7 @@ private struct PopulationBuilder {
                 let base = member % hostingIPs.count
                 requestIPs = [hostingIPs[base], hostingIPs[(base + 1) % hostingIPs.count]]
             case "small_ring": requestIPs = [hostingIPs[0]] + (random.chance(0.5) ? [random.pick(mobileNAT)] : [])
+            case "subnet_rotation": requestIPs = [hostingIPs[member]]
             default: requestIPs = (0..<random.int(3...8)).map { _ in random.pick(proxyPool) }
             }
             let card: String
@@ -282,17 +308,42 @@ private struct PopulationBuilder {
             case "card_farm": rate = 3 + random.unit() * 2
             case "hydra": rate = 1 + random.unit()
             case "small_ring": rate = 1.5 + random.unit()
+            case "subnet_rotation": rate = 2 + random.unit()
             default: rate = 4 + random.unit() * 2
             }
-            let ua = customUA ?? (type == "template_only" ? officialSDK : random.pick(commonClients))
+            let ua = customUA ?? (type == "template_only" || type == "subnet_rotation" ? officialSDK : random.pick(commonClients))
             p.accounts.append(.init(id: id, operatorIndex: operatorIndex, createdAt: createdAt, email: email, orgID: nil,
                                     country: country, signupIP: requestIPs[0],
-                                    status: random.chance(0.1) ? random.pick(["suspended", "banned"]) : "active",
+                                    status: type == "hydra" ? "active" : (random.chance(0.1) ? random.pick(["suspended", "banned"]) : "active"),
                                     plan: random.pick(["build", "scale", "build"]), requestIPs: requestIPs, userAgent: ua,
                                     apiKey: "key-" + random.alphanumeric(16), rate: rate, activity: activity,
-                                    prefersFrontier: true))
+                                    prefersFrontier: true, ownTemplate: type == "subnet_rotation" ? member : nil))
+            if type == "hydra" && random.chance(0.25) { banAndSucceed(&p, account: index, bin: bin) }
         }
         p.operators.append(op)
+    }
+
+    /// A hydra account banned at some point of the window, and the account that replaces it
+    /// a few hours later on the same addresses and client, with a new prepaid card.
+    mutating func banAndSucceed(_ p: inout Population, account index: Int, bin: String) {
+        let banned = p.accounts[index]
+        let windowEnd = spec.endMilliseconds
+        let earliest = max(banned.createdAt, spec.startMilliseconds) + 2 * 86_400_000
+        guard earliest < windowEnd - 3 * 86_400_000 else { return }
+        let bannedAt = earliest + Int64(random.unit() * Double(windowEnd - 3 * 86_400_000 - earliest))
+        p.accounts[index].activeUntil = bannedAt
+        p.accounts[index].status = "banned"
+        let successor = p.accounts.count
+        p.accounts.append(.init(id: "acct-" + random.alphanumeric(10), operatorIndex: banned.operatorIndex,
+                                createdAt: bannedAt + Int64(random.int(3_600_000...5 * 3_600_000)),
+                                email: "\(random.alphanumeric(12))@\(random.pick(Population.freeMailDomains))", orgID: nil,
+                                country: banned.country, signupIP: banned.requestIPs[0], status: "active", plan: banned.plan,
+                                requestIPs: banned.requestIPs, userAgent: banned.userAgent, apiKey: "key-" + random.alphanumeric(16),
+                                rate: banned.rate, activity: banned.activity, prefersFrontier: true))
+        let old = p.payments.last { $0.account == index }!
+        p.payments.append(.init(account: successor, fingerprint: "fp_" + random.letters(14), type: "card", brand: old.brand, bin: bin,
+                                last4: String(format: "%04d", random.int(0...9999)), country: old.country,
+                                postal: String(random.int(10_000...99_999)), chargebacks: 0))
     }
 
     /// Synchronized bursts: a few windows of 2-5 hours on most days, the same for every account of the operator.
@@ -335,7 +386,8 @@ private struct PopulationBuilder {
     }
 
     mutating func benignAccount(_ p: inout Population, operatorIndex: Int, email: String, orgID: String?, country: String,
-                                requestIPs: [Int], card: String?, plan: String, createdAt: Int64? = nil, rate: Double? = nil) {
+                                requestIPs: [Int], card: String?, plan: String, createdAt: Int64? = nil, rate: Double? = nil,
+                                activity: Population.Activity? = nil) {
         let index = p.accounts.count
         let created = createdAt ?? spec.startMilliseconds - Int64(random.int(0...365)) * 86_400_000
             + Int64(random.chance(0.15) ? random.int(0...spec.days) * 86_400_000 : 0)
@@ -344,7 +396,7 @@ private struct PopulationBuilder {
                                 status: random.chance(0.03) ? "closed" : "active", plan: plan, requestIPs: requestIPs,
                                 userAgent: random.pick(commonClients), apiKey: "key-" + random.alphanumeric(16),
                                 rate: rate ?? 0.02 + random.unit() * random.unit() * 0.6,
-                                activity: .diurnal(offset: random.int(-8...9)), prefersFrontier: random.chance(0.3)))
+                                activity: activity ?? .diurnal(offset: random.int(-8...9)), prefersFrontier: random.chance(0.3)))
         p.payments.append(.init(account: index, fingerprint: card ?? "fp_" + random.letters(14),
                                 type: random.chance(0.85) ? "card" : "paypal", brand: random.pick(["visa", "mastercard", "amex"]),
                                 bin: String(random.int(400_000...559_999)), last4: String(format: "%04d", random.int(0...9999)),
@@ -388,20 +440,76 @@ private struct PopulationBuilder {
 
     mutating func buildHouseholds(_ p: inout Population, accounts target: Int) -> Int {
         var made = 0
+        // Households that moved out early in the window: their address goes to a new household weeks later.
+        var vacated: [(ip: Int, at: Int64)] = []
         while made < target {
             let size = min(target - made, random.int(2...4))
             let household = addBenignOperator(&p, id: "household-\(p.operators.count)", type: "household")
             let country = random.pick(Population.countries)
-            let home = homeIP(&p, country: country)
+            var home = homeIP(&p, country: country)
+            var movedIn: Int64?
+            if !vacated.isEmpty && random.chance(0.3) {
+                let previous = vacated.removeFirst()
+                home = previous.ip
+                movedIn = previous.at + Int64(random.int(14...21)) * 86_400_000
+            }
+            let movesOut: Int64? = movedIn == nil && random.chance(0.1)
+                ? spec.startMilliseconds + Int64(random.int(3...10)) * 86_400_000 : nil
             let familyCard: String? = random.chance(0.5) ? "fp_" + random.letters(14) : nil
             for _ in 0..<size {
                 benignAccount(&p, operatorIndex: household, email: personalEmail(), orgID: nil, country: country,
                               requestIPs: [home] + (random.chance(0.4) ? [random.pick(mobileNAT)] : []), card: familyCard,
-                              plan: random.pick(["free", "build"]))
+                              plan: random.pick(["free", "build"]), createdAt: movedIn.map { $0 + Int64(random.int(0..<86_400_000)) })
+                p.accounts[p.accounts.count - 1].activeUntil = movesOut
+            }
+            if let movesOut { vacated.append((home, movesOut)) }
+            made += size
+        }
+        return made
+    }
+
+    /// Companies that evaluate models: machine-timed reasoning and grading prompts from scripts,
+    /// on a corporate card and their own network, under their own domain. Benign, and they look
+    /// like harvesting on every behavioural indicator.
+    mutating func buildEvaluationCompanies(_ p: inout Population, accounts target: Int) -> Int {
+        var made = 0
+        while made < target {
+            let size = min(target - made, random.int(5...40))
+            let company = addBenignOperator(&p, id: "eval-company-\(p.operators.count)", type: "eval_company")
+            p.operators[company].templates = (0..<random.int(2...4)).map { _ in PromptTemplate.random(&random, rubric: random.chance(0.5)) }
+            let domain = "\(random.letters(5))evals.com"
+            let officeIPs = (0..<random.int(1...3)).map { _ in
+                addIP(&p, asn: random.int(30_000...60_000), org: "\(domain) Network", country: "US", city: "Seattle",
+                      kind: "business", block: 0xC700_0000)
+            }
+            let corporateCard = "fp_" + random.letters(14)
+            for _ in 0..<size {
+                let first = random.pick(Population.firstNames), last = random.pick(Population.lastNames)
+                benignAccount(&p, operatorIndex: company, email: "\(first).\(last)@\(domain)", orgID: "org-" + domain,
+                              country: "US", requestIPs: [random.pick(officeIPs)], card: corporateCard, plan: "enterprise",
+                              rate: 1 + random.unit(), activity: .constant)
             }
             made += size
         }
         return made
+    }
+
+    /// People who paste one of a few popular public prompt templates (found on the web) for
+    /// some of their requests: strangers to each other, whatever their prompts share.
+    mutating func buildPublicTemplateUsers(_ p: inout Population, accounts target: Int) -> Int {
+        var publicTemplates: [PromptTemplate] = []
+        var templateRandom = SeededRandom(seed: 0x5055_424C_4943)  // the same public templates in every campaign
+        for _ in 0..<3 { publicTemplates.append(PromptTemplate.random(&templateRandom, rubric: false)) }
+        for _ in 0..<target {
+            let person = addBenignOperator(&p, id: "person-\(p.operators.count)", type: "public_template_user")
+            p.operators[person].templates = [random.pick(publicTemplates)]
+            p.operators[person].templateShare = 0.5 + random.unit() * 0.4
+            let country = random.pick(Population.countries)
+            benignAccount(&p, operatorIndex: person, email: personalEmail(), orgID: nil, country: country,
+                          requestIPs: [random.chance(0.7) ? homeIP(&p, country: country) : random.pick(vpnExits)], card: nil,
+                          plan: random.pick(["free", "build", "scale"]), rate: 0.2 + random.unit() * 0.5)
+        }
+        return target
     }
 
     mutating func buildIndividuals(_ p: inout Population, accounts target: Int) {
@@ -441,10 +549,11 @@ private struct PopulationBuilder {
     /// The sum over the window of an account's hourly activity multiplier.
     static func activeWeight(_ account: Population.Account, operators: [Population.Operator], spec: CampaignSpec) -> Double {
         let firstHour = max(0, Int((account.createdAt - spec.startMilliseconds) / 3_600_000))
-        guard firstHour < spec.hours else { return 0 }
+        let endHour = account.activeUntil.map { min(spec.hours, max(0, Int(($0 - spec.startMilliseconds) / 3_600_000))) } ?? spec.hours
+        guard firstHour < endHour else { return 0 }
         switch account.activity {
-        case .constant, .diurnal: return Double(spec.hours - firstHour)  // the diurnal curve averages 1
-        case .bursts: return Double(operators[account.operatorIndex].burstHours[firstHour...].filter { $0 }.count)
+        case .constant, .diurnal: return Double(endHour - firstHour)  // the diurnal curve averages 1
+        case .bursts: return Double(operators[account.operatorIndex].burstHours[firstHour..<endHour].filter { $0 }.count)
         }
     }
 }

@@ -207,7 +207,7 @@ struct PromptTallies {
             phrases[account] = sampler.recurringPhrases(tally: tallies[account], prompts: f.sampledPrompts[account])
             tallies[account] = []
         }
-        f.templatePhrases = sampler.withoutCommonPhrases(phrases)
+        f.templatePhrases = phrases
     }
 }
 

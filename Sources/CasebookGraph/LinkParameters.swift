@@ -4,29 +4,40 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     /// A pair of accounts is linked when the weights of what they share add up to this.
     public var threshold = 1.0
 
-    /// The same payment fingerprint: enough alone, unless the card is on more accounts than this.
-    public var cardWeight = 1.0
-    public var cardMaxAccounts = 5_000
+    /// A value shared by at most this many accounts (a household's address, a small ring's card)
+    /// is weighed pair by pair; one shared by more is judged by its crowd (`CrowdJudge`): it is
+    /// evidence only when the sharers otherwise agree, and only between sharers that fit the crowd.
+    public var smallCrowdAccounts = 4
+    /// A crowd whose coherence reaches this is one operator's; below it, strangers (a hub).
+    public var coherentCrowd = 0.6
+    /// A crowd agrees on a trait when its lift over the case file's own mix reaches this.
+    public var crowdAgreedLift = 0.7
+    /// Sharers sampled to judge a crowd, whatever its size.
+    public var crowdSampleAccounts = 200
 
-    /// A hosting, business or unclassified IP shared by at most `ipMaxAccounts` accounts.
+    /// The same payment fingerprint: enough alone.
+    public var cardWeight = 1.0
+
+    /// A hosting, business or unclassified IP shared by a few accounts; one shared by a coherent
+    /// crowd weighs `crowdIPWeight` (an operator's own address pool).
     public var ipWeight = 0.6
-    public var ipMaxAccounts = 50
-    /// A residential IP counts only when very few accounts share it (a home, not a proxy exit).
+    public var crowdIPWeight = 1.0
+    /// A residential IP shared by a few accounts (a home); one shared by more is a proxy exit
+    /// or a carrier's, never evidence.
     public var residentialIPWeight = 0.5
-    public var residentialMaxAccounts = 4
     /// Two accounts share an address only if their use of it comes within this many days.
     public var ipOverlapDays = 7
     /// IP kinds shared by crowds of strangers: never evidence on their own.
     public var crowdIPKinds = ["vpn", "mobile", "education", "tor"]
+    /// Hosting and business addresses in one /24 (IPv4) or /48 (IPv6): an operator that gives each
+    /// account its own address in one block. Evidence only when a coherent crowd uses the block.
+    public var ipNetWeight = 1.0
 
-    /// A user agent used by few accounts (a custom client), as a share of all accounts.
+    /// A client (user agent) shared by a coherent crowd (a custom harvesting client), or by a few accounts.
     public var userAgentWeight = 0.5
-    public var userAgentMaxShare = 0.02
-    public var userAgentMaxAccounts = 2_000
 
     /// The same email domain, outside the free-mail providers.
     public var emailDomainWeight = 0.3
-    public var emailDomainMaxAccounts = 500
     public var freeMailDomains = ["gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
                                   "icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "aol.com",
                                   "mail.ru", "yandex.ru", "qq.com", "163.com"]
@@ -40,8 +51,13 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     public var chargebackBINWeight = 0.2
 
     /// Prompt templates: the phrases that recur within an account's prompts, compared across accounts.
-    /// Near-identical templates are enough alone; merely similar ones need other evidence.
+    /// A near-identical template is enough alone when it is one operator's: used by a few accounts,
+    /// or by a coherent crowd both accounts fit, or by two accounts whose other traits agree on at
+    /// least `templateContextBits`. A template used by strangers (a public one) weighs
+    /// `publicTemplateWeight`; merely similar templates weigh `similarTemplateWeight`.
     public var templateWeight = 1.0
+    public var publicTemplateWeight = 0.5
+    public var templateContextBits = 8.0
     public var templateMinJaccard = 0.75
     public var similarTemplateWeight = 0.5
     public var similarTemplateMinJaccard = 0.5
@@ -54,15 +70,22 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     /// Fewer recurring phrases than this is a habit of phrasing ("can you help me write"),
     /// not a template: an operator's template repeats a whole paragraph.
     public var templateMinPhrases = 16
-    /// Phrases in more accounts' templates than this are generic wording, not a template.
-    public var templatePhraseMaxAccounts = 2_500
-    public var templatePhraseMaxShare = 0.02
+    /// A phrase in more accounts' templates than this is judged by its crowd: one used by
+    /// strangers is generic or public wording and is dropped from every template.
+    public var commonPhraseMinAccounts = 20
 
     /// Synchronized activity: the same active hours, for accounts that are not active around the clock.
     public var synchronyWeight = 0.6
     public var synchronyMinJaccard = 0.6
     public var synchronyMinActiveHours = 12
     public var synchronyMaxActiveShare = 0.5
+
+    /// Succession: an account stops and another starts within this many hours on the same
+    /// address, block or template (a banned account replaced). The one that stopped must have
+    /// been in use at least `successionMinActiveHours`, and stopped that long before the data ends.
+    public var successionWeight = 0.5
+    public var successionMaxGapHours = 6
+    public var successionMinActiveHours = 24
 
     /// Models counted as "most capable" for the risk indicator: names containing any of these.
     public var capableModelMarkers = ["opus", "ultra", "xl", "large", "max"]

@@ -15,29 +15,44 @@ struct Link {
 
 /// Turns account features into weighted links and clusters.
 ///
-/// Every shared attribute (card, IP, user agent, email domain, chargeback BIN)
-/// is weighted by what it is and by how many accounts share it, so that a hub
-/// (a VPN exit, a carrier NAT, the official SDK) weighs nothing. Prompt
-/// templates and synchronized activity are compared pairwise among candidates
-/// found by MinHash buckets. A pair is linked when its summed weight reaches the
-/// threshold; clusters are the connected components of the linked pairs
-/// (union-find over account indexes), and the links that joined them are kept
-/// with all their evidence.
+/// Every shared attribute (card, IP, address block, user agent, email domain, chargeback
+/// BIN) is weighed by what it is and, when more than a few accounts share it, by what its
+/// crowd looks like (`CrowdJudge`): a hub shared by strangers (a VPN exit, a carrier NAT,
+/// the official SDK, a public prompt template) weighs nothing, an operator's own pool weighs
+/// the same whether it has 5 accounts or 20,000. Prompt templates and synchronized activity
+/// are compared pairwise among candidates found by MinHash buckets; succession (an account
+/// stops, another starts within hours on the same address or template) is its own signal.
+/// A pair is linked when its summed weight reaches the threshold; clusters are the connected
+/// components of the linked pairs (union-find over account indexes), and the links that
+/// joined them are kept with all their evidence.
 struct Linker {
     let features: AccountFeatures
     let parameters: LinkParameters
+    let judge: CrowdJudge
 
     /// Attribute id → (signal, value, weight); per account, the sorted ids of its weighted attributes.
     private(set) var attributeSignal: [String] = []
     private(set) var attributeValue: [String] = []
     private(set) var attributeWeight: [Double] = []
     private var attributeMembers: [[Int32]] = []
+    /// The crowd's verdict for attributes shared by more than a few accounts.
+    private var attributeCrowd: [CrowdJudge.Crowd?] = []
     private var accountAttributes: [[Int32]] = []
     private var emailSequencePairs: Set<UInt64> = []
+    /// Each account's template phrases without generic and public wording.
+    private(set) var templatePhrases: [[UInt64]] = []
+    /// Accounts with near-identical templates, grouped (union-find roots), and each group's crowd.
+    private var templateGroup: [Int32] = []
+    private var templateGroupSize: [Int32: Int] = [:]
+    private var templateGroupCrowd: [Int32: CrowdJudge.Crowd] = [:]
+    private var templateBuckets: [[Int32]] = []
+    /// Succession pairs and what each succession was.
+    private(set) var successions: [UInt64: String] = [:]
 
     init(features: AccountFeatures, parameters: LinkParameters) {
         self.features = features
         self.parameters = parameters
+        judge = CrowdJudge(features: features, parameters: parameters)
     }
 
     // MARK: - Attributes
@@ -60,10 +75,18 @@ struct Linker {
             if members[Int(id)].last != Int32(account) { members[Int(id)].append(Int32(account)) }
         }
         let freeMail = Set(parameters.freeMailDomains)
+        let crowdKinds = Set(parameters.crowdIPKinds)
         for account in 0..<features.count {
             for card in Set(features.cards[account]) { add("card", card, account) }
             for bin in Set(features.chargebackBINs[account]) { add("chargeback_bin", bin, account) }
-            for ip in features.ipKeys[account] { add("ip", String(ip), account) }
+            var nets = Set<String>()
+            for ip in features.ipKeys[account] {
+                let kind = features.ipKind[ip]
+                if let kind, crowdKinds.contains(kind) { continue }
+                add("ip", String(ip), account)
+                if kind != "residential", let text = features.ipText[ip], let net = IPBlock.block(of: text) { nets.insert(net) }
+            }
+            for net in nets.sorted() { add("ip_net", net, account) }
             for agent in features.userAgentKeys[account] { add("user_agent", String(agent), account) }
             if let email = features.emails[account], let at = email.lastIndex(of: "@") {
                 let domain = String(email[email.index(after: at)...])
@@ -73,32 +96,159 @@ struct Linker {
         attributeMembers = members
         attributeSignal = signals
         attributeValue = values
-        attributeWeight = (0..<members.count).map { weight(signal: signals[$0], value: values[$0], accounts: members[$0].count) }
+        attributeCrowd = Array(repeating: nil, count: members.count)
+        attributeWeight = Array(repeating: 0, count: members.count)
+        for id in members.indices where members[id].count >= 2 {
+            if members[id].count <= parameters.smallCrowdAccounts {
+                attributeWeight[id] = smallWeight(signals[id], values[id])
+            } else if !isResidential(signals[id], values[id]) {
+                // A residential address shared by a crowd is a proxy exit: a hub whoever rents it.
+                let crowd = judge.judge(members[id], excluding: Self.impliedTrait[signals[id]])
+                if signals[id] == "card" {
+                    // One payment instrument on many accounts is one payer unless its accounts are as
+                    // varied as strangers (a test card, a processor's placeholder fingerprint).
+                    guard crowd.coherence >= parameters.coherentCrowd / 2 else { continue }
+                } else {
+                    guard crowd.isOneOperator else { continue }
+                    attributeCrowd[id] = crowd
+                }
+                attributeWeight[id] = crowdWeight(signals[id])
+            }
+        }
         accountAttributes = Array(repeating: [], count: features.count)
         for (id, list) in members.enumerated() where attributeWeight[id] > 0 {
             for account in list { accountAttributes[Int(account)].append(Int32(id)) }
         }
         emailSequencePairs = Self.emailSequences(features.emails, freeMail: freeMail, maxGap: parameters.emailSequenceMaxGap,
                                                  minRun: parameters.emailSequenceMinRun)
+        buildTemplates()
+        findSuccessions()
     }
 
-    private func weight(signal: String, value: String, accounts n: Int) -> Double {
-        guard n >= 2 else { return 0 }
+    /// The trait each signal's sharers agree on by construction.
+    static let impliedTrait: [String: CrowdJudge.Trait] = ["user_agent": .client, "email_domain": .emailDomain, "card": .bin,
+                                                           "chargeback_bin": .bin]
+
+    private func isResidential(_ signal: String, _ value: String) -> Bool {
+        signal == "ip" && Int64(value).flatMap { features.ipKind[$0] } == "residential"
+    }
+
+    /// The weight of a value a few accounts share.
+    private func smallWeight(_ signal: String, _ value: String) -> Double {
         switch signal {
-        case "card": return n <= parameters.cardMaxAccounts ? parameters.cardWeight : 0
+        case "card": return parameters.cardWeight
         case "chargeback_bin": return parameters.chargebackBINWeight
-        case "ip":
-            let kind = Int64(value).flatMap { features.ipKind[$0] }
-            if let kind, parameters.crowdIPKinds.contains(kind) { return 0 }
-            if kind == "residential" {
-                return n <= parameters.residentialMaxAccounts ? parameters.residentialIPWeight : 0
-            }
-            return n <= parameters.ipMaxAccounts ? parameters.ipWeight : 0
-        case "user_agent":
-            let share = Double(n) / Double(max(features.count, 1))
-            return n <= parameters.userAgentMaxAccounts && share <= parameters.userAgentMaxShare ? parameters.userAgentWeight : 0
-        case "email_domain": return n <= parameters.emailDomainMaxAccounts ? parameters.emailDomainWeight : 0
+        case "ip": return isResidential(signal, value) ? parameters.residentialIPWeight : parameters.ipWeight
+        case "user_agent": return parameters.userAgentWeight
+        case "email_domain": return parameters.emailDomainWeight
+        default: return 0  // an address block shared by a few accounts: neighbours on a cloud, not evidence
+        }
+    }
+
+    /// The weight of a value a coherent crowd shares (between members that fit it).
+    private func crowdWeight(_ signal: String) -> Double {
+        switch signal {
+        case "card": return parameters.cardWeight
+        case "chargeback_bin": return parameters.chargebackBINWeight
+        case "ip": return parameters.crowdIPWeight
+        case "ip_net": return parameters.ipNetWeight
+        case "user_agent": return parameters.userAgentWeight
+        case "email_domain": return parameters.emailDomainWeight
         default: return 0
+        }
+    }
+
+    /// Template phrases without the wording strangers share; groups of near-identical templates.
+    private mutating func buildTemplates() {
+        var accountsOfPhrase: [UInt64: [Int32]] = [:]
+        for (account, phrases) in features.templatePhrases.enumerated() {
+            for phrase in phrases { accountsOfPhrase[phrase, default: []].append(Int32(account)) }
+        }
+        var generic = Set<UInt64>()
+        for (phrase, accounts) in accountsOfPhrase where accounts.count > parameters.commonPhraseMinAccounts {
+            if judge.judge(accounts).coherence < parameters.coherentCrowd / 2 { generic.insert(phrase) }
+        }
+        templatePhrases = features.templatePhrases.map { phrases in
+            let kept = generic.isEmpty ? phrases : phrases.filter { !generic.contains($0) }
+            return kept.count >= parameters.templateMinPhrases ? kept : []
+        }
+        templateBuckets = MinHash.buckets(templatePhrases, minimumSize: parameters.templateMinPhrases)
+        var groups = UnionFind(count: features.count)
+        for bucket in templateBuckets {
+            for i in 1..<bucket.count {
+                for (a, b) in [(bucket[0], bucket[i]), (bucket[i - 1], bucket[i])]
+                where MinHash.jaccard(templatePhrases[Int(a)], templatePhrases[Int(b)]) >= parameters.templateMinJaccard {
+                    groups.union(a, b)
+                }
+            }
+        }
+        templateGroup = (0..<features.count).map { groups.find(Int32($0)) }
+        var membersOfGroup: [Int32: [Int32]] = [:]
+        for account in 0..<features.count where !templatePhrases[account].isEmpty {
+            membersOfGroup[templateGroup[account], default: []].append(Int32(account))
+        }
+        for (group, members) in membersOfGroup {
+            templateGroupSize[group] = members.count
+            if members.count > parameters.smallCrowdAccounts { templateGroupCrowd[group] = judge.judge(members) }
+        }
+    }
+
+    /// Whether two accounts' near-identical template is one operator's rather than a public one.
+    private func templateIsTheirs(_ a: Int, _ b: Int) -> Bool {
+        let group = templateGroup[a]
+        if group == templateGroup[b] {
+            if (templateGroupSize[group] ?? 0) <= parameters.smallCrowdAccounts { return true }
+            if let crowd = templateGroupCrowd[group], crowd.isOneOperator, judge.pairFits(a, b, crowd) { return true }
+        }
+        return judge.contextBits(a, b) >= parameters.templateContextBits
+    }
+
+    /// An account that stops and one that starts within hours after it, on the same address or
+    /// block, or with the same operator's template: one operator replacing a banned account.
+    private mutating func findSuccessions() {
+        let gap = Int64(parameters.successionMaxGapHours) * 3_600_000
+        // Only an account that was in use for a while and then stopped before the data ends can be
+        // succeeded (an account seen once has not "stopped").
+        let dataEnd = features.lastSeen.filter { $0 != .min }.max() ?? 0
+        let minimumLife = Int64(parameters.successionMinActiveHours) * 3_600_000
+        func scan(_ members: [Int32], on place: String, crowd: CrowdJudge.Crowd?) {
+            let active = members.map(Int.init).filter { account in features.exchanges[account] > 0 && (crowd.map { judge.fits(account, $0) } ?? true) }
+            guard active.count >= 2 else { return }
+            let byEnd = active.sorted { features.lastSeen[$0] < features.lastSeen[$1] }
+            let ends = byEnd.map { features.lastSeen[$0] }
+            for b in active {
+                let start = features.firstSeen[b]
+                // The latest account to stop at or before b's first exchange.
+                var low = 0, high = ends.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if ends[middle] <= start { low = middle + 1 } else { high = middle }
+                }
+                guard low > 0 else { continue }
+                let a = byEnd[low - 1]
+                guard a != b, start - ends[low - 1] <= gap, ends[low - 1] - features.firstSeen[a] >= minimumLife,
+                      dataEnd - ends[low - 1] >= minimumLife, crowd.map({ judge.pairFits(a, b, $0) }) ?? true else { continue }
+                let key = Self.pairKey(Int32(a), Int32(b))
+                if successions[key] == nil {
+                    let minutes = (start - ends[low - 1]) / 60_000
+                    successions[key] = "\(features.accountIDs[b]) began \(minutes / 60) h \(minutes % 60) min after \(features.accountIDs[a]) stopped, on \(place)"
+                }
+            }
+        }
+        for id in attributeMembers.indices where attributeWeight[id] > 0 {
+            switch attributeSignal[id] {
+            case "ip", "ip_net": scan(attributeMembers[id], on: displayValue(id), crowd: attributeCrowd[id])
+            default: continue
+            }
+        }
+        var membersOfGroup: [Int32: [Int32]] = [:]
+        for account in 0..<features.count where !templatePhrases[account].isEmpty {
+            membersOfGroup[templateGroup[account], default: []].append(Int32(account))
+        }
+        for (group, members) in membersOfGroup where members.count >= 2 {
+            let crowd = templateGroupCrowd[group]
+            if let crowd, !crowd.isOneOperator { continue }
+            scan(members, on: "the same prompt template", crowd: crowd)
         }
     }
 
@@ -137,22 +287,22 @@ struct Linker {
 
     // MARK: - Candidates and scores
 
-    /// Every pair worth scoring: sharers of a small weighted attribute, email sequences,
-    /// and accounts whose templates or active hours fall in the same MinHash bucket.
+    /// Every pair worth scoring: sharers of a weighted attribute (for a crowd, those that fit it),
+    /// email sequences, successions, and accounts whose templates or active hours fall in the same
+    /// MinHash bucket.
     func candidatePairs() -> Set<UInt64> {
         var pairs = emailSequencePairs
+        pairs.formUnion(successions.keys)
         for (id, members) in attributeMembers.enumerated() where attributeWeight[id] > 0 {
-            if members.count <= parameters.ipMaxAccounts {
-                for i in 0..<members.count { for j in (i + 1)..<members.count { pairs.insert(Self.pairKey(members[i], members[j])) } }
+            if let crowd = attributeCrowd[id] {
+                // A crowd: a star and a chain keep every fitting sharer reachable without n² pairs.
+                let fitting = members.filter { judge.fits(Int($0), crowd) }
+                if fitting.count >= 2 { addBucket(fitting, to: &pairs) }
             } else {
-                // Large shared attributes: a star and a chain keep every sharer reachable without n² pairs.
-                for i in 1..<members.count {
-                    pairs.insert(Self.pairKey(members[0], members[i]))
-                    pairs.insert(Self.pairKey(members[i - 1], members[i]))
-                }
+                for i in 0..<members.count { for j in (i + 1)..<members.count { pairs.insert(Self.pairKey(members[i], members[j])) } }
             }
         }
-        for bucket in MinHash.buckets(features.templatePhrases, minimumSize: parameters.templateMinPhrases) { addBucket(bucket, to: &pairs) }
+        for bucket in templateBuckets { addBucket(bucket, to: &pairs) }
         let hours = (0..<features.count).map { account -> [UInt64] in
             synchronyEligible(account) ? features.activeHours[account].map(UInt64.init) : []
         }
@@ -181,7 +331,8 @@ struct Linker {
         while i < left.count && j < right.count {
             if left[i] == right[j] {
                 let id = Int(left[i])
-                if attributeSignal[id] != "ip" || usedTogether(a, b, attribute: id) {
+                let fitting = attributeCrowd[id].map { judge.pairFits(Int(a), Int(b), $0) } ?? true
+                if fitting && usedTogether(a, b, attribute: id) {
                     found.append(Evidence(signal: attributeSignal[id], value: displayValue(id), weight: attributeWeight[id]))
                 }
                 i += 1; j += 1
@@ -191,11 +342,19 @@ struct Linker {
             found.append(Evidence(signal: "email_sequence", value: "\(features.emails[Int(a)] ?? "") ~ \(features.emails[Int(b)] ?? "")",
                                   weight: parameters.emailSequenceWeight))
         }
-        let template = MinHash.jaccard(features.templatePhrases[Int(a)], features.templatePhrases[Int(b)])
+        let template = MinHash.jaccard(templatePhrases[Int(a)], templatePhrases[Int(b)])
         if template >= parameters.similarTemplateMinJaccard {
-            let weight = template >= parameters.templateMinJaccard ? parameters.templateWeight : parameters.similarTemplateWeight
-            found.append(Evidence(signal: "prompt_template", value: String(format: "%.2f of recurring phrases shared", template),
-                                  weight: weight))
+            let weight: Double
+            var value = String(format: "%.2f of recurring phrases shared", template)
+            if template < parameters.templateMinJaccard {
+                weight = parameters.similarTemplateWeight
+            } else if templateIsTheirs(Int(a), Int(b)) {
+                weight = parameters.templateWeight
+            } else {
+                weight = parameters.publicTemplateWeight
+                value += " (a template strangers use too)"
+            }
+            found.append(Evidence(signal: "prompt_template", value: value, weight: weight))
         }
         if synchronyEligible(Int(a)) && synchronyEligible(Int(b)) {
             let together = MinHash.jaccard(features.activeHours[Int(a)].map(UInt64.init), features.activeHours[Int(b)].map(UInt64.init))
@@ -204,12 +363,37 @@ struct Linker {
                                       weight: parameters.synchronyWeight))
             }
         }
+        if let succession = successions[Self.pairKey(a, b)] {
+            found.append(Evidence(signal: "succession", value: succession, weight: parameters.successionWeight))
+        }
         return found
     }
 
+    /// For an address or block: whether the two accounts used it within the overlap window
+    /// (an address handed to another household weeks later is not shared use). Other signals: true.
     private func usedTogether(_ a: Int32, _ b: Int32, attribute id: Int) -> Bool {
-        guard let ip = Int64(attributeValue[id]) else { return false }
-        return features.usedTogether(Int(a), Int(b), ip: ip, slack: Int64(parameters.ipOverlapDays) * 86_400_000)
+        let slack = Int64(parameters.ipOverlapDays) * 86_400_000
+        switch attributeSignal[id] {
+        case "ip":
+            guard let ip = Int64(attributeValue[id]) else { return false }
+            return features.usedTogether(Int(a), Int(b), ip: ip, slack: slack)
+        case "ip_net":
+            guard let x = blockUse(Int(a), attributeValue[id]), let y = blockUse(Int(b), attributeValue[id]) else { return false }
+            return x.first <= y.last + slack && y.first <= x.last + slack
+        default:
+            return true
+        }
+    }
+
+    /// When an account first and last used any address in `block`.
+    private func blockUse(_ account: Int, _ block: String) -> (first: Int64, last: Int64)? {
+        var first = Int64.max, last = Int64.min
+        for (position, ip) in features.ipKeys[account].enumerated() {
+            guard let text = features.ipText[ip], IPBlock.block(of: text) == block else { continue }
+            first = min(first, features.ipFirstSeen[account][position])
+            last = max(last, features.ipLastSeen[account][position])
+        }
+        return first <= last ? (first, last) : nil
     }
 
     private func displayValue(_ id: Int) -> String {

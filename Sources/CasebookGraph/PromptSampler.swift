@@ -74,14 +74,6 @@ struct PromptSampler {
         return recurring.count >= parameters.templateMinPhrases ? recurring : []
     }
 
-    /// Drops phrases found in so many accounts' templates that they are generic wording.
-    func withoutCommonPhrases(_ perAccount: [[UInt64]]) -> [[UInt64]] {
-        var accountsPerPhrase: [UInt64: Int] = [:]
-        for phrases in perAccount { for phrase in phrases { accountsPerPhrase[phrase, default: 0] += 1 } }
-        let cap = max(parameters.templatePhraseMaxAccounts, Int(Double(perAccount.count) * parameters.templatePhraseMaxShare))
-        return perAccount.map { phrases in phrases.filter { accountsPerPhrase[$0]! <= cap } }
-    }
-
     static func phrases(_ text: String) -> [UInt64] {
         let words = normalizedWords(text)
         guard words.count >= 3 else { return [] }

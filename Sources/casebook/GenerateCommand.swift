@@ -8,8 +8,11 @@ struct CampaignOptions: ParsableArguments {
     @Option(help: "Size preset: demo, small or campaign (about 25,000 fraudulent accounts, 28.8 million exchanges).")
     var preset: String?
 
-    @Option(help: "Number of accounts (overrides the preset; a fifth of them fraudulent).")
+    @Option(help: "Number of accounts (overrides the preset; a fifth of them fraudulent unless --fraud-share says).")
     var accounts: Int?
+
+    @Option(help: "Share of accounts that are fraudulent, 0.01 to 0.95 (default 0.2).")
+    var fraudShare: Double?
 
     @Option(help: "Number of exchanges (overrides the preset).")
     var exchanges: Int?
@@ -27,6 +30,9 @@ struct CampaignOptions: ParsableArguments {
         if let accounts, !(10...CampaignSpec.maxAccounts).contains(accounts) {
             throw ValidationError("--accounts must be between 10 and \(Terminal.grouped(CampaignSpec.maxAccounts))")
         }
+        if let fraudShare, !(0.01...0.95).contains(fraudShare) {
+            throw ValidationError("--fraud-share must be between 0.01 and 0.95")
+        }
         if let exchanges, !(0...CampaignSpec.maxExchanges).contains(exchanges) {
             throw ValidationError("--exchanges must be between 0 and \(Terminal.grouped(CampaignSpec.maxExchanges))")
         }
@@ -34,9 +40,8 @@ struct CampaignOptions: ParsableArguments {
 
     func spec(defaultPreset: String) -> CampaignSpec {
         var spec = CampaignSpec.preset(preset ?? defaultPreset)!
-        if let accounts {
-            spec.fraudAccounts = max(5, accounts / 5)
-            spec.benignAccounts = accounts - spec.fraudAccounts
+        if accounts != nil || fraudShare != nil {
+            spec.setFraudAccountShare(fraudShare ?? 0.2, accounts: accounts ?? spec.benignAccounts + spec.fraudAccounts)
         }
         if let exchanges { spec.exchanges = exchanges }
         spec.seed = seed
@@ -51,9 +56,13 @@ extension Casebook {
             abstract: "Write a synthetic distillation campaign in the input format, with its ground truth.",
             discussion: """
                 Plants fraud operators (card farms, hydra networks with one prepaid card per \
-                account, small rings, careful operators linked only by prompt template and \
-                timing) among benign traps (households, VPN exits, carrier NAT, a university \
-                behind NAT, a residential-proxy pool, companies sharing one card). The \
+                account whose banned accounts are succeeded within hours, small rings, careful \
+                operators linked only by prompt template and timing, some sharing a bought \
+                template, operators rotating through one hosting /24) of sizes up to thousands \
+                of accounts among benign traps (households, addresses reassigned to another \
+                household, VPN exits, carrier NAT, a university behind NAT, a residential-proxy \
+                pool, companies sharing one card, evaluation companies running machine-timed \
+                reasoning prompts, people pasting popular public prompt templates). The \
                 ground truth (operator and label of every account) goes to ground_truth.csv, \
                 which ingest does not read. Output is streamed: memory does not grow with size.
 
@@ -61,6 +70,7 @@ extension Casebook {
                   casebook generate --out campaign/ --preset small --seed 7
                   casebook generate --out big/ --preset campaign
                   casebook generate --out tiny/ --accounts 200 --exchanges 5000
+                  casebook generate --out suspects/ --preset small --fraud-share 0.85
                 """
         )
 

@@ -66,8 +66,8 @@ final class CampaignWriterTests: XCTestCase {
     func testEveryOperatorTypeAndEveryBenignTrapIsPlanted() throws {
         let (db, _) = try loadCampaign(seed: 4)
         let types = try db.prepare("SELECT DISTINCT operator_type FROM truth ORDER BY 1").rows { $0.string(0)! }
-        XCTAssertEqual(types, ["card_farm", "company", "household", "hydra", "individual", "small_ring", "template_only",
-                               "university_student"])
+        XCTAssertEqual(types, ["card_farm", "company", "eval_company", "household", "hydra", "individual", "public_template_user",
+                               "small_ring", "subnet_rotation", "template_only", "university_student"])
 
         // Card farms share a few cards across many accounts.
         XCTAssertEqual(try db.scalarInt("""

@@ -1,0 +1,150 @@
+import Foundation
+
+/// Tells an operator's accounts from a crowd of strangers by what the accounts sharing a
+/// value look like, not by how many they are: a shared address, client, card or template
+/// is evidence when its sharers otherwise agree (country, client, sign-up week, daily
+/// rhythm, card BIN, email domain) and a hub when they are as varied as the case file
+/// itself. Agreement is measured against the case file's own mix of each trait, so an
+/// operator that is 85% of the file reads the same as one that is 1%.
+struct CrowdJudge {
+    /// The traits compared, one value id per account (-1 when unknown).
+    enum Trait: Int, CaseIterable {
+        case country, client, signupWeek, rhythm, bin, emailDomain
+    }
+
+    /// What the sharers of one value look like.
+    struct Crowd {
+        /// Mean lift over the three most agreed traits, 0 (strangers) to 1 (one operator).
+        let coherence: Double
+        /// For each trait the crowd agrees on (lift at least `crowdAgreedLift`), the value most of it has.
+        let agreed: [(trait: Trait, value: Int32)]
+        /// One operator's: coherent, and agreed on at least two traits. Two operators sharing a
+        /// provider's block agree on neither's country or client, only on what both have.
+        let isOneOperator: Bool
+        /// Identity traits (country, client, BIN, email domain) on which the crowd agrees more than
+        /// strangers would (lift at least 0.3): two sharers of different operators differ on one.
+        let notableIdentity: [Trait]
+    }
+
+    static let identityTraits: Set<Trait> = [.country, .client, .bin, .emailDomain]
+
+    private(set) var traits: [[Int32]] = []
+    /// How often two accounts picked at random from the whole file share each trait.
+    private(set) var baseline: [Double] = []
+    /// Share of accounts with each value of each trait (for the bits a pair's agreement is worth).
+    private var valueShare: [[Int32: Double]] = []
+    private let sampleSize: Int
+    private let agreedLift: Double
+    private let coherent: Double
+
+    init(features f: AccountFeatures, parameters: LinkParameters) {
+        sampleSize = parameters.crowdSampleAccounts
+        agreedLift = parameters.crowdAgreedLift
+        coherent = parameters.coherentCrowd
+        var ids: [[String: Int32]] = Array(repeating: [:], count: Trait.allCases.count)
+        func id(_ trait: Trait, _ value: String?) -> Int32 {
+            guard let value, !value.isEmpty else { return -1 }
+            if let existing = ids[trait.rawValue][value] { return existing }
+            let new = Int32(ids[trait.rawValue].count)
+            ids[trait.rawValue][value] = new
+            return new
+        }
+        let freeMail = Set(parameters.freeMailDomains)
+        traits = Array(repeating: Array(repeating: -1, count: f.count), count: Trait.allCases.count)
+        for a in 0..<f.count {
+            traits[Trait.country.rawValue][a] = id(.country, f.countries[a])
+            traits[Trait.client.rawValue][a] = f.userAgentKeys[a].first.map { Int32(truncatingIfNeeded: $0) } ?? -1
+            traits[Trait.signupWeek.rawValue][a] = f.createdAt[a].map { Int32(clamping: $0 / (7 * 86_400_000)) } ?? -1
+            traits[Trait.rhythm.rawValue][a] = Self.rhythm(f, a)
+            traits[Trait.bin.rawValue][a] = id(.bin, f.bins[a].first)
+            if let email = f.emails[a], let at = email.lastIndex(of: "@") {
+                let domain = String(email[email.index(after: at)...])
+                traits[Trait.emailDomain.rawValue][a] = freeMail.contains(domain) ? -1 : id(.emailDomain, domain)
+            }
+        }
+        valueShare = traits.map { column in
+            var counts: [Int32: Int] = [:]
+            var known = 0
+            for value in column where value >= 0 { counts[value, default: 0] += 1; known += 1 }
+            return counts.mapValues { Double($0) / Double(max(known, 1)) }
+        }
+        baseline = valueShare.map { shares in shares.values.reduce(0) { $0 + $1 * $1 } }
+    }
+
+    /// The hours of the day an account is active, coarsely: the three-hour block around its
+    /// busiest hour, or "around the clock" (8) when its activity is nearly flat.
+    static func rhythm(_ f: AccountFeatures, _ a: Int) -> Int32 {
+        let counts = (0..<24).map { Double(f.hourOfDay[a * 24 + $0]) }
+        let total = counts.reduce(0, +)
+        guard total >= 12 else { return -1 }
+        let entropy = -counts.filter { $0 > 0 }.map { $0 / total * log2($0 / total) }.reduce(0, +) / log2(24)
+        if entropy > 0.95 { return 8 }
+        var best = 0, bestCount = -1.0
+        for hour in 0..<24 {
+            let window = counts[(hour + 23) % 24] + counts[hour] + counts[(hour + 1) % 24]
+            if window > bestCount { best = hour; bestCount = window }
+        }
+        return Int32(best / 3)
+    }
+
+    /// Judges the sharers of one value from an even sample of them, leaving out the trait the
+    /// value itself implies (sharers of a client agree on the client). Fewer than two traits to
+    /// go by is too little to call a crowd one operator's.
+    func judge(_ members: [Int32], excluding implied: Trait? = nil) -> Crowd {
+        let step = max(1, members.count / sampleSize)
+        let sample = stride(from: 0, to: members.count, by: step).prefix(sampleSize).map { Int(members[$0]) }
+        var lifts: [(Trait, Double, Int32)] = []
+        for trait in Trait.allCases where trait != implied {
+            var counts: [Int32: Int] = [:]
+            var known = 0
+            for a in sample where traits[trait.rawValue][a] >= 0 {
+                counts[traits[trait.rawValue][a], default: 0] += 1
+                known += 1
+            }
+            // A trait most of the crowd lacks says nothing about it.
+            guard known >= 2, known * 2 >= sample.count else { continue }
+            let agreement = counts.values.reduce(0.0) { $0 + Double($1 * $1) } / Double(known * known)
+            let base = baseline[trait.rawValue]
+            guard base < 0.98 else { continue }
+            let lift = max(0, min(1, (agreement - base) / (1 - base)))
+            let modal = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!.key
+            lifts.append((trait, lift, modal))
+        }
+        let top = lifts.map(\.1).sorted(by: >).prefix(3)
+        let coherence = top.count < 2 ? 0 : top.reduce(0, +) / Double(top.count)
+        let agreed = lifts.filter { $0.1 >= agreedLift }.map { (trait: $0.0, value: $0.2) }
+        return Crowd(coherence: coherence, agreed: agreed, isOneOperator: coherence >= coherent && agreed.count >= 2,
+                     notableIdentity: lifts.filter { $0.1 >= 0.3 && Self.identityTraits.contains($0.0) }.map(\.0))
+    }
+
+    /// Whether an account looks like the crowd it shares a value with: it has the crowd's
+    /// value for at least two thirds of the traits the crowd agrees on.
+    func fits(_ a: Int, _ crowd: Crowd) -> Bool {
+        guard !crowd.agreed.isEmpty else { return false }
+        let matching = crowd.agreed.filter { traits[$0.trait.rawValue][a] == $0.value }.count
+        return matching * 3 >= crowd.agreed.count * 2
+    }
+
+    /// Whether two sharers of a value are of one operator as far as the crowd can tell: both
+    /// fit it, they have the same value of every notable identity trait (a crowd can be two
+    /// operators on one provider's block, each coherent on its own), and they differ on at most
+    /// one of the traits the crowd agrees on (an operator's sign-up waves spread over weeks).
+    func pairFits(_ a: Int, _ b: Int, _ crowd: Crowd) -> Bool {
+        guard fits(a, crowd), fits(b, crowd) else { return false }
+        for trait in crowd.notableIdentity where traits[trait.rawValue][a] != traits[trait.rawValue][b] { return false }
+        let differing = crowd.agreed.filter { traits[$0.trait.rawValue][a] != traits[$0.trait.rawValue][b] }.count
+        return differing <= (crowd.agreed.count >= 3 ? 1 : 0)
+    }
+
+    /// What two accounts' agreement on the traits is worth, in bits: agreeing on a value a
+    /// tenth of the file has is worth log2(10) (Fellegi-Sunter's u-probability, with m taken as 1).
+    func contextBits(_ a: Int, _ b: Int) -> Double {
+        var bits = 0.0
+        for trait in Trait.allCases {
+            let x = traits[trait.rawValue][a], y = traits[trait.rawValue][b]
+            guard x >= 0, x == y, let share = valueShare[trait.rawValue][x], share > 0 else { continue }
+            bits += -log2(share)
+        }
+        return bits
+    }
+}
