@@ -266,8 +266,11 @@ private struct PopulationBuilder {
             op.burstHours = burstSchedule()
         }
 
-        // A quarter of a hydra's accounts are banned and succeeded: the operator ends with about `size`.
-        for member in 0..<(type == "hydra" ? max(1, size * 4 / 5) : size) {
+        // A quarter of a hydra's accounts are banned and succeeded; successors count in `size`.
+        let firstAccount = p.accounts.count
+        var member = -1
+        while p.accounts.count - firstAccount < size {
+            member += 1
             let index = p.accounts.count
             let id = "acct-" + random.alphanumeric(10)
             let createdAt: Int64
@@ -318,7 +321,7 @@ private struct PopulationBuilder {
                                     plan: random.pick(["build", "scale", "build"]), requestIPs: requestIPs, userAgent: ua,
                                     apiKey: "key-" + random.alphanumeric(16), rate: rate, activity: activity,
                                     prefersFrontier: true, ownTemplate: type == "subnet_rotation" ? member : nil))
-            if type == "hydra" && random.chance(0.25) { banAndSucceed(&p, account: index, bin: bin) }
+            if type == "hydra" && p.accounts.count - firstAccount < size && random.chance(0.25) { banAndSucceed(&p, account: index, bin: bin) }
         }
         p.operators.append(op)
     }

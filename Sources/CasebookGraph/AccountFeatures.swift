@@ -11,6 +11,8 @@ struct AccountFeatures {
     var createdAt: [Int64?] = []
     var emails: [String?] = []
     var countries: [String?] = []
+    /// Whether the account names an organisation (`org_id`): an identity someone answers for.
+    var hasOrganisation: [Bool] = []
 
     /// Attribute lists per account, before weighting: (kind, value) pairs.
     var cards: [[String]] = []
@@ -45,6 +47,8 @@ struct AccountFeatures {
     var coercivePrompts: [Int] = []
     var rubricPrompts: [Int] = []
     var templatePhrases: [[UInt64]] = []
+    /// Sampled prompts that hold none of the account's template phrases (a person's own prompts).
+    var untemplatedPrompts: [Int] = []
 
     var ipText: [Int64: String] = [:]
     var ipKind: [Int64: String] = [:]
@@ -58,12 +62,13 @@ struct AccountFeatures {
 
     /// Adds an account; returns its index. Every account comes before any fact about one.
     @discardableResult
-    mutating func addAccount(key: Int64, id: String, createdAt: Int64?, email: String?, country: String?) -> Int {
+    mutating func addAccount(key: Int64, id: String, createdAt: Int64?, email: String?, country: String?, organisation: String? = nil) -> Int {
         accountKeys.append(key)
         accountIDs.append(id)
         self.createdAt.append(createdAt)
         emails.append(email?.lowercased())
         countries.append(country?.uppercased())
+        hasOrganisation.append(!(organisation ?? "").isEmpty)
         return accountKeys.count - 1
     }
 
@@ -95,6 +100,12 @@ struct AccountFeatures {
         coercivePrompts = Array(repeating: 0, count: n)
         rubricPrompts = Array(repeating: 0, count: n)
         templatePhrases = Array(repeating: [], count: n)
+        untemplatedPrompts = Array(repeating: 0, count: n)
+    }
+
+    /// The share of the account's sampled prompts without its template (0 without a sample).
+    func untemplatedShare(_ a: Int) -> Double {
+        sampledPrompts[a] == 0 ? 0 : Double(untemplatedPrompts[a]) / Double(sampledPrompts[a])
     }
 
     mutating func addPayment(account index: Int, fingerprint: String, bin: String?, chargebacks: Int) {
@@ -187,10 +198,13 @@ extension AccountFeatures {
 struct PromptTallies {
     private let sampler: PromptSampler
     private var tallies: [[UInt32]]
+    /// Where each sampled prompt's phrases end in its account's tally.
+    private var promptEnds: [[Int32]]
 
     init(count: Int, parameters: LinkParameters) {
         sampler = PromptSampler(parameters: parameters)
         tallies = Array(repeating: [], count: count)
+        promptEnds = Array(repeating: [], count: count)
     }
 
     mutating func add(_ prompt: String, account: Int, to f: inout AccountFeatures) {
@@ -199,13 +213,23 @@ struct PromptTallies {
         if traits.coercive { f.coercivePrompts[account] += 1 }
         if traits.rubric { f.rubricPrompts[account] += 1 }
         tallies[account].append(contentsOf: PromptSampler.distinctPhrases(prompt))
+        promptEnds[account].append(Int32(tallies[account].count))
     }
 
     mutating func finish(into f: inout AccountFeatures) {
         var phrases = Array(repeating: [UInt64](), count: f.count)
         for account in 0..<f.count {
             phrases[account] = sampler.recurringPhrases(tally: tallies[account], prompts: f.sampledPrompts[account])
+            if !phrases[account].isEmpty {
+                let recurring = Set(phrases[account].map { UInt32(truncatingIfNeeded: $0) })
+                var start = 0
+                for end in promptEnds[account].map(Int.init) {
+                    if !tallies[account][start..<end].contains(where: recurring.contains) { f.untemplatedPrompts[account] += 1 }
+                    start = end
+                }
+            }
             tallies[account] = []
+            promptEnds[account] = []
         }
         f.templatePhrases = phrases
     }

@@ -21,8 +21,9 @@ struct CrowdJudge {
         /// One operator's: coherent, and agreed on at least two traits. Two operators sharing a
         /// provider's block agree on neither's country or client, only on what both have.
         let isOneOperator: Bool
-        /// Identity traits (country, client, BIN, email domain) on which the crowd agrees more than
-        /// strangers would (lift at least 0.3): two sharers of different operators differ on one.
+        /// Identity traits (country, client, BIN, email domain) of which at most five values make up
+        /// four fifths of the crowd: each operator in it holds one, so two sharers of different
+        /// operators differ on one (a trait an operator randomises has many values).
         let notableIdentity: [Trait]
     }
 
@@ -94,6 +95,7 @@ struct CrowdJudge {
         let step = max(1, members.count / sampleSize)
         let sample = stride(from: 0, to: members.count, by: step).prefix(sampleSize).map { Int(members[$0]) }
         var lifts: [(Trait, Double, Int32)] = []
+        var structured: [Trait] = []
         for trait in Trait.allCases where trait != implied {
             var counts: [Int32: Int] = [:]
             var known = 0
@@ -109,12 +111,39 @@ struct CrowdJudge {
             let lift = max(0, min(1, (agreement - base) / (1 - base)))
             let modal = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!.key
             lifts.append((trait, lift, modal))
+            // Few values make up most of the crowd: constant within each operator it holds.
+            var covered = 0, values = 0
+            for count in counts.values.sorted(by: >) where covered * 5 < known * 4 {
+                covered += count
+                values += 1
+            }
+            if values <= 5 { structured.append(trait) }
         }
         let top = lifts.map(\.1).sorted(by: >).prefix(3)
         let coherence = top.count < 2 ? 0 : top.reduce(0, +) / Double(top.count)
         let agreed = lifts.filter { $0.1 >= agreedLift }.map { (trait: $0.0, value: $0.2) }
         return Crowd(coherence: coherence, agreed: agreed, isOneOperator: coherence >= coherent && agreed.count >= 2,
-                     notableIdentity: lifts.filter { $0.1 >= 0.3 && Self.identityTraits.contains($0.0) }.map(\.0))
+                     notableIdentity: structured.filter(Self.identityTraits.contains))
+    }
+
+    /// How many kinds of account (country and client together) it takes to make up four fifths
+    /// of the crowd: one for an operator, one per operator for a few sharing a bought template,
+    /// many for wording strangers share.
+    func kinds(_ members: [Int32]) -> Int {
+        let step = max(1, members.count / sampleSize)
+        var counts: [Int64: Int] = [:]
+        var sampled = 0
+        for index in stride(from: 0, to: members.count, by: step).prefix(sampleSize) {
+            let a = Int(members[index])
+            counts[Int64(traits[Trait.country.rawValue][a]) << 32 | Int64(UInt32(bitPattern: traits[Trait.client.rawValue][a])), default: 0] += 1
+            sampled += 1
+        }
+        var covered = 0, kinds = 0
+        for count in counts.values.sorted(by: >) where covered * 5 < sampled * 4 {
+            covered += count
+            kinds += 1
+        }
+        return kinds
     }
 
     /// Whether an account looks like the crowd it shares a value with: it has the crowd's
@@ -136,11 +165,13 @@ struct CrowdJudge {
         return differing <= (crowd.agreed.count >= 3 ? 1 : 0)
     }
 
-    /// What two accounts' agreement on the traits is worth, in bits: agreeing on a value a
+    /// What two accounts' agreement on identity traits is worth, in bits: agreeing on a value a
     /// tenth of the file has is worth log2(10) (Fellegi-Sunter's u-probability, with m taken as 1).
+    /// Sign-up week and rhythm are left out: operators start in the same waves and run machines
+    /// around the clock alike.
     func contextBits(_ a: Int, _ b: Int) -> Double {
         var bits = 0.0
-        for trait in Trait.allCases {
+        for trait in Self.identityTraits {
             let x = traits[trait.rawValue][a], y = traits[trait.rawValue][b]
             guard x >= 0, x == y, let share = valueShare[trait.rawValue][x], share > 0 else { continue }
             bits += -log2(share)

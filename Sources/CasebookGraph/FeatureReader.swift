@@ -5,9 +5,9 @@ enum FeatureReader {
     static func read(_ database: Database, parameters: LinkParameters, progress: (String) -> Void) throws -> AccountFeatures {
         var f = AccountFeatures()
         progress("reading accounts")
-        for row in try database.prepare("SELECT account_pk, account_id, created_at_ms, email, country FROM account_rows ORDER BY account_pk")
-            .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.optionalInt64(2), $0.string(3), $0.string(4)) }) {
-            f.addAccount(key: row.0, id: row.1, createdAt: row.2, email: row.3, country: row.4)
+        for row in try database.prepare("SELECT account_pk, account_id, created_at_ms, email, country, org_id FROM account_rows ORDER BY account_pk")
+            .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.optionalInt64(2), $0.string(3), $0.string(4), $0.string(5)) }) {
+            f.addAccount(key: row.0, id: row.1, createdAt: row.2, email: row.3, country: row.4, organisation: row.5)
         }
         f.finishAccounts()
 

@@ -70,13 +70,22 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     /// Fewer recurring phrases than this is a habit of phrasing ("can you help me write"),
     /// not a template: an operator's template repeats a whole paragraph.
     public var templateMinPhrases = 16
-    /// A phrase in more accounts' templates than this is judged by its crowd: one used by
-    /// strangers is generic or public wording and is dropped from every template.
+    /// Phrases left once generic wording is dropped: fewer, and the account has no template of its own.
+    public var templateMinSpecificPhrases = 8
+    /// A template of a few accounts is theirs only if at most this share of their sampled prompts lack it.
+    public var templateMaxUntemplatedShare = 0.05
+    /// A phrase in more accounts' templates than this is judged by its crowd: one it takes more
+    /// than `commonPhraseMaxKinds` kinds of account (country and client) to make up is generic or
+    /// public wording and is dropped from every template.
     public var commonPhraseMinAccounts = 20
+    public var commonPhraseMaxKinds = 3
 
-    /// Synchronized activity: the same active hours, for accounts that are not active around the clock.
+    /// Synchronized activity: the same active hours, for accounts that are not active around the clock:
+    /// most hours shared, or at least `synchronyMinSharedHours` shared at `synchronyMinLift` times chance.
     public var synchronyWeight = 0.6
     public var synchronyMinJaccard = 0.6
+    public var synchronyMinSharedHours = 8
+    public var synchronyMinLift = 4.0
     public var synchronyMinActiveHours = 12
     public var synchronyMaxActiveShare = 0.5
 

@@ -46,6 +46,8 @@ struct Linker {
     private var templateGroupSize: [Int32: Int] = [:]
     private var templateGroupCrowd: [Int32: CrowdJudge.Crowd] = [:]
     private var templateBuckets: [[Int32]] = []
+    /// The largest MinHash bucket each account's template fell in: how many templates look like it.
+    private var templateReach: [Int] = []
     /// Succession pairs and what each succession was.
     private(set) var successions: [UInt64: String] = [:]
 
@@ -166,13 +168,15 @@ struct Linker {
         }
         var generic = Set<UInt64>()
         for (phrase, accounts) in accountsOfPhrase where accounts.count > parameters.commonPhraseMinAccounts {
-            if judge.judge(accounts).coherence < parameters.coherentCrowd / 2 { generic.insert(phrase) }
+            if judge.kinds(accounts) > parameters.commonPhraseMaxKinds { generic.insert(phrase) }
         }
         templatePhrases = features.templatePhrases.map { phrases in
             let kept = generic.isEmpty ? phrases : phrases.filter { !generic.contains($0) }
-            return kept.count >= parameters.templateMinPhrases ? kept : []
+            return kept.count >= parameters.templateMinSpecificPhrases ? kept : []
         }
-        templateBuckets = MinHash.buckets(templatePhrases, minimumSize: parameters.templateMinPhrases)
+        templateBuckets = MinHash.buckets(templatePhrases, minimumSize: parameters.templateMinSpecificPhrases)
+        templateReach = Array(repeating: 0, count: features.count)
+        for bucket in templateBuckets { for account in bucket { templateReach[Int(account)] = max(templateReach[Int(account)], bucket.count) } }
         var groups = UnionFind(count: features.count)
         for bucket in templateBuckets {
             for i in 1..<bucket.count {
@@ -197,7 +201,13 @@ struct Linker {
     private func templateIsTheirs(_ a: Int, _ b: Int) -> Bool {
         let group = templateGroup[a]
         if group == templateGroup[b] {
-            if (templateGroupSize[group] ?? 0) <= parameters.smallCrowdAccounts { return true }
+            // A few accounts on one template: theirs if no other template looks like it and every
+            // prompt they send is from it (a person pasting a public template also writes prompts
+            // of their own).
+            if (templateGroupSize[group] ?? 0) <= parameters.smallCrowdAccounts,
+               max(templateReach[a], templateReach[b]) <= 2 * parameters.smallCrowdAccounts,
+               features.untemplatedShare(a) <= parameters.templateMaxUntemplatedShare,
+               features.untemplatedShare(b) <= parameters.templateMaxUntemplatedShare { return true }
             if let crowd = templateGroupCrowd[group], crowd.isOneOperator, judge.pairFits(a, b, crowd) { return true }
         }
         return judge.contextBits(a, b) >= parameters.templateContextBits
@@ -317,6 +327,23 @@ struct Linker {
         }
     }
 
+    /// Two accounts active in the same hours: most of their hours shared (Jaccard), or far more
+    /// shared hours than two independent schedules over the same span would give (accounts that
+    /// each take part in some of one operator's bursts share few hours but many times chance).
+    private func synchrony(_ a: Int, _ b: Int) -> String? {
+        let x = features.activeHours[a], y = features.activeHours[b]
+        var i = 0, j = 0, shared = 0
+        while i < x.count && j < y.count {
+            if x[i] == y[j] { shared += 1; i += 1; j += 1 } else if x[i] < y[j] { i += 1 } else { j += 1 }
+        }
+        let jaccard = Double(shared) / Double(x.count + y.count - shared)
+        if jaccard >= parameters.synchronyMinJaccard { return String(format: "%.2f of active hours shared", jaccard) }
+        let span = Double(max(x.last!, y.last!) - min(x.first!, y.first!) + 1)
+        let lift = Double(shared) * span / (Double(x.count) * Double(y.count))
+        guard shared >= parameters.synchronyMinSharedHours, lift >= parameters.synchronyMinLift else { return nil }
+        return String(format: "%d active hours shared, %.1f times what independent schedules would share", shared, lift)
+    }
+
     private func synchronyEligible(_ account: Int) -> Bool {
         let hours = features.activeHours[account]
         guard hours.count >= parameters.synchronyMinActiveHours, let first = hours.first, let last = hours.last else { return false }
@@ -356,12 +383,8 @@ struct Linker {
             }
             found.append(Evidence(signal: "prompt_template", value: value, weight: weight))
         }
-        if synchronyEligible(Int(a)) && synchronyEligible(Int(b)) {
-            let together = MinHash.jaccard(features.activeHours[Int(a)].map(UInt64.init), features.activeHours[Int(b)].map(UInt64.init))
-            if together >= parameters.synchronyMinJaccard {
-                found.append(Evidence(signal: "synchronized_activity", value: String(format: "%.2f of active hours shared", together),
-                                      weight: parameters.synchronyWeight))
-            }
+        if synchronyEligible(Int(a)) && synchronyEligible(Int(b)), let together = synchrony(Int(a), Int(b)) {
+            found.append(Evidence(signal: "synchronized_activity", value: together, weight: parameters.synchronyWeight))
         }
         if let succession = successions[Self.pairKey(a, b)] {
             found.append(Evidence(signal: "succession", value: succession, weight: parameters.successionWeight))

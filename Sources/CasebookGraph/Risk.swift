@@ -1,11 +1,15 @@
 import Foundation
 
-/// A cluster's risk: each indicator in [0, 1], and their weighted mean.
+/// A cluster's risk: each indicator in [0, 1], and their weighted mean, discounted by
+/// half the share of accounts that name an organisation.
 ///
 /// The weights favour what separates harvesting from heavy legitimate use: a
 /// company with many accounts on one card is one operator but scores low,
 /// because its prompts do not coerce reasoning, its traffic follows office
-/// hours and its outputs are not long answers to short prompts.
+/// hours and its outputs are not long answers to short prompts. A company that
+/// evaluates models does all of that on purpose, under its own organisation,
+/// domain and network: the discount is what tells it from an operator hiding
+/// behind throwaway identities.
 public struct RiskAssessment: Sendable {
     public let score: Double
     public let indicators: [(name: String, value: Double)]
@@ -55,9 +59,10 @@ public struct RiskAssessment: Sendable {
             ("accounts", min(1, log10(Double(members.count)) / 3)),
         ]
         let totalWeight = indicators.reduce(0) { $0 + weights[$1.0]! }
-        let score = indicators.reduce(0) { $0 + weights[$1.0]! * $1.1 } / totalWeight
+        let organisation = Double(members.filter { f.hasOrganisation[$0] }.count) / Double(members.count)
+        let score = indicators.reduce(0) { $0 + weights[$1.0]! * $1.1 } / totalWeight * (1 - organisation / 2)
         return RiskAssessment(score: (score * 1000).rounded() / 1000,
-                              indicators: indicators.map { ($0.0, ($0.1 * 1000).rounded() / 1000) })
+                              indicators: (indicators + [("accountable_organisation", organisation)]).map { ($0.0, ($0.1 * 1000).rounded() / 1000) })
     }
 
     /// The indicators as a JSON object, highest first.

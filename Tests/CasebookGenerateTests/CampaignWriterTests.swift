@@ -103,10 +103,25 @@ final class CampaignWriterTests: XCTestCase {
             SELECT min(cards) FROM (SELECT count(DISTINCT p.fingerprint) AS cards FROM payments p JOIN truth t USING (account_id)
               WHERE t.operator_type = 'company' GROUP BY t.operator_id)
             """), 1)
-        // Fraud prompts coerce reasoning; benign prompts do not.
+        // Fraud prompts coerce reasoning, and so do evaluation companies' (benign, on purpose); ordinary
+        // people's do not, but for those who paste a public template now and then.
         let coercive = "(prompt LIKE '%step by step%' OR prompt LIKE '%reasoning%' OR prompt LIKE '%each step%')"
         XCTAssertEqual(try db.scalarInt("SELECT avg(\(coercive)) > 0.95 FROM exchanges JOIN truth USING (account_id) WHERE label = 'fraud'"), 1)
-        XCTAssertEqual(try db.scalarInt("SELECT avg(\(coercive)) < 0.05 FROM exchanges JOIN truth USING (account_id) WHERE label = 'benign'"), 1)
+        XCTAssertEqual(try db.scalarInt("SELECT avg(\(coercive)) > 0.95 FROM exchanges JOIN truth USING (account_id) WHERE operator_type = 'eval_company'"), 1)
+        XCTAssertEqual(try db.scalarInt("""
+            SELECT avg(\(coercive)) < 0.02 FROM exchanges JOIN truth USING (account_id)
+            WHERE label = 'benign' AND operator_type NOT IN ('eval_company', 'public_template_user')
+            """), 1)
+        XCTAssertEqual(try db.scalarInt("SELECT avg(\(coercive)) BETWEEN 0.3 AND 0.95 FROM exchanges JOIN truth USING (account_id) WHERE operator_type = 'public_template_user'"), 1)
+        // A banned hydra account is succeeded within hours on the same address; a subnet-rotation
+        // operator gives each account its own address in one /24.
+        XCTAssertEqual(try db.scalarInt("""
+            SELECT count(*) > 0 FROM accounts a JOIN truth t USING (account_id) WHERE t.operator_type = 'hydra' AND a.status = 'banned'
+            """), 1)
+        XCTAssertEqual(try db.scalarInt("""
+            SELECT max(n) = 1 FROM (SELECT count(DISTINCT e.account_id) AS n FROM exchanges e JOIN truth t USING (account_id)
+              WHERE t.operator_type = 'subnet_rotation' GROUP BY e.ip)
+            """), 1)
     }
 
     func testFaultsExerciseTheRejectLog() throws {
