@@ -1,0 +1,208 @@
+@testable import CasebookGraph
+import XCTest
+
+/// The link engine on hand-made populations, without SQLite: features in, links and clusters out.
+/// Each test is one invariant of issue-style populations a case file can hold.
+final class LinkEngineTests: XCTestCase {
+    static let hour: Int64 = 3_600_000
+    static let day: Int64 = 86_400_000
+    static let start: Int64 = 1_767_571_200_000
+
+    /// One account as a test describes it.
+    struct Person {
+        var id: String
+        var country: String?
+        var created: Int64 = LinkEngineTests.start - 200 * LinkEngineTests.day
+        var email: String?
+        var card: String?
+        var client: Int64
+        /// (time, address key) of each exchange.
+        var exchanges: [(Int64, Int64)]
+        var prompts: [String] = []
+    }
+
+    /// Addresses: key → (text, kind).
+    var addresses: [Int64: (String, String)] = [:]
+
+    func link(_ people: [Person], parameters: LinkParameters = LinkParameters()) -> (cluster: [String: Int32], links: [Link], linker: Linker) {
+        var f = AccountFeatures()
+        for (key, person) in people.enumerated() {
+            f.addAccount(key: Int64(key), id: person.id, createdAt: person.created, email: person.email, country: person.country)
+        }
+        f.finishAccounts()
+        for (key, text) in addresses { f.describeIP(key: key, text: text.0, kind: text.1) }
+        var tallies = PromptTallies(count: people.count, parameters: parameters)
+        for (index, person) in people.enumerated() {
+            if let card = person.card { f.addPayment(account: index, fingerprint: card, bin: nil, chargebacks: 0) }
+            for (time, ip) in person.exchanges.sorted(by: { $0.0 < $1.0 }) {
+                f.addExchange(account: index, at: time, ip: ip, userAgent: person.client, inputTokens: 100, outputTokens: 900,
+                              hosting: addresses[ip]?.1 == "hosting", capableModel: false)
+            }
+            for prompt in person.prompts.prefix(parameters.templateSamplePrompts) { tallies.add(prompt, account: index, to: &f) }
+        }
+        f.finishExchanges()
+        tallies.finish(into: &f)
+        var linker = Linker(features: f, parameters: parameters)
+        linker.buildAttributes()
+        let (components, links) = linker.cluster(linker.candidatePairs())
+        var sizes: [Int32: Int] = [:]
+        for root in components { sizes[root, default: 0] += 1 }
+        var cluster: [String: Int32] = [:]
+        for (index, root) in components.enumerated() where sizes[root]! >= 2 { cluster[people[index].id] = root }
+        return (cluster, links, linker)
+    }
+
+    // MARK: - Populations
+
+    /// Strangers: each their own country, client, home address, sign-up date and hours of the day.
+    func strangers(_ count: Int, from first: Int = 0, prompts: (Int) -> [String] = { _ in [] }) -> [Person] {
+        let countries = ["US", "GB", "DE", "FR", "IN", "BR", "JP", "KR", "NL", "ES", "CA", "AU", "SG", "MX"]
+        return (first..<(first + count)).map { n in
+            let home = Int64(100_000 + n)
+            addresses[home] = ("74.\(n / 250).\(n % 250).\(n % 200 + 1)", "residential")
+            let offset = Int64(n * 7 % 24)
+            let exchanges = (0..<30).map { d in (Self.start + Int64(d) * Self.day + ((9 + offset + Int64(d % 3)) % 24) * Self.hour, home) }
+            return Person(id: "person-\(n)", country: countries[n % countries.count], created: Self.start - Int64(n * 37 % 400) * Self.day,
+                          email: "p\(n)@gmail.com", client: Int64(1 + n % 5), exchanges: exchanges, prompts: prompts(n))
+        }
+    }
+
+    /// An operator's accounts: one country, one custom client, one sign-up wave, machine rhythm
+    /// around the clock; `address` gives each account its address key, `second` another it uses
+    /// every third hour.
+    func operatorAccounts(_ name: String, count: Int, country: String, client: Int64, address: (Int) -> Int64,
+                          second: ((Int) -> Int64)? = nil, hours: Int64 = 240, prompts: (Int) -> [String] = { _ in [] }) -> [Person] {
+        (0..<count).map { n in
+            let main = address(n), other = second?(n) ?? main
+            let exchanges: [(Int64, Int64)] = (0..<hours).map { h in
+                let time: Int64 = Self.start + 2 * Self.day + h * Self.hour + Int64(n % 50) * 60_000
+                return (time, h % 3 == 0 ? other : main)
+            }
+            return Person(id: "\(name)-\(n)", country: country, created: Self.start + Int64(n % 6) * Self.hour,
+                          email: "\(name)\(n)x@gmail.com", client: client, exchanges: exchanges, prompts: prompts(n))
+        }
+    }
+
+    func hosting(_ key: Int64, _ text: String) -> Int64 {
+        addresses[key] = (text, "hosting")
+        return key
+    }
+
+    // MARK: - Invariants
+
+    func testAnOperatorIsLinkedTheSameWayAtTwoPercentAndAtEightyPercentOfTheFile() {
+        for (operatorSize, strangerCount) in [(10, 490), (400, 100)] {
+            addresses = [:]
+            let pool = (0..<20).map { hosting(Int64(1_000 + $0), "45.9.\($0).7") }
+            // A hydra: each account on two neighbouring addresses of the operator's pool.
+            let op = operatorAccounts("op", count: operatorSize, country: "KR", client: 900, address: { pool[$0 % 20] },
+                                      second: { pool[($0 + 1) % 20] })
+            let result = link(op + strangers(strangerCount))
+            XCTAssertEqual(Set(op.map { result.cluster[$0.id] }).count, 1, "one cluster at \(operatorSize) accounts")
+            XCTAssertNotNil(result.cluster[op[0].id])
+            XCTAssertTrue(strangers(strangerCount).allSatisfy { result.cluster[$0.id] == nil }, "no stranger linked at \(operatorSize)")
+        }
+    }
+
+    /// A template of fixed wording with per-request fillers, as an operator or a public prompt site writes it.
+    func templated(_ label: String, _ i: Int) -> String {
+        let topics = ["organic chemistry", "graph theory", "tax law", "genetics", "compilers", "statistics", "probability"]
+        return "\(label) You are a meticulous tutor with decades of classroom practice. Here is a task from our exam set on "
+            + "\(topics[i % topics.count]): find all integers n below \(i * 37 + 11) with n^2 + \(i)n divisible by \(i % 7 + 2).\n\n"
+            + "Think aloud inside <scratchpad> tags and do not skip any step; then give the answer inside <answer> tags. "
+            + "Write at least \(i % 9 + 5) paragraphs of reasoning, numbering every paragraph and citing the rule it uses."
+    }
+
+    func testAPublicTemplateUsedByFiftyStrangersLinksNobody() {
+        let users = strangers(50) { n in (0..<24).map { self.templated("[Popular CoT prompt]", n * 24 + $0) } }
+        let result = link(users + strangers(100, from: 50))
+        XCTAssertTrue(users.allSatisfy { result.cluster[$0.id] == nil }, "\(result.cluster.count) strangers put in clusters")
+        XCTAssertTrue(result.links.allSatisfy { link in !link.evidence.contains { $0.signal == "prompt_template" && $0.weight >= 1 } })
+    }
+
+    func testTwoOperatorsOnOneBoughtTemplateStayTwoClusters() {
+        // Each runs its own burst schedule (a few hours on most days), from its own country and client.
+        func bursts(_ seed: Int64) -> [Int64] {
+            (0..<30).flatMap { d -> [Int64] in
+                let begin = Self.start + Int64(d) * Self.day + ((seed * 5 + Int64(d) * seed) % 20) * Self.hour
+                return (0..<3).map { begin + $0 * Self.hour }
+            }
+        }
+        func careful(_ name: String, country: String, client: Int64, seed: Int64, proxies: ClosedRange<Int64>) -> [Person] {
+            let hours = bursts(seed)
+            return (0..<30).map { n in
+                let exchanges = hours.enumerated().filter { ($0.offset + n) % 3 != 0 }.map { ($0.element + Int64(n) * 60_000, proxies.lowerBound + Int64(n) % 8) }
+                return Person(id: "\(name)-\(n)", country: country, created: Self.start - Int64(n) * Self.day, email: nil, client: client,
+                              exchanges: exchanges, prompts: (0..<24).map { self.templated("[KIT-42]", n * 24 + $0) })
+            }
+        }
+        for key in Int64(5_000)...5_015 { addresses[key] = ("76.0.\(key % 100).1", "residential") }
+        let first = careful("alpha", country: "DE", client: 7, seed: 3, proxies: 5_000...5_007)
+        let second = careful("beta", country: "BR", client: 7, seed: 11, proxies: 5_008...5_015)
+        let result = link(first + second + strangers(60))
+        XCTAssertNotNil(result.cluster[first[0].id])
+        XCTAssertNotNil(result.cluster[second[0].id])
+        XCTAssertEqual(Set(first.map { result.cluster[$0.id] }).count, 1, "the first operator in one cluster")
+        XCTAssertEqual(Set(second.map { result.cluster[$0.id] }).count, 1, "the second operator in one cluster")
+        XCTAssertNotEqual(result.cluster[first[0].id], result.cluster[second[0].id], "two operators, two clusters")
+    }
+
+    func testAnOperatorGivingEachAccountItsOwnAddressInOneBlockIsOneCluster() {
+        let op = operatorAccounts("rotating", count: 40, country: "NL", client: 1) { self.hosting(Int64(2_000 + $0), "45.1.2.\($0 + 10)") }
+        // A stranger on another address of the same provider's block, seen at the same time.
+        addresses[2_999] = ("45.1.2.250", "hosting")
+        var neighbour = strangers(1, from: 500)[0]
+        neighbour.exchanges = neighbour.exchanges.map { ($0.0, Int64(2_999)) }
+        let result = link(op + [neighbour] + strangers(100))
+        XCTAssertNotNil(result.cluster[op[0].id])
+        XCTAssertEqual(Set(op.map { result.cluster[$0.id] }).count, 1)
+        XCTAssertNil(result.cluster[neighbour.id], "a stranger in the same block is not the operator")
+        XCTAssertTrue(result.links.contains { $0.evidence.contains { $0.signal == "ip_net" && $0.value == "45.1.2.0/24" } })
+    }
+
+    func testAnAddressHandedToAnotherHouseholdWeeksLaterIsNotShared() {
+        addresses[3_000] = ("82.4.5.6", "residential")
+        func household(_ name: String, card: String, from: Int64) -> [Person] {
+            (0..<2).map { n in
+                Person(id: "\(name)-\(n)", country: "GB", email: "\(name)\(n)@gmail.com", card: card, client: Int64(1 + n),
+                       exchanges: (0..<10).map { d in (Self.start + (from + Int64(d)) * Self.day + Int64(18 + n) * Self.hour, Int64(3_000)) })
+            }
+        }
+        let before = household("first", card: "fp_first", from: 0), after = household("second", card: "fp_second", from: 30)
+        let result = link(before + after + strangers(40))
+        XCTAssertNotNil(result.cluster[before[0].id])
+        XCTAssertEqual(result.cluster[before[0].id], result.cluster[before[1].id])
+        XCTAssertEqual(result.cluster[after[0].id], result.cluster[after[1].id])
+        XCTAssertNotEqual(result.cluster[before[0].id], result.cluster[after[0].id], "a reassigned address joins two households")
+    }
+
+    func testAnAccountStartingHoursAfterAnotherStoppedOnItsAddressIsASuccession() {
+        let address = hosting(4_000, "103.7.7.7")
+        func account(_ id: String, from: Int64, to: Int64) -> Person {
+            Person(id: id, country: "US", email: nil, client: 1,
+                   exchanges: (0..<Int((to - from) / Self.hour)).map { (from + Int64($0) * Self.hour, address) })
+        }
+        let banned = account("banned", from: Self.start, to: Self.start + 10 * Self.day)
+        let successor = account("successor", from: Self.start + 10 * Self.day + 2 * Self.hour, to: Self.start + 20 * Self.day)
+        let later = account("later", from: Self.start + 24 * Self.day, to: Self.start + 30 * Self.day)
+        let result = link([banned, successor, later] + strangers(40))
+        XCTAssertNotNil(result.cluster["banned"])
+        XCTAssertEqual(result.cluster["banned"], result.cluster["successor"])
+        XCTAssertTrue(result.links.contains { $0.evidence.contains { $0.signal == "succession" && $0.value.contains("successor began 3 h 0 min after banned stopped") } })
+        XCTAssertNil(result.cluster["later"], "a start days later is not a succession")
+    }
+
+    func testTokenCountsAtTheEdgeOfTheirTypeSaturate() {
+        var f = AccountFeatures()
+        f.addAccount(key: 1, id: "a", createdAt: nil, email: nil, country: nil)
+        f.finishAccounts()
+        for time in [Self.start, Self.start + Self.hour] {
+            f.addExchange(account: 0, at: time, ip: nil, userAgent: nil, inputTokens: .max, outputTokens: .max, hosting: false, capableModel: false)
+        }
+        f.addExchange(account: 0, at: Self.start + 2 * Self.hour, ip: nil, userAgent: nil, inputTokens: -5, outputTokens: .min,
+                      hosting: false, capableModel: false)
+        XCTAssertEqual(f.inputTokens[0], .max)
+        XCTAssertEqual(f.outputTokens[0], .max)
+        XCTAssertEqual(RiskAssessment.assess(members: [0], features: f).indicators.first { $0.name == "output_input_ratio" }?.value, 0)
+    }
+}
