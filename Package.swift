@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "CasebookIO", dependencies: ["CSystemZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CasebookAudit", dependencies: ["CasebookStore", "CasebookIO", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CasebookCases", dependencies: ["CasebookStore", "CasebookAudit"]),
-        .target(name: "CasebookQueries", dependencies: ["CasebookStore"]),
+        .target(name: "CasebookQueries", dependencies: ["CasebookStore", "CasebookIO"]),
         .target(name: "CasebookTUI", dependencies: ["CasebookStore", "CasebookIO", "CasebookQueries", "CasebookCases", "CasebookAudit"]),
         .target(name: "CasebookTerminal", dependencies: ["CNCursesW", "CasebookTUI"]),
         .target(name: "CasebookIngest", dependencies: ["CasebookStore", "CasebookIO", "CasebookAudit"]),
@@ -43,7 +43,7 @@ let package = Package(
                           path: "bench/Sources/casebook-bench"),
         // libFuzzer target for the record parsers (bench/fuzz-parsers builds it with -sanitize=fuzzer).
         .executableTarget(name: "casebook-fuzz", dependencies: ["CasebookIngest"], path: "bench/fuzz/Sources/casebook-fuzz"),
-        .testTarget(name: "CasebookStoreTests", dependencies: ["CasebookStore"]),
+        .testTarget(name: "CasebookStoreTests", dependencies: ["CasebookStore", "CasebookIO"]),
         .testTarget(name: "CasebookTUITests", dependencies: ["CasebookTUI", "CasebookIO", "CasebookQueries", "CasebookCases", "CasebookIngest", "CasebookGraph", "CasebookGenerate", "CasebookStore"],
                     exclude: ["Snapshots"]),
         .testTarget(name: "CasebookCasesTests", dependencies: ["CasebookCases", "CasebookAudit", "CasebookIngest", "CasebookGraph", "CasebookStore"]),

@@ -102,6 +102,10 @@ struct EvidenceSubset {
                     next += slice
                 }
             }
+            // A small cache makes SQLite's sorter write several sorted runs, which its second
+            // thread sorts in parallel (`PRAGMA threads`); one run the size of the cache is sorted
+            // by one thread. Measured on 843,636 exchanges: 3.7 s of CPU against 2.7 s.
+            try database.execute("PRAGMA main.cache_size = -16384")
             try database.transaction {
                 for index in indexes { try run(index.sql, []) }
             }

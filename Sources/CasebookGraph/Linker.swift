@@ -1,3 +1,5 @@
+import CasebookIO
+
 /// One piece of evidence that two accounts share: the signal, the shared value, its weight.
 public struct Evidence: Sendable, Equatable {
     public let signal: String

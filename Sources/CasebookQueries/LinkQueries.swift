@@ -1,3 +1,4 @@
+import CasebookIO
 import CasebookStore
 
 /// A cluster of the latest link run, as listed by `casebook clusters`.
@@ -178,6 +179,30 @@ public enum LinkQueries {
             sql = """
                 SELECT f.path, e.source_line, e.exchange_id, NULL FROM exchange_rows e JOIN source_files f ON f.file_id = e.source_file_id
                 WHERE e.account_pk = ?1 AND e.user_agent_pk = (SELECT user_agent_pk FROM user_agents WHERE text = ?2) LIMIT 1
+                """
+        case "ip_net":
+            // The account's first exchange from an address in the block.
+            let addresses = try database.prepare("""
+                SELECT i.ip, min(e.exchange_pk) FROM exchange_rows e JOIN ip_rows i USING (ip_pk) WHERE e.account_pk = ?1 GROUP BY e.ip_pk
+                """)
+            let row = try database.prepare("""
+                SELECT f.path, e.source_line, e.exchange_id, NULL FROM exchange_rows e JOIN source_files f ON f.file_id = e.source_file_id
+                WHERE e.exchange_pk = ?1
+                """)
+            return try accounts.flatMap { account -> [SourceRow] in
+                let first = try addresses.rows([account]) { ($0.string(0) ?? "", $0.int64(1)) }
+                    .filter { IPBlock.block(of: $0.0) == value }.map(\.1).min()
+                guard let first else { return [] }
+                return try row.rows([first]) { SourceRow(path: $0.string(0) ?? "?", line: $0.int(1), exchangeID: $0.string(2), accountID: nil) }
+            }
+        case "succession":
+            // The last exchange of the account that stopped and the first of the one that followed.
+            sql = """
+                SELECT * FROM (SELECT f.path, e.source_line, e.exchange_id, NULL FROM exchange_rows e
+                    JOIN source_files f ON f.file_id = e.source_file_id WHERE e.account_pk = ?1 AND ?2 IS NOT NULL ORDER BY e.ts_ms DESC LIMIT 1)
+                UNION ALL
+                SELECT * FROM (SELECT f.path, e.source_line, e.exchange_id, NULL FROM exchange_rows e
+                    JOIN source_files f ON f.file_id = e.source_file_id WHERE e.account_pk = ?1 AND ?2 IS NOT NULL ORDER BY e.ts_ms LIMIT 1)
                 """
         case "prompt_template", "synchronized_activity":
             sql = """

@@ -52,7 +52,7 @@ final class SheetSnapshotTests: XCTestCase {
         let app = try TUIFixture.app(path)
         let offer = try TUIFixture.press(app, "F")
         XCTAssertTrue(offer.line(29).contains("no full-text index yet"), offer.line(29))
-        XCTAssertTrue(offer.line(29).contains("index 9,033 exchanges now (about"), offer.line(29))
+        XCTAssertTrue(offer.line(29).contains("index 9,133 exchanges now (about"), offer.line(29))
         try TUIFixture.press(app, "y<Enter>")
         let results = try TUIFixture.press(app, "Fquestion<Enter>")
         assertSnapshot(results, "search-results-100x30")

@@ -4,8 +4,8 @@ import Glibc
 
 /// The network block an address lies in, as hosting providers hand them out: the /24 of an
 /// IPv4 address, the /48 of an IPv6 one.
-enum IPBlock {
-    static func block(of address: String) -> String? {
+public enum IPBlock {
+    public static func block(of address: String) -> String? {
         var v4 = in_addr()
         if inet_pton(AF_INET, address, &v4) == 1 {
             let bytes = withUnsafeBytes(of: &v4) { Array($0) }
