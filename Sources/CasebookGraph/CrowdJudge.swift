@@ -165,6 +165,11 @@ struct CrowdJudge {
         return differing <= (crowd.agreed.count >= 3 ? 1 : 0)
     }
 
+    func sameCountryOrUnknown(_ a: Int, _ b: Int) -> Bool {
+        let x = traits[Trait.country.rawValue][a], y = traits[Trait.country.rawValue][b]
+        return x < 0 || y < 0 || x == y
+    }
+
     /// What two accounts' agreement on identity traits is worth, in bits: agreeing on a value a
     /// tenth of the file has is worth log2(10) (Fellegi-Sunter's u-probability, with m taken as 1).
     /// Sign-up week and rhythm are left out: operators start in the same waves and run machines

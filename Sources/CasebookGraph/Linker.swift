@@ -360,7 +360,11 @@ struct Linker {
         while i < left.count && j < right.count {
             if left[i] == right[j] {
                 let id = Int(left[i])
-                let fitting = attributeCrowd[id].map { judge.pairFits(Int(a), Int(b), $0) } ?? true
+                // A crowd's value counts between sharers that fit it; an address a few accounts share
+                // counts between accounts of one country (a home, an office), not from two countries
+                // (one exit of a proxy pool or VPN rented by both).
+                let fitting = attributeCrowd[id].map { judge.pairFits(Int(a), Int(b), $0) }
+                    ?? (attributeSignal[id] != "ip" || judge.sameCountryOrUnknown(Int(a), Int(b)))
                 if fitting && usedTogether(a, b, attribute: id) {
                     found.append(Evidence(signal: attributeSignal[id], value: displayValue(id), weight: attributeWeight[id]))
                 }
