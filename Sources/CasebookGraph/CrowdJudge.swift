@@ -165,8 +165,11 @@ struct CrowdJudge {
         return differing <= (crowd.agreed.count >= 3 ? 1 : 0)
     }
 
-    func sameCountryOrUnknown(_ a: Int, _ b: Int) -> Bool {
-        let x = traits[Trait.country.rawValue][a], y = traits[Trait.country.rawValue][b]
+    func sameCountryOrUnknown(_ a: Int, _ b: Int) -> Bool { sameOrUnknown(.country, a, b) }
+    func sameClientOrUnknown(_ a: Int, _ b: Int) -> Bool { sameOrUnknown(.client, a, b) }
+
+    private func sameOrUnknown(_ trait: Trait, _ a: Int, _ b: Int) -> Bool {
+        let x = traits[trait.rawValue][a], y = traits[trait.rawValue][b]
         return x < 0 || y < 0 || x == y
     }
 

@@ -84,7 +84,7 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     /// most hours shared, or at least `synchronyMinSharedHours` shared at `synchronyMinLift` times chance.
     public var synchronyWeight = 0.6
     public var synchronyMinJaccard = 0.6
-    public var synchronyMinSharedHours = 8
+    public var synchronyMinSharedHours = 5
     public var synchronyMinLift = 4.0
     public var synchronyMinActiveHours = 12
     public var synchronyMaxActiveShare = 0.5

@@ -199,15 +199,23 @@ struct Linker {
         }
     }
 
+    /// Whether at least half of an account's recurring phrases survived the generic-wording filter.
+    private func mostlyOwnWording(_ a: Int) -> Bool {
+        templatePhrases[a].count * 2 >= features.templatePhrases[a].count
+    }
+
     /// Whether two accounts' near-identical template is one operator's rather than a public one.
     private func templateIsTheirs(_ a: Int, _ b: Int) -> Bool {
         let group = templateGroup[a]
         if group == templateGroup[b] {
-            // A few accounts on one template: theirs if no other template looks like it and every
+            // A few accounts on one template: theirs if no other template looks like it, every
             // prompt they send is from it (a person pasting a public template also writes prompts
-            // of their own).
+            // of their own), most of its phrases are not wording others use, and they share a
+            // country and a client (one operator's tooling).
             if (templateGroupSize[group] ?? 0) <= parameters.smallCrowdAccounts,
                max(templateReach[a], templateReach[b]) <= 2 * parameters.smallCrowdAccounts,
+               judge.sameCountryOrUnknown(a, b), judge.sameClientOrUnknown(a, b),
+               mostlyOwnWording(a), mostlyOwnWording(b),
                features.untemplatedShare(a) <= parameters.templateMaxUntemplatedShare,
                features.untemplatedShare(b) <= parameters.templateMaxUntemplatedShare { return true }
             if let crowd = templateGroupCrowd[group], crowd.isOneOperator, judge.pairFits(a, b, crowd) { return true }
@@ -389,7 +397,9 @@ struct Linker {
             }
             found.append(Evidence(signal: "prompt_template", value: value, weight: weight))
         }
-        if synchronyEligible(Int(a)) && synchronyEligible(Int(b)), let together = synchrony(Int(a), Int(b)) {
+        // Schedules are compared between accounts of one country: two operators' bursts overlap by chance.
+        if synchronyEligible(Int(a)) && synchronyEligible(Int(b)), judge.sameCountryOrUnknown(Int(a), Int(b)),
+           let together = synchrony(Int(a), Int(b)) {
             found.append(Evidence(signal: "synchronized_activity", value: together, weight: parameters.synchronyWeight))
         }
         if let succession = successions[Self.pairKey(a, b)] {
