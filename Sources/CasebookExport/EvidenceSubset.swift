@@ -230,9 +230,10 @@ struct EvidenceSubset {
         // The exchanges' row ids first (from the account index), then the rows in row-id order:
         // the source is read forward and the subset's table is appended to, never split.
         try run("CREATE TEMP TABLE x_exchanges (exchange_pk INTEGER PRIMARY KEY)", [])
+        // Sorted first, the row ids are appended to the temporary table rather than inserted at random.
         try run("""
             INSERT INTO x_exchanges SELECT exchange_pk FROM src.exchange_rows
-            WHERE account_pk IN (SELECT account_pk FROM x_accounts)
+            WHERE account_pk IN (SELECT account_pk FROM x_accounts) ORDER BY exchange_pk
             """, [])
         // The exchanges' indexes are built after the rows (a sort, not a million scattered
         // inserts), from their own definitions, so the schema stays the same.

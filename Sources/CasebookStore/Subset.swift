@@ -21,9 +21,11 @@ public enum Subset {
         try database.execute("PRAGMA page_size = 16384")
         try CaseFile.migrate(database, path: path)
         try database.execute("PRAGMA application_id = \(applicationID)")
-        // One file, no -wal beside it (each page written once; a WAL would write every page twice).
-        // A reader of committed rows and this writer take turns through SQLite's locks.
-        try database.execute("PRAGMA journal_mode = DELETE")
+        // One file, no -wal beside it (each page written once; a WAL would write every page twice),
+        // and no rollback journal either: until it is sealed the subset is scratch, deleted with
+        // its bundle folder if anything fails. A reader of committed rows and this writer take
+        // turns through SQLite's locks.
+        try database.execute("PRAGMA journal_mode = OFF")
         database.setBusyTimeout(milliseconds: 60_000)
         // The copy inserts into the exchanges' indexes in another order than the rows; with
         // SQLite's default 2 MB cache each insert would read and write index pages again.
