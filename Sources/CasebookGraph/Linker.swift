@@ -206,6 +206,7 @@ struct Linker {
 
     /// Whether two accounts' near-identical template is one operator's rather than a public one.
     private func templateIsTheirs(_ a: Int, _ b: Int) -> Bool {
+        if keepDifferentSchedules(a, b) { return false }
         let group = templateGroup[a]
         if group == templateGroup[b] {
             // A few accounts on one template: theirs if no other template looks like it, every
@@ -341,17 +342,34 @@ struct Linker {
     /// shared hours than two independent schedules over the same span would give (accounts that
     /// each take part in some of one operator's bursts share few hours but many times chance).
     private func synchrony(_ a: Int, _ b: Int) -> String? {
+        let (shared, expected) = coactivity(a, b)
         let x = features.activeHours[a], y = features.activeHours[b]
+        let jaccard = Double(shared) / Double(x.count + y.count - shared)
+        if jaccard >= parameters.synchronyMinJaccard { return String(format: "%.2f of active hours shared", jaccard) }
+        let lift = Double(shared) / expected
+        guard shared >= parameters.synchronyMinSharedHours, lift >= parameters.synchronyMinLift else { return nil }
+        return String(format: "%d active hours shared, %.1f times what independent schedules would share", shared, lift)
+    }
+
+    /// Hours both accounts were active, and how many two independent schedules of their sizes
+    /// over the same span would share.
+    private func coactivity(_ a: Int, _ b: Int) -> (shared: Int, expected: Double) {
+        let x = features.activeHours[a], y = features.activeHours[b]
+        guard let xFirst = x.first, let yFirst = y.first else { return (0, 0) }
         var i = 0, j = 0, shared = 0
         while i < x.count && j < y.count {
             if x[i] == y[j] { shared += 1; i += 1; j += 1 } else if x[i] < y[j] { i += 1 } else { j += 1 }
         }
-        let jaccard = Double(shared) / Double(x.count + y.count - shared)
-        if jaccard >= parameters.synchronyMinJaccard { return String(format: "%.2f of active hours shared", jaccard) }
-        let span = Double(max(x.last!, y.last!) - min(x.first!, y.first!) + 1)
-        let lift = Double(shared) * span / (Double(x.count) * Double(y.count))
-        guard shared >= parameters.synchronyMinSharedHours, lift >= parameters.synchronyMinLift else { return nil }
-        return String(format: "%d active hours shared, %.1f times what independent schedules would share", shared, lift)
+        let span = Double(max(x.last!, y.last!) - min(xFirst, yFirst) + 1)
+        return (shared, Double(x.count) * Double(y.count) / span)
+    }
+
+    /// Two accounts that each work in bursts, with enough hours to tell, whose bursts do not
+    /// coincide: whatever template they share, they keep two schedules (two operators).
+    private func keepDifferentSchedules(_ a: Int, _ b: Int) -> Bool {
+        guard synchronyEligible(a), synchronyEligible(b) else { return false }
+        let (shared, expected) = coactivity(a, b)
+        return expected >= 1 && Double(shared) < 2 * expected
     }
 
     private func synchronyEligible(_ account: Int) -> Bool {
