@@ -66,11 +66,17 @@ enum Report {
         blocks.append(.heading(2, "Methodology"))
         blocks.append(.paragraph("""
             Accounts were linked by casebook \(custody.casebookVersion): two accounts are linked when the weights of \
-            the signals they share (a payment card, hosting or business IP addresses used within days of each other, rare \
-            client fingerprints, e-mail domains and generated address sequences, chargeback card ranges, recurring prompt \
-            templates, synchronized activity) add up to at least the threshold. Residential, VPN, mobile and university \
-            addresses count only for tiny crowds or never. Linked accounts form a cluster; each cluster gets a risk score \
-            in [0, 1] from the indicators listed with it.
+            the signals they share add up to at least the threshold. The signals, by the names used in the data files: \
+            card (a payment fingerprint), ip (an address used by both within days of each other), ip_net (hosting \
+            addresses in one /24 or /48 block), user_agent (a client), email_domain, email_sequence (generated \
+            addresses), chargeback_bin, prompt_template (the phrases that recur across an account's prompts), \
+            synchronized_activity (the same active hours, far beyond chance) and succession (an account stops and \
+            another starts within hours on the same address, block or template). A value shared by more than a few \
+            accounts counts only when its sharers otherwise agree (country, client, sign-up week, daily rhythm, card \
+            BIN, e-mail domain, each measured against the case file's own mix), and only between sharers that fit that \
+            crowd: a VPN exit, a carrier NAT, a proxy exit or a public prompt template shared by strangers weighs \
+            nothing. Linked accounts form a cluster; each cluster gets a risk score in [0, 1] from the indicators \
+            listed with it.
             """))
         if let parameters = try db.prepare("SELECT parameters, run_id, strftime('%Y-%m-%dT%H:%M:%SZ', started_at_ms / 1000, 'unixepoch') FROM link_runs")
             .rows([], { ($0.string(0) ?? "{}", $0.int64(1), $0.string(2) ?? "") }).first {
