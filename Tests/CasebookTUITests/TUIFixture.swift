@@ -14,7 +14,9 @@ enum TUIFixture {
         // A fixed-length name: a path cut at the screen's edge then reads the same in every run.
         let directory = NSTemporaryDirectory() + "casebook-tui-fixture-" + String(format: "%010d", getpid())
         let path = directory + "/case.db"
-        if FileManager.default.fileExists(atPath: path) { return path }
+        // Built afresh: a folder left by an earlier run whose process had the same id would
+        // hold a campaign from another version of the generator.
+        try? FileManager.default.removeItem(atPath: directory)
         var spec = CampaignSpec(benignAccounts: 240, fraudAccounts: 60, exchanges: 9_000)
         spec.seed = 11
         _ = try! CampaignWriter.write(spec, to: directory + "/in")
