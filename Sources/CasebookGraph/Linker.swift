@@ -319,6 +319,9 @@ struct Linker {
                 // A crowd: a star and a chain keep every fitting sharer reachable without n² pairs.
                 let fitting = members.filter { judge.fits(Int($0), crowd) }
                 if fitting.count >= 2 { addBucket(fitting, to: &pairs) }
+            } else if members.count > parameters.smallCrowdAccounts {
+                // A card on many accounts: the same star and chain, never n² pairs.
+                addBucket(members, to: &pairs)
             } else {
                 for i in 0..<members.count { for j in (i + 1)..<members.count { pairs.insert(Self.pairKey(members[i], members[j])) } }
             }
