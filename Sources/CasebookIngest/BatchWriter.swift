@@ -29,10 +29,10 @@ final class BatchWriter {
     private var filePaths: [Int64: String] = [:]
 
     // Identity caches for the hot path; cleared when a transaction rolls back.
-    private var accountKeys: [String: Int64] = [:]
-    private var ipKeys: [String: Int64] = [:]
-    private var modelKeys: [String: Int64] = [:]
-    private var userAgentKeys: [String: Int64] = [:]
+    private var accountKeys = KeyCache()
+    private var ipKeys = KeyCache()
+    private var modelKeys = KeyCache()
+    private var userAgentKeys = KeyCache()
     private static let cacheLimit = 2_000_000
 
     private let insertExchange: Statement
@@ -344,8 +344,13 @@ final class BatchWriter {
         func slot(_ record: Int, _ field: Int) -> Slot { batch.slot(record, field) }
 
         func text(_ record: Int, _ field: Int) -> String? {
+            bytes(record, field).map { String(decoding: $0, as: UTF8.self) }
+        }
+
+        /// A text field's bytes in the arena, valid while the batch is being written.
+        func bytes(_ record: Int, _ field: Int) -> UnsafeRawBufferPointer? {
             guard case let .text(start, count) = slot(record, field) else { return nil }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: arena[start..<(start + count)]), as: UTF8.self)
+            return UnsafeRawBufferPointer(rebasing: arena[start..<(start + count)])
         }
 
         func bind(_ statement: Statement, _ index: Int32, _ slot: Slot) {
@@ -381,12 +386,12 @@ final class BatchWriter {
         let record = c.batch.records[i]
         let statement = insertExchange
         c.bind(statement, 1, record: i, field: F.exchangeID)
-        statement.bind(2, try accountKey(c.text(i, F.accountID)!, fileID: c.batch.fileID, line: record.line))
+        statement.bind(2, try accountKey(c.bytes(i, F.accountID)!, fileID: c.batch.fileID, line: record.line))
         c.bind(statement, 3, record: i, field: F.ts)
-        statement.bind(4, try c.text(i, F.model).map { try key($0, cache: &modelKeys, find: findModel, insert: insertModel) })
+        statement.bind(4, try c.bytes(i, F.model).map { try key($0, cache: &modelKeys, find: findModel, insert: insertModel) })
         c.bind(statement, 5, record: i, field: F.apiKeyID)
-        statement.bind(6, try c.text(i, F.ip).map { try ipKey($0) })
-        statement.bind(7, try c.text(i, F.userAgent).map {
+        statement.bind(6, try c.bytes(i, F.ip).map { try ipKey($0) })
+        statement.bind(7, try c.bytes(i, F.userAgent).map {
             try key($0, cache: &userAgentKeys, find: findUserAgent, insert: insertUserAgent)
         })
         c.bind(statement, 8, record: i, field: F.inputTokens)
@@ -405,7 +410,7 @@ final class BatchWriter {
         typealias F = PaymentField
         let record = c.batch.records[i]
         let statement = insertPayment
-        let account = try accountKey(c.text(i, F.accountID)!, fileID: c.batch.fileID, line: record.line)
+        let account = try accountKey(c.bytes(i, F.accountID)!, fileID: c.batch.fileID, line: record.line)
         statement.bind(1, account)
         for (parameter, field) in [(2, F.fingerprint), (3, F.type), (4, F.brand), (5, F.bin), (6, F.last4),
                                    (7, F.country), (8, F.billingPostal), (9, F.firstUsed), (10, F.lastUsed),
@@ -434,7 +439,7 @@ final class BatchWriter {
             }
         }
         findAccount.reset()
-        let signupIP = try c.text(i, F.signupIP).map { try ipKey($0) }
+        let signupIP = try c.bytes(i, F.signupIP).map { try ipKey($0) }
         let statement = existing == nil ? insertAccount : describeAccount
         if let existing { statement.bind(1, existing.pk) } else { statement.bind(1, accountID) }
         c.bind(statement, 2, record: i, field: F.createdAt)
@@ -445,7 +450,7 @@ final class BatchWriter {
         c.bind(statement, 7, record: i, field: F.status)
         c.bind(statement, 8, record: i, field: F.plan)
         try runWithProvenance(statement, from: 9, record: record, c)
-        if existing == nil { remember(accountID, database.lastInsertedRowID, in: &accountKeys) }
+        if existing == nil { remember(c.bytes(i, F.accountID)!, database.lastInsertedRowID, in: &accountKeys) }
         return .loaded
     }
 
@@ -468,7 +473,7 @@ final class BatchWriter {
             c.bind(statement, Int32(parameter), record: i, field: field)
         }
         try runWithProvenance(statement, from: 7, record: record, c)
-        if existing == nil { remember(ip, database.lastInsertedRowID, in: &ipKeys) }
+        if existing == nil { remember(c.bytes(i, F.ip)!, database.lastInsertedRowID, in: &ipKeys) }
         return .loaded
     }
 
@@ -497,30 +502,30 @@ final class BatchWriter {
     // MARK: - Identities
 
     /// The key of an account named by an exchange or payment; an unknown one is created "referenced only".
-    private func accountKey(_ accountID: String, fileID: Int64, line: Int64) throws -> Int64 {
+    private func accountKey(_ accountID: UnsafeRawBufferPointer, fileID: Int64, line: Int64) throws -> Int64 {
         try key(accountID, cache: &accountKeys, find: findAccount, insert: insertReferencedAccount) { insert in
             insert.bind(2, fileID)
             insert.bind(3, line)
         }
     }
 
-    private func ipKey(_ ip: String) throws -> Int64 {
+    private func ipKey(_ ip: UnsafeRawBufferPointer) throws -> Int64 {
         try key(ip, cache: &ipKeys, find: findIP, insert: insertReferencedIP)
     }
 
     /// The row key for `value`: from the cache, else found by `find` (key in column 0), else
     /// inserted by `insert` (value bound first, then whatever `bindRest` adds).
-    private func key(_ value: String, cache: inout [String: Int64], find: Statement, insert: Statement,
+    private func key(_ value: UnsafeRawBufferPointer, cache: inout KeyCache, find: Statement, insert: Statement,
                      bindRest: (Statement) -> Void = { _ in }) throws -> Int64 {
-        if let key = cache[value] { return key }
-        find.bind(1, value)
+        if let key = cache.key(for: value) { return key }
+        find.bindText(1, borrowing: value)
         let found = try find.step() ? find.int64(0) : nil
         find.reset()
         let key: Int64
         if let found {
             key = found
         } else {
-            insert.bind(1, value)
+            insert.bindText(1, borrowing: value)
             bindRest(insert)
             try insert.step()
             insert.reset()
@@ -530,9 +535,9 @@ final class BatchWriter {
         return key
     }
 
-    private func remember(_ value: String, _ key: Int64, in cache: inout [String: Int64]) {
-        if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
-        cache[value] = key
+    private func remember(_ value: UnsafeRawBufferPointer, _ key: Int64, in cache: inout KeyCache) {
+        if cache.count >= Self.cacheLimit { cache.removeAll() }
+        cache.insert(value, key: key)
     }
 
     // MARK: - Rejects

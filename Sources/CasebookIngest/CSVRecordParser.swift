@@ -25,7 +25,8 @@ struct CSVRecordParser {
         for name in names where !seen.insert(name).inserted {
             throw RecordFailure(reason: .badCSV, detail: "the header names column \(String(decoding: name, as: UTF8.self)) twice")
         }
-        columns = names.map { name in name.withUnsafeBytes { builder.fieldIndex($0) } }
+        var lookup = builder
+        columns = names.map { name in name.withUnsafeBytes { lookup.fieldIndex($0) } }
         columnKeys = names.map { name in
             var key: [UInt8] = []
             name.withUnsafeBytes { JSONText.appendString($0, to: &key) }

@@ -34,10 +34,18 @@ public struct IngestProgress: Sendable {
     public let seconds: Double
 }
 
+/// Where an ingest's time went: wall-clock stages in order, and the CPU time of its two
+/// busiest threads (the parser's and the writer's), so a reader sees which one bounds the load.
+public struct IngestStage: Sendable {
+    public let name: String
+    public let seconds: Double
+}
+
 public struct IngestSummary: Sendable {
     public let files: [FileResult]
     public let seconds: Double
     public let bytesRead: Int64
+    public let stages: [IngestStage]
 
     /// 0 when every file was read to its end, 1 when one was damaged (now or when it was
     /// ingested before) or unreadable.
@@ -98,6 +106,7 @@ public final class Ingest {
         let channel = WriterChannel()
         let writerDone = DispatchSemaphore(value: 0)
         let transfer = DatabaseTransfer(database: database)
+        let writerStages = StageBox()
         let actor = self.actor
         Thread.detachNewThread {
             defer { writerDone.signal() }
@@ -113,8 +122,9 @@ public final class Ingest {
                         channel.recycle(batch)
                     case let .call(body): try body(writer)
                     case .stop:
-                        try writer.rebuildDeferredIndexes()
+                        var clock = StageClock()
                         try writer.finishLoad()
+                        writerStages.add("final checkpoint (WAL into the case file)", clock.lap())
                         return
                     }
                 }
@@ -126,11 +136,23 @@ public final class Ingest {
         defer { checkpointer.stop() }
         let clock = ProgressClock(files: files, report: progress)
         var results: [FileResult] = []
+        var stages = StageClock()
+        var loading = 0.0, parserCPU = 0.0
         do {
             for file in files {
                 results.append(try ingest(file, channel: channel, clock: clock))
             }
-            // The writer's final checkpoint needs the background checkpointer gone.
+            parserCPU = StageClock.threadCPU()
+            loading = stages.lap()
+            // The background checkpointer goes on copying the last rows into the case file while
+            // the writer sorts the indexes it set aside; the final checkpoint needs it gone.
+            let writerCPU = try channel.call { writer in
+                let cpu = StageClock.threadCPU()
+                try writer.rebuildDeferredIndexes()
+                return cpu
+            }
+            writerStages.add("writer thread CPU while loading", writerCPU)
+            writerStages.add("indexes set aside during the load, built", stages.lap())
             checkpointer.stop()
             try channel.send(.stop)
         } catch {
@@ -143,7 +165,12 @@ public final class Ingest {
             throw CaseFileFailure(description: CaseFile.explain(failure, path: databasePath))
         }
         withExtendedLifetime(lock) {}
-        return IngestSummary(files: results, seconds: clock.elapsed, bytesRead: clock.bytesDone)
+        let hashing = clock.hashingSeconds
+        let summaryStages = [IngestStage(name: "files hashed before reading (SHA-256)", seconds: hashing),
+                             IngestStage(name: "records read, parsed and written", seconds: loading - hashing)]
+            + writerStages.stages
+            + [IngestStage(name: "parser thread CPU (gzip, parsing, checks, hashing)", seconds: parserCPU)]
+        return IngestSummary(files: results, seconds: clock.elapsed, bytesRead: clock.bytesDone, stages: summaryStages)
     }
 
     // MARK: - One file
@@ -155,7 +182,11 @@ public final class Ingest {
         do {
             // A regular file is read and hashed up to its size now, whatever is appended meanwhile.
             fileSource = try FileSource(path: file.path)
-            if !file.isStream { sha256 = try FileDigest.sha256(path: file.path, length: fileSource.size) }
+            if !file.isStream {
+                var hashing = StageClock()
+                sha256 = try FileDigest.sha256(path: file.path, length: fileSource.size)
+                clock.hashingSeconds += hashing.lap()
+            }
         } catch {
             return FileResult(file: file, outcome: .unreadable("\(error)"), counts: FileCounts(), resumed: false)
         }
@@ -228,6 +259,30 @@ public final class Ingest {
 
 /// Moves the connection opened (and checked) on the calling thread to the
 /// writer thread, which is its only user from then on.
+/// Wall-clock laps, and the calling thread's CPU time.
+private struct StageClock {
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    /// Seconds since the previous lap (or since the clock was made).
+    mutating func lap() -> Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        defer { last = now }
+        return Double(now - last) / 1e9
+    }
+
+    static func threadCPU() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}
+
+/// Stages the writer thread measured; read only after that thread has finished.
+private final class StageBox: @unchecked Sendable {
+    private(set) var stages: [IngestStage] = []
+    func add(_ name: String, _ seconds: Double) { stages.append(IngestStage(name: name, seconds: seconds)) }
+}
+
 private final class DatabaseTransfer: @unchecked Sendable {
     let database: Database
     init(database: Database) { self.database = database }
@@ -240,6 +295,7 @@ private final class ProgressClock {
     private var lastReport = Date.distantPast
     private let bytesTotal: Int64?
     private(set) var bytesDone: Int64 = 0
+    var hashingSeconds = 0.0
     private var records = 0
 
     init(files: [InputFile], report: @escaping (IngestProgress) -> Void) {

@@ -1,4 +1,5 @@
 import CasebookIO
+import Foundation
 
 /// How a value was written in the input, which decides what it may be read as.
 enum ValueShape { case string, number, boolean, container }
@@ -24,17 +25,38 @@ struct RecordBuilder {
 
     init(kind: RecordKind, timestamps: TimestampRules) {
         specs = kind.fields
+        names = specs.flatMap(\.nameBytes)
+        var offset = 0
+        nameRanges = specs.map { spec in
+            defer { offset += spec.nameBytes.count }
+            return offset..<(offset + spec.nameBytes.count)
+        }
         self.timestamps = timestamps
         values = Array(repeating: .absent, count: specs.count)
         extra.reserveCapacity(1024)
     }
 
+    /// Every field name end to end, and where each one lies: compared with `memcmp`, without
+    /// touching the specs (each of which holds arrays that would be retained and released).
+    private let names: [UInt8]
+    private let nameRanges: [Range<Int>]
+    /// The field after the one matched last: a file names its fields in one order, so this is
+    /// almost always the next name.
+    private var expectedField = 0
+
     /// The field position for a name, or nil for a field outside the contract.
-    func fieldIndex(_ name: UnsafeRawBufferPointer) -> Int? {
-        for (index, spec) in specs.enumerated() where spec.nameBytes.count == name.count {
-            if spec.nameBytes.withUnsafeBytes({ $0.elementsEqual(name) }) { return index }
+    mutating func fieldIndex(_ name: UnsafeRawBufferPointer) -> Int? {
+        let count = nameRanges.count
+        let found: Int? = names.withUnsafeBytes { names in
+            func matches(_ field: Int) -> Bool {
+                let range = nameRanges[field]
+                return range.count == name.count && (name.isEmpty || memcmp(names.baseAddress! + range.lowerBound, name.baseAddress!, name.count) == 0)
+            }
+            if expectedField < count && matches(expectedField) { return expectedField }
+            return (0..<count).first(where: matches)
         }
-        return nil
+        if let found { expectedField = found + 1 }
+        return found
     }
 
     mutating func begin(_ batch: RecordBatch) {

@@ -106,6 +106,17 @@ public enum CaseFile {
     public static func buildDeferredIndexes(_ database: Database) throws {
         let pending = try database.prepare("SELECT name, sql FROM deferred_indexes ORDER BY name")
             .rows { ($0.string(0) ?? "", $0.string(1) ?? "") }
+        guard !pending.isEmpty else { return }
+        // An index is built by sorting its entries. A cache smaller than the entries makes SQLite's
+        // sorter write several sorted runs, which a second thread sorts in parallel; one run the
+        // size of the cache is sorted by one thread.
+        let cacheSize = try database.scalarInt("PRAGMA cache_size") ?? -2000
+        try database.execute("PRAGMA threads = 2")
+        try database.execute("PRAGMA cache_size = -16384")
+        defer {
+            try? database.execute("PRAGMA threads = 0")
+            try? database.execute("PRAGMA cache_size = \(cacheSize)")
+        }
         for (name, sql) in pending {
             try database.transaction {
                 try database.execute(sql)

@@ -81,6 +81,11 @@ enum IngestReport {
             let totals: Counts
             let by_kind: [String: Counts]
             let files: [File]
+            let stages: [Stage]
+        }
+        struct Stage: Encodable {
+            let stage: String
+            let seconds: Double
         }
         let files = summary.files.map { result -> File in
             let (status, detail): (String, String?) = switch result.outcome {
@@ -98,7 +103,8 @@ enum IngestReport {
         }
         let report = Report(database: databasePath, seconds: (summary.seconds * 1000).rounded() / 1000,
                             bytes_read: summary.bytesRead, exit_status: summary.exitStatus,
-                            totals: Counts(summary.total()), by_kind: byKind, files: files)
+                            totals: Counts(summary.total()), by_kind: byKind, files: files,
+                            stages: summary.stages.map { Stage(stage: $0.name, seconds: ($0.seconds * 1000).rounded() / 1000) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(report)) ?? Data("{}".utf8), as: UTF8.self)

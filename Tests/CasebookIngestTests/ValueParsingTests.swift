@@ -120,4 +120,25 @@ final class ValueParsingTests: XCTestCase {
         let masked = Array("note: 4111 1111 1111 1111.".utf8).withUnsafeBytes { TextChecks.maskingCardNumbers($0) }
         XCTAssertEqual(String(decoding: masked, as: UTF8.self), "note: **** **** **** 1111.")
     }
+
+    /// The writer's identity cache must give back exactly what was stored, through growth,
+    /// for values that share prefixes or lengths, the empty value, and after being emptied.
+    func testKeyCacheFindsEveryValueItHolds() {
+        var cache = KeyCache()
+        let values = [""] + (0..<5_000).map { "acct-\($0)" } + (0..<5_000).map { "acct-\($0)x" }
+        func key(_ value: String) -> Int64? { Array(value.utf8).withUnsafeBytes { cache.key(for: $0) } }
+        for (index, value) in values.enumerated() {
+            XCTAssertNil(key(value), value)
+            Array(value.utf8).withUnsafeBytes { cache.insert($0, key: Int64(index) * 7) }
+        }
+        XCTAssertEqual(cache.count, values.count)
+        for (index, value) in values.enumerated() { XCTAssertEqual(key(value), Int64(index) * 7, value) }
+        XCTAssertNil(key("acct-5000"))
+        XCTAssertNil(key("acct-1y"))
+        cache.removeAll()
+        XCTAssertEqual(cache.count, 0)
+        XCTAssertNil(key("acct-1"))
+        Array("acct-1".utf8).withUnsafeBytes { cache.insert($0, key: 42) }
+        XCTAssertEqual(key("acct-1"), 42)
+    }
 }
