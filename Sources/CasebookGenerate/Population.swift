@@ -134,8 +134,8 @@ private struct PopulationBuilder {
 
         let benign = spec.benignAccounts
         var benignLeft = benign
-        benignLeft -= buildCompanies(&p, accounts: benign / 10)
-        benignLeft -= buildEvaluationCompanies(&p, accounts: benign / 100)
+        benignLeft -= buildCompanies(&p, accounts: benign / 10, kind: .office)
+        benignLeft -= buildCompanies(&p, accounts: benign / 100, kind: .evaluation)
         benignLeft -= buildUniversity(&p, accounts: benign / 20)
         benignLeft -= buildHouseholds(&p, accounts: benign / 10)
         benignLeft -= buildPublicTemplateUsers(&p, accounts: benign / 100)
@@ -407,22 +407,59 @@ private struct PopulationBuilder {
                                 chargebacks: random.chance(0.005) ? 1 : 0))
     }
 
-    mutating func buildCompanies(_ p: inout Population, accounts target: Int) -> Int {
+    /// What sets one kind of company apart; everything else about a company is the same.
+    struct CompanyKind {
+        let idPrefix: String
+        let type: String
+        let sizes: ClosedRange<Int>
+        /// Prompt templates of its own (evaluation scripts), drawn before anything else about it.
+        var templates: ClosedRange<Int>?
+        let domainLetters: Int
+        let domainSuffix: String
+        let networkName: String
+        let offices: ClosedRange<Int>
+        let city: String
+        let block: UInt32
+        /// Each account's request rate: `rateBase` plus up to `rateSpread`.
+        let rateBase: Double
+        let rateSpread: Double
+        var activity: Population.Activity?
+
+        static let office = CompanyKind(idPrefix: "company", type: "company", sizes: 10...200, domainLetters: 6,
+                                        domainSuffix: "corp.com", networkName: " Office Network", offices: 1...4,
+                                        city: "Boston", block: 0xC600_0000, rateBase: 0.2, rateSpread: 0.6)
+        /// Companies that evaluate models: machine-timed reasoning and grading prompts from scripts.
+        /// Benign, and they look like harvesting on every behavioural indicator.
+        static let evaluation = CompanyKind(idPrefix: "eval-company", type: "eval_company", sizes: 5...40, templates: 2...4,
+                                            domainLetters: 5, domainSuffix: "evals.com", networkName: " Network",
+                                            offices: 1...3, city: "Seattle", block: 0xC700_0000, rateBase: 1, rateSpread: 1,
+                                            activity: .constant)
+    }
+
+    /// Companies of one kind until `target` accounts: each its staff under its own domain, on its
+    /// own office network and one corporate card. The order of draws is what makes a seed write
+    /// the same campaign.
+    mutating func buildCompanies(_ p: inout Population, accounts target: Int, kind: CompanyKind) -> Int {
         var made = 0
         while made < target {
-            let size = min(target - made, random.int(10...200))
-            let company = addBenignOperator(&p, id: "company-\(p.operators.count)", type: "company")
-            let domain = "\(random.letters(6))corp.com"
-            let officeIPs = (0..<random.int(1...4)).map { _ in
-                addIP(&p, asn: random.int(30_000...60_000), org: "\(domain) Office Network", country: "US", city: "Boston",
-                      kind: "business", block: 0xC600_0000)
+            let size = min(target - made, random.int(kind.sizes))
+            let company = addBenignOperator(&p, id: "\(kind.idPrefix)-\(p.operators.count)", type: kind.type)
+            if let templates = kind.templates {
+                p.operators[company].templates = (0..<random.int(templates)).map { _ in
+                    PromptTemplate.random(&random, rubric: random.chance(0.5))
+                }
+            }
+            let domain = "\(random.letters(kind.domainLetters))\(kind.domainSuffix)"
+            let officeIPs = (0..<random.int(kind.offices)).map { _ in
+                addIP(&p, asn: random.int(30_000...60_000), org: domain + kind.networkName, country: "US", city: kind.city,
+                      kind: "business", block: kind.block)
             }
             let corporateCard = "fp_" + random.letters(14)
             for _ in 0..<size {
                 let first = random.pick(Population.firstNames), last = random.pick(Population.lastNames)
                 benignAccount(&p, operatorIndex: company, email: "\(first).\(last)@\(domain)", orgID: "org-" + domain,
                               country: "US", requestIPs: [random.pick(officeIPs)], card: corporateCard, plan: "enterprise",
-                              rate: 0.2 + random.unit() * 0.6)
+                              rate: kind.rateBase + random.unit() * kind.rateSpread, activity: kind.activity)
             }
             made += size
         }
@@ -466,32 +503,6 @@ private struct PopulationBuilder {
                 p.accounts[p.accounts.count - 1].activeUntil = movesOut
             }
             if let movesOut { vacated.append((home, movesOut)) }
-            made += size
-        }
-        return made
-    }
-
-    /// Companies that evaluate models: machine-timed reasoning and grading prompts from scripts,
-    /// on a corporate card and their own network, under their own domain. Benign, and they look
-    /// like harvesting on every behavioural indicator.
-    mutating func buildEvaluationCompanies(_ p: inout Population, accounts target: Int) -> Int {
-        var made = 0
-        while made < target {
-            let size = min(target - made, random.int(5...40))
-            let company = addBenignOperator(&p, id: "eval-company-\(p.operators.count)", type: "eval_company")
-            p.operators[company].templates = (0..<random.int(2...4)).map { _ in PromptTemplate.random(&random, rubric: random.chance(0.5)) }
-            let domain = "\(random.letters(5))evals.com"
-            let officeIPs = (0..<random.int(1...3)).map { _ in
-                addIP(&p, asn: random.int(30_000...60_000), org: "\(domain) Network", country: "US", city: "Seattle",
-                      kind: "business", block: 0xC700_0000)
-            }
-            let corporateCard = "fp_" + random.letters(14)
-            for _ in 0..<size {
-                let first = random.pick(Population.firstNames), last = random.pick(Population.lastNames)
-                benignAccount(&p, operatorIndex: company, email: "\(first).\(last)@\(domain)", orgID: "org-" + domain,
-                              country: "US", requestIPs: [random.pick(officeIPs)], card: corporateCard, plan: "enterprise",
-                              rate: 1 + random.unit(), activity: .constant)
-            }
             made += size
         }
         return made
