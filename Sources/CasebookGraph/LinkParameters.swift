@@ -70,13 +70,13 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     /// Fewer recurring phrases than this is a habit of phrasing ("can you help me write"),
     /// not a template: an operator's template repeats a whole paragraph.
     public var templateMinPhrases = 16
-    /// Phrases left once generic wording is dropped: fewer, and the account has no template of its own.
+    /// Phrases of its own (not generic wording) a template needs to count as its accounts' own wording.
     public var templateMinSpecificPhrases = 8
     /// A template of a few accounts is theirs only if at most this share of their sampled prompts lack it.
     public var templateMaxUntemplatedShare = 0.05
     /// A phrase in more accounts' templates than this is judged by its crowd: one it takes more
     /// than `commonPhraseMaxKinds` kinds of account (country and client) to make up is generic or
-    /// public wording and is dropped from every template.
+    /// public wording, which no template counts as its own (templates are still compared whole).
     public var commonPhraseMinAccounts = 20
     public var commonPhraseMaxKinds = 3
 

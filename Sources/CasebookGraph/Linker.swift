@@ -41,8 +41,14 @@ struct Linker {
     private var attributeCrowd: [CrowdJudge.Crowd?] = []
     private var accountAttributes: [[Int32]] = []
     private var emailSequencePairs: Set<UInt64> = []
-    /// Each account's template phrases without generic and public wording.
+    /// Each account's template: the phrases that recur in its prompts, all of them. Wording
+    /// several operators share (a generator's vocabulary, a bought kit) still tells one
+    /// operator's accounts apart from another's when compared whole; dropping it left some
+    /// operators with no template at all.
     private(set) var templatePhrases: [[UInt64]] = []
+    /// Whether an account's template is mostly its own wording: at least half of its phrases
+    /// (and `templateMinSpecificPhrases`) are not wording accounts of many kinds use.
+    private var ownWording: [Bool] = []
     /// Accounts with near-identical templates, grouped (union-find roots), and each group's crowd.
     private var templateGroup: [Int32] = []
     private var templateGroupSize: [Int32: Int] = [:]
@@ -162,7 +168,7 @@ struct Linker {
         }
     }
 
-    /// Template phrases without the wording strangers share; groups of near-identical templates.
+    /// Which templates are mostly their accounts' own wording; groups of near-identical templates.
     private mutating func buildTemplates() {
         var accountsOfPhrase: [UInt64: [Int32]] = [:]
         for (account, phrases) in features.templatePhrases.enumerated() {
@@ -172,10 +178,11 @@ struct Linker {
         for (phrase, accounts) in accountsOfPhrase where accounts.count > parameters.commonPhraseMinAccounts {
             if judge.kinds(accounts) > parameters.commonPhraseMaxKinds { generic.insert(phrase) }
         }
-        templatePhrases = features.templatePhrases.map { phrases in
-            let kept = generic.isEmpty ? phrases : phrases.filter { !generic.contains($0) }
-            return kept.count >= parameters.templateMinSpecificPhrases ? kept : []
+        ownWording = features.templatePhrases.map { phrases in
+            let kept = generic.isEmpty ? phrases.count : phrases.filter { !generic.contains($0) }.count
+            return kept >= parameters.templateMinSpecificPhrases && kept * 2 >= phrases.count
         }
+        templatePhrases = features.templatePhrases
         templateBuckets = MinHash.buckets(templatePhrases, minimumSize: parameters.templateMinSpecificPhrases)
         templateReach = Array(repeating: 0, count: features.count)
         for bucket in templateBuckets { for account in bucket { templateReach[Int(account)] = max(templateReach[Int(account)], bucket.count) } }
@@ -199,11 +206,6 @@ struct Linker {
         }
     }
 
-    /// Whether at least half of an account's recurring phrases survived the generic-wording filter.
-    private func mostlyOwnWording(_ a: Int) -> Bool {
-        templatePhrases[a].count * 2 >= features.templatePhrases[a].count
-    }
-
     /// Whether two accounts' near-identical template is one operator's rather than a public one.
     private func templateIsTheirs(_ a: Int, _ b: Int) -> Bool {
         if keepDifferentSchedules(a, b) { return false }
@@ -216,10 +218,15 @@ struct Linker {
             if (templateGroupSize[group] ?? 0) <= parameters.smallCrowdAccounts,
                max(templateReach[a], templateReach[b]) <= 2 * parameters.smallCrowdAccounts,
                judge.sameCountryOrUnknown(a, b), judge.sameClientOrUnknown(a, b),
-               mostlyOwnWording(a), mostlyOwnWording(b),
+               ownWording[a], ownWording[b],
                features.untemplatedShare(a) <= parameters.templateMaxUntemplatedShare,
                features.untemplatedShare(b) <= parameters.templateMaxUntemplatedShare { return true }
-            if let crowd = templateGroupCrowd[group], crowd.isOneOperator, judge.pairFits(a, b, crowd) { return true }
+            if let crowd = templateGroupCrowd[group] {
+                if crowd.isOneOperator && judge.pairFits(a, b, crowd) { return true }
+                // Strangers pasting one public template: however alike two of them happen to be
+                // (one country, one popular client), the template is not theirs.
+                if crowd.coherence < parameters.coherentCrowd / 2 { return false }
+            }
         }
         return judge.contextBits(a, b) >= parameters.templateContextBits
     }
