@@ -152,7 +152,7 @@ struct RowWriter {
     static func appendJSON(_ value: Statement.RawValue, to out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
-        case let .integer(number): out.append(contentsOf: String(number).utf8)
+        case let .integer(number): JSONText.appendInteger(number, to: &out)
         case let .real(number): out.append(contentsOf: (number.isFinite ? "\(number)" : "null").utf8)
         case let .text(bytes): JSONText.appendString(bytes, to: &out)
         case let .blob(bytes): out.append(contentsOf: ("{\"hex\": \"" + FileDigest.hex(bytes) + "\"}").utf8)
@@ -162,7 +162,7 @@ struct RowWriter {
     static func appendCSV(_ value: Statement.RawValue, to out: inout [UInt8]) {
         switch value {
         case .null: break
-        case let .integer(number): out.append(contentsOf: String(number).utf8)
+        case let .integer(number): JSONText.appendInteger(number, to: &out)
         case let .real(number): out.append(contentsOf: "\(number)".utf8)
         case let .text(bytes): CSVText.appendCell(bytes, to: &out)
         case let .blob(bytes): out.append(contentsOf: ("X'" + FileDigest.hex(bytes).uppercased() + "'").utf8)
@@ -177,7 +177,7 @@ enum CSVText {
     /// JSON Lines file keeps the exact value).
     static func appendCell(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         let dangerous = bytes.first.map { [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D].contains($0) } ?? false
-        let needsQuotes = dangerous || bytes.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+        let needsQuotes = dangerous || ByteScan.containsCSVSpecial(bytes)
         guard needsQuotes else {
             out.append(contentsOf: bytes)
             return

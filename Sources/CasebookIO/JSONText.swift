@@ -5,21 +5,30 @@ public enum JSONText {
     public static func appendString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var start = 0
-        var index = 0
         let count = bytes.count
-        while index < count {
-            let c = bytes[index]
-            if c >= 0x20 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
-                index += 1
-                continue
-            }
-            if index > start { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<index])) }
-            appendEscape(c, to: &out)
-            index += 1
-            start = index
+        while start < count {
+            let special = ByteScan.firstJSONSpecial(bytes, from: start)
+            if special > start { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<special])) }
+            guard special < count else { break }
+            appendEscape(bytes[special], to: &out)
+            start = special + 1
         }
-        if count > start { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<count])) }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// A decimal integer, written without making a String.
+    public static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var index = 20
+            repeat {
+                index -= 1
+                digits[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index..<20]))
+        }
     }
 
     private static let hex = Array("0123456789abcdef".utf8)

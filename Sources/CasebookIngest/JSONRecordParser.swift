@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CasebookIO
 
 /// Reads one JSON Lines record (a JSON object on one line) into a `RecordBuilder`.
 ///
@@ -211,12 +212,8 @@ struct JSONRecordParser {
         let start = index + 1
         var i = start
         var escaped = false
-        let base = s.baseAddress!
         while i < s.count {
-            // Skip eight plain bytes at a time (no quote, backslash or control character).
-            while i + 8 <= s.count && !Self.hasSpecialByte(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
-                i += 8
-            }
+            i = ByteScan.firstJSONSpecial(s, from: i)
             guard i < s.count else { break }
             let c = s[i]
             if c == UInt8(ascii: "\"") {
@@ -232,19 +229,6 @@ struct JSONRecordParser {
             i += 1
         }
         throw RecordFailure(reason: .badJSON, detail: "a string is not closed")
-    }
-
-    /// True when one of the eight bytes is '"', '\\' or below 0x20 (the classic SWAR zero-byte test).
-    @inline(__always)
-    private static func hasSpecialByte(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let hasQuote = (quote &- ones) & ~quote & highs
-        let hasBackslash = (backslash &- ones) & ~backslash & highs
-        let hasControl = (word &- ones &* 0x20) & ~word & highs
-        return (hasQuote | hasBackslash | hasControl) != 0
     }
 
     private func unescape(_ s: UnsafeRawBufferPointer, _ span: Span, into out: inout [UInt8]) throws {

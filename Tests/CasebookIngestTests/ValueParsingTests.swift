@@ -1,4 +1,6 @@
 @testable import CasebookIngest
+import CasebookIO
+import Foundation
 import XCTest
 
 final class ValueParsingTests: XCTestCase {
@@ -140,5 +142,29 @@ final class ValueParsingTests: XCTestCase {
         XCTAssertNil(key("acct-1"))
         Array("acct-1".utf8).withUnsafeBytes { cache.insert($0, key: 42) }
         XCTAssertEqual(key("acct-1"), 42)
+    }
+
+    /// The eight-bytes-at-a-time scans must find exactly what a byte-by-byte loop finds, at
+    /// every position in and across words: JSON written with them reads back as the input.
+    func testByteScansAgreeWithByteLoops() throws {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Array("ab é,\"\\\n\r\t\u{1}x".utf8)
+        for length in 0..<40 {
+            for _ in 0..<50 {
+                let bytes = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+                let text = String(decoding: bytes, as: UTF8.self)
+                var json: [UInt8] = []
+                Array(text.utf8).withUnsafeBytes { JSONText.appendString($0, to: &json) }
+                let decoded = try JSONSerialization.jsonObject(with: Data(json), options: .fragmentsAllowed) as? String
+                XCTAssertEqual(decoded, text)
+                let naive = bytes.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+                XCTAssertEqual(bytes.withUnsafeBytes { ByteScan.containsCSVSpecial($0) }, naive)
+            }
+        }
+        for value in [Int64.min, Int64.min + 1, -10, -1, 0, 7, 10, 1_769_940_000_000, Int64.max] {
+            var out: [UInt8] = []
+            JSONText.appendInteger(value, to: &out)
+            XCTAssertEqual(String(decoding: out, as: UTF8.self), String(value))
+        }
     }
 }
