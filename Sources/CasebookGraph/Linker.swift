@@ -46,8 +46,10 @@ struct Linker {
     /// operator's accounts apart from another's when compared whole; dropping it left some
     /// operators with no template at all.
     private(set) var templatePhrases: [[UInt64]] = []
+    /// The phrases of each template that are not generic (wording accounts of many kinds use).
+    private var specificPhrases: [[UInt64]] = []
     /// Whether an account's template is mostly its own wording: at least half of its phrases
-    /// (and `templateMinSpecificPhrases`) are not wording accounts of many kinds use.
+    /// (and `templateMinSpecificPhrases`) are specific.
     private var ownWording: [Bool] = []
     /// Accounts with near-identical templates, grouped (union-find roots), and each group's crowd.
     private var templateGroup: [Int32] = []
@@ -178,9 +180,12 @@ struct Linker {
         for (phrase, accounts) in accountsOfPhrase where accounts.count > parameters.commonPhraseMinAccounts {
             if judge.kinds(accounts) > parameters.commonPhraseMaxKinds { generic.insert(phrase) }
         }
-        ownWording = features.templatePhrases.map { phrases in
-            let kept = generic.isEmpty ? phrases.count : phrases.filter { !generic.contains($0) }.count
-            return kept >= parameters.templateMinSpecificPhrases && kept * 2 >= phrases.count
+        specificPhrases = features.templatePhrases.map { phrases in
+            let kept = generic.isEmpty ? phrases : phrases.filter { !generic.contains($0) }
+            return kept.count >= parameters.templateMinSpecificPhrases ? kept : []
+        }
+        ownWording = zip(specificPhrases, features.templatePhrases).map { specific, all in
+            !specific.isEmpty && specific.count * 2 >= all.count
         }
         templatePhrases = features.templatePhrases
         templateBuckets = MinHash.buckets(templatePhrases, minimumSize: parameters.templateMinSpecificPhrases)
@@ -412,7 +417,11 @@ struct Linker {
                                   weight: parameters.emailSequenceWeight))
         }
         let template = MinHash.jaccard(templatePhrases[Int(a)], templatePhrases[Int(b)])
-        if template >= parameters.similarTemplateMinJaccard {
+        // Half alike may be only the vocabulary many operators share: a merely similar template
+        // counts when the wording that is not generic is alike as well.
+        if template >= parameters.templateMinJaccard
+            || (template >= parameters.similarTemplateMinJaccard
+                && MinHash.jaccard(specificPhrases[Int(a)], specificPhrases[Int(b)]) >= parameters.similarTemplateMinJaccard) {
             let weight: Double
             var value = String(format: "%.2f of recurring phrases shared", template)
             if template < parameters.templateMinJaccard {
