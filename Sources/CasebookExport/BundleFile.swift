@@ -185,7 +185,9 @@ enum CSVText {
         out.append(UInt8(ascii: "\""))
         if dangerous { out.append(UInt8(ascii: "'")) }
         var start = 0
-        for index in 0..<bytes.count where bytes[index] == UInt8(ascii: "\"") {
+        // Quoted cells are common (a prompt with a comma); quotes inside them are rare.
+        while start < bytes.count, let quote = memchr(bytes.baseAddress! + start, Int32(UInt8(ascii: "\"")), bytes.count - start) {
+            let index = bytes.baseAddress!.distance(to: UnsafeRawPointer(quote))
             // The quote and the run before it, then the quote again: "" inside a quoted cell.
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start...index]))
             out.append(UInt8(ascii: "\""))

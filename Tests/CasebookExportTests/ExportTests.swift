@@ -217,6 +217,14 @@ final class ExportTests: XCTestCase {
         }
     }
 
+    func testCSVCellsQuoteExactly() {
+        let cases: [(String, String)] = [
+            ("plain", "plain"), ("", ""), ("a,b", "\"a,b\""), ("\"", "\"\"\"\""), ("say \"hi\", twice \"\"", "\"say \"\"hi\"\", twice \"\"\"\"\""),
+            ("line\nbreak", "\"line\nbreak\""), ("=1+1", "\"'=1+1\""), ("ends with \"", "\"ends with \"\"\""),
+        ]
+        for (value, expected) in cases { XCTAssertEqual(CSVText.cell(value), expected, value.debugDescription) }
+    }
+
     func testThePortableSubsetHoldsExactlyTheExportedRows() throws {
         let bundle = try export(.cluster(Self.clusterID))
         let subset = try CaseFile.open(bundle + "/evidence.sqlite", access: .read)
