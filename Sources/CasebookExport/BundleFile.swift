@@ -22,6 +22,14 @@ final class BundleFile: @unchecked Sendable {
     private static let bufferBytes = 4 << 20
     private let writer = DispatchQueue(label: "casebook.bundle-file")
     private let inFlight = DispatchSemaphore(value: 4)
+    /// Buffers the writer has emptied, for the next rows: a fresh multi-megabyte buffer for
+    /// every 4 MiB written cost a page fault per page of it.
+    private var spare: [Chunk] = []
+    private let spareLock = NSLock()
+
+    private final class Chunk: @unchecked Sendable {
+        var bytes: [UInt8] = []
+    }
 
     init(root: String, relativePath: String) throws {
         self.relativePath = relativePath
@@ -46,31 +54,37 @@ final class BundleFile: @unchecked Sendable {
 
     private func flush() {
         guard !buffer.isEmpty else { return }
-        let full = buffer
-        buffer = []
-        buffer.reserveCapacity(Self.bufferBytes + (1 << 20))
         inFlight.wait()
+        let chunk = spareLock.withLock { spare.popLast() } ?? Chunk()
+        if chunk.bytes.capacity == 0 { chunk.bytes.reserveCapacity(Self.bufferBytes + (1 << 20)) }
+        swap(&chunk.bytes, &buffer)
         writer.async { [self] in
-            defer { inFlight.signal() }
-            guard failure == nil else { return }
-            hasher.update(data: full)
-            full.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let count = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                    if count < 0 {
-                        if errno == EINTR { continue }
-                        failure = .output("cannot write \(path): \(String(cString: strerror(errno)))")
-                        return
-                    }
-                    offset += count
-                }
-            }
-            // Start writing this part to disk now (on Linux, DONTNEED starts writeback of the
-            // range), so the fsync at the end waits for the last part only.
-            posix_fadvise(descriptor, off_t(written), off_t(full.count), POSIX_FADV_DONTNEED)
-            written += Int64(full.count)
+            if failure == nil { writeOut(chunk.bytes) }
+            chunk.bytes.removeAll(keepingCapacity: true)
+            spareLock.withLock { spare.append(chunk) }
+            inFlight.signal()
         }
+    }
+
+    /// Hashes and writes one full buffer; runs on `writer`.
+    private func writeOut(_ full: [UInt8]) {
+        hasher.update(data: full)
+        full.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let count = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = .output("cannot write \(path): \(String(cString: strerror(errno)))")
+                    return
+                }
+                offset += count
+            }
+        }
+        // Start writing this part to disk now (on Linux, DONTNEED starts writeback of the
+        // range), so the fsync at the end waits for the last part only.
+        posix_fadvise(descriptor, off_t(written), off_t(full.count), POSIX_FADV_DONTNEED)
+        written += Int64(full.count)
     }
 
     /// Writes the rest, syncs, and returns the file's entry for the manifest.
