@@ -257,8 +257,6 @@ public final class Ingest {
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
-/// Moves the connection opened (and checked) on the calling thread to the
-/// writer thread, which is its only user from then on.
 /// Wall-clock laps, and the calling thread's CPU time.
 private struct StageClock {
     private var last = DispatchTime.now().uptimeNanoseconds
@@ -277,12 +275,15 @@ private struct StageClock {
     }
 }
 
-/// Stages the writer thread measured; read only after that thread has finished.
+/// Stages measured on the writer thread and on the calling thread, added in turn (the
+/// writer's channel orders them) and read only after the writer has finished.
 private final class StageBox: @unchecked Sendable {
     private(set) var stages: [IngestStage] = []
     func add(_ name: String, _ seconds: Double) { stages.append(IngestStage(name: name, seconds: seconds)) }
 }
 
+/// Moves the connection opened (and checked) on the calling thread to the
+/// writer thread, which is its only user from then on.
 private final class DatabaseTransfer: @unchecked Sendable {
     let database: Database
     init(database: Database) { self.database = database }
