@@ -108,8 +108,14 @@ def main():
     linker = Linker(api.register("accounts"), settings, log_level=40)
     linker.training.estimate_probability_two_random_records_match([block_on("cards", arrays_to_explode=["cards"])], recall=0.5)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("template"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("main_ip"))
+    # When a case file is mostly one operator's accounts, EM can drive a level's m to 0 in a
+    # pass, which Splink refuses; an analyst keeps the passes that train and goes on (levels
+    # left untrained keep Splink's default m).
+    for blocking in (block_on("template"), block_on("main_ip")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(blocking)
+        except ValueError as error:
+            print(f"splink_peer: an EM pass was skipped: {error}", file=sys.stderr)
     predictions = linker.inference.predict(threshold_match_probability=0.01)
     best = None
     for threshold in (0.5, 0.8, 0.95, 0.99, 0.999):
