@@ -46,6 +46,9 @@ struct AccountFeatures {
     var sampledPrompts: [Int] = []
     var coercivePrompts: [Int] = []
     var rubricPrompts: [Int] = []
+    /// Each account's template: the phrases that recur in its prompts, all of them. Wording
+    /// several operators share (a generator's vocabulary, a bought kit) still tells one
+    /// operator's accounts apart from another's when compared whole.
     var templatePhrases: [[UInt64]] = []
     /// Sampled prompts that hold none of the account's template phrases (a person's own prompts).
     var untemplatedPrompts: [Int] = []

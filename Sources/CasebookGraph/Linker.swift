@@ -41,11 +41,6 @@ struct Linker {
     private var attributeCrowd: [CrowdJudge.Crowd?] = []
     private var accountAttributes: [[Int32]] = []
     private var emailSequencePairs: Set<UInt64> = []
-    /// Each account's template: the phrases that recur in its prompts, all of them. Wording
-    /// several operators share (a generator's vocabulary, a bought kit) still tells one
-    /// operator's accounts apart from another's when compared whole; dropping it left some
-    /// operators with no template at all.
-    private(set) var templatePhrases: [[UInt64]] = []
     /// The phrases of each template that are not generic (wording accounts of many kinds use).
     private var specificPhrases: [[UInt64]] = []
     /// Whether an account's template is mostly its own wording: at least half of its phrases
@@ -55,6 +50,9 @@ struct Linker {
     private var templateGroup: [Int32] = []
     private var templateGroupSize: [Int32: Int] = [:]
     private var templateGroupCrowd: [Int32: CrowdJudge.Crowd] = [:]
+    /// Within a template group, the schedule each account keeps (see `assignSchedules`); -1 when
+    /// its hours cannot tell.
+    private var scheduleOf: [Int32] = []
     private var templateBuckets: [[Int32]] = []
     /// The largest MinHash bucket each account's template fell in: how many templates look like it.
     private var templateReach: [Int] = []
@@ -187,7 +185,7 @@ struct Linker {
         ownWording = zip(specificPhrases, features.templatePhrases).map { specific, all in
             !specific.isEmpty && specific.count * 2 >= all.count
         }
-        templatePhrases = features.templatePhrases
+        let templatePhrases = features.templatePhrases
         templateBuckets = MinHash.buckets(templatePhrases, minimumSize: parameters.templateMinSpecificPhrases)
         templateReach = Array(repeating: 0, count: features.count)
         for bucket in templateBuckets { for account in bucket { templateReach[Int(account)] = max(templateReach[Int(account)], bucket.count) } }
@@ -202,19 +200,90 @@ struct Linker {
         }
         templateGroup = (0..<features.count).map { groups.find(Int32($0)) }
         var membersOfGroup: [Int32: [Int32]] = [:]
-        for account in 0..<features.count where !templatePhrases[account].isEmpty {
+        for account in 0..<features.count where !features.templatePhrases[account].isEmpty {
             membersOfGroup[templateGroup[account], default: []].append(Int32(account))
         }
+        scheduleOf = Array(repeating: -1, count: features.count)
+        var schedules: Int32 = 0
         for (group, members) in membersOfGroup {
             templateGroupSize[group] = members.count
             if members.count > parameters.smallCrowdAccounts { templateGroupCrowd[group] = judge.judge(members) }
+            if members.count > 1 { assignSchedules(members, numbering: &schedules) }
         }
+    }
+
+    /// Splits the accounts of one template group by the hours they work. Two operators on one
+    /// bought or public template each keep their own bursts; one account pair rarely has the
+    /// hours to tell (28 active hours each in 45 days share less than one by chance), but an
+    /// account against the pooled hours of an operator's other accounts does. Accounts with the
+    /// most hours go first: an account joins the schedule its hours fall in at least
+    /// `scheduleMinLift` times as often as chance (the schedule's share of the account's own
+    /// span), the best one if several; an account that can be judged (`synchronyEligible`) and
+    /// joins none starts a schedule of its own. One with too few hours joins only a schedule
+    /// several accounts already keep, else stays unjudged (-1).
+    private mutating func assignSchedules(_ members: [Int32], numbering: inout Int32) {
+        let ordered = members.sorted {
+            let x = features.activeHours[Int($0)].count, y = features.activeHours[Int($1)].count
+            return x != y ? x > y : $0 < $1
+        }
+        var schedules: [(id: Int32, hours: [UInt32], members: Int)] = []
+        for account in ordered {
+            let hours = features.activeHours[Int(account)]
+            let judged = synchronyEligible(Int(account))
+            var best: Int?
+            var bestLift = parameters.scheduleMinLift
+            for index in schedules.indices.prefix(parameters.scheduleMaxCandidates)
+            where judged || schedules[index].members > 1 {
+                let lift = Self.scheduleLift(hours, within: schedules[index].hours)
+                if lift >= bestLift { best = index; bestLift = lift }
+            }
+            if let best {
+                schedules[best].hours = Self.mergedHours(schedules[best].hours, hours)
+                schedules[best].members += 1
+                scheduleOf[Int(account)] = schedules[best].id
+            } else if judged {
+                schedules.append((numbering, hours, 1))
+                scheduleOf[Int(account)] = numbering
+                numbering += 1
+            }
+        }
+    }
+
+    /// How many times more often an account's hours fall in a schedule's hours than chance
+    /// (the schedule's share of the hours between the account's first and last); 0 below three
+    /// hours in it, too few to tell.
+    static func scheduleLift(_ hours: [UInt32], within schedule: [UInt32]) -> Double {
+        guard let first = hours.first, let last = hours.last else { return 0 }
+        var inside = 0
+        for hour in hours where schedule.containsSorted(hour) { inside += 1 }
+        guard inside >= 3 else { return 0 }
+        let covered = schedule.lowerBound(of: last + 1) - schedule.lowerBound(of: first)
+        let chance = Double(covered) / Double(last - first + 1)
+        return (Double(inside) / Double(hours.count)) / chance
+    }
+
+    static func mergedHours(_ x: [UInt32], _ y: [UInt32]) -> [UInt32] {
+        var merged: [UInt32] = []
+        merged.reserveCapacity(x.count + y.count)
+        var i = 0, j = 0
+        while i < x.count || j < y.count {
+            if j == y.count || (i < x.count && x[i] < y[j]) { merged.append(x[i]); i += 1 }
+            else if i == x.count || y[j] < x[i] { merged.append(y[j]); j += 1 }
+            else { merged.append(x[i]); i += 1; j += 1 }
+        }
+        return merged
     }
 
     /// Whether two accounts' near-identical template is one operator's rather than a public one.
     private func templateIsTheirs(_ a: Int, _ b: Int) -> Bool {
-        if keepDifferentSchedules(a, b) { return false }
         let group = templateGroup[a]
+        // Within one template group, the schedules judged over the whole group decide; a pair
+        // alone decides only when one of them could not be judged there.
+        if group == templateGroup[b], scheduleOf[a] >= 0, scheduleOf[b] >= 0 {
+            if scheduleOf[a] != scheduleOf[b] { return false }
+        } else if keepDifferentSchedules(a, b) {
+            return false
+        }
         if group == templateGroup[b] {
             // A few accounts on one template: theirs if no other template looks like it, every
             // prompt they send is from it (a person pasting a public template also writes prompts
@@ -275,7 +344,7 @@ struct Linker {
             }
         }
         var membersOfGroup: [Int32: [Int32]] = [:]
-        for account in 0..<features.count where !templatePhrases[account].isEmpty {
+        for account in 0..<features.count where !features.templatePhrases[account].isEmpty {
             membersOfGroup[templateGroup[account], default: []].append(Int32(account))
         }
         for (group, members) in membersOfGroup where members.count >= 2 {
@@ -416,7 +485,7 @@ struct Linker {
             found.append(Evidence(signal: "email_sequence", value: "\(features.emails[Int(a)] ?? "") ~ \(features.emails[Int(b)] ?? "")",
                                   weight: parameters.emailSequenceWeight))
         }
-        let template = MinHash.jaccard(templatePhrases[Int(a)], templatePhrases[Int(b)])
+        let template = MinHash.jaccard(features.templatePhrases[Int(a)], features.templatePhrases[Int(b)])
         // Half alike may be only the vocabulary many operators share: a merely similar template
         // counts when the wording that is not generic is alike as well.
         if template >= parameters.templateMinJaccard
@@ -526,5 +595,22 @@ struct UnionFind {
         if size[Int(ra)] < size[Int(rb)] { swap(&ra, &rb) }
         parent[Int(rb)] = ra
         size[Int(ra)] += size[Int(rb)]
+    }
+}
+
+extension Array where Element: Comparable {
+    /// The index of the first element not below `value`, in an ascending array.
+    func lowerBound(of value: Element) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    func containsSorted(_ value: Element) -> Bool {
+        let index = lowerBound(of: value)
+        return index < count && self[index] == value
     }
 }

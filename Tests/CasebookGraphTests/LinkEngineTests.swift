@@ -147,6 +147,37 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertNotEqual(result.cluster[first[0].id], result.cluster[second[0].id], "two operators, two clusters")
     }
 
+    func testTwoOperatorsOnOneTemplateInOneCountryAndClientAreToldApartByTheirBursts() {
+        // Each account takes part in about a quarter of its operator's bursts: two accounts share
+        // too few hours to tell (fewer than one expected by chance), their operator's pooled hours do.
+        func bursts(_ seed: Int64) -> [Int64] {
+            (0..<30).flatMap { d -> [Int64] in
+                let begin = Self.start + Int64(d) * Self.day + ((seed * 5 + Int64(d) * seed) % 20) * Self.hour
+                return (0..<3).map { begin + $0 * Self.hour }
+            }
+        }
+        func careful(_ name: String, seed: Int64, proxies: ClosedRange<Int64>) -> [Person] {
+            let hours = bursts(seed)
+            var state = UInt64(seed)
+            return (0..<40).map { n in
+                let exchanges = hours.filter { _ in
+                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    return state >> 62 == 0
+                }.map { ($0 + Int64(n) * 60_000, proxies.lowerBound + Int64(n) % 8) }
+                return Person(id: "\(name)-\(n)", country: "BR", created: Self.start - Int64(n) * Self.day, email: nil, client: 7,
+                              exchanges: exchanges, prompts: (0..<24).map { self.templated("[KIT-42]", n * 24 + $0) })
+            }
+        }
+        for key in Int64(5_000)...5_015 { addresses[key] = ("76.0.\(key % 100).1", "residential") }
+        let first = careful("alpha", seed: 3, proxies: 5_000...5_007)
+        let second = careful("beta", seed: 11, proxies: 5_008...5_015)
+        let result = link(first + second + strangers(60))
+        XCTAssertEqual(Set(first.map { result.cluster[$0.id] }).count, 1, "the first operator in one cluster")
+        XCTAssertEqual(Set(second.map { result.cluster[$0.id] }).count, 1, "the second operator in one cluster")
+        XCTAssertNotNil(result.cluster[first[0].id])
+        XCTAssertNotEqual(result.cluster[first[0].id], result.cluster[second[0].id], "two operators, two clusters")
+    }
+
     func testAnOperatorGivingEachAccountItsOwnAddressInOneBlockIsOneCluster() {
         let op = operatorAccounts("rotating", count: 40, country: "NL", client: 1) { self.hosting(Int64(2_000 + $0), "45.1.2.\($0 + 10)") }
         // A stranger on another address of the same provider's block, seen at the same time.
