@@ -89,9 +89,11 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     public var synchronyMinActiveHours = 12
     public var synchronyMaxActiveShare = 0.5
     /// Accounts on one template keep one operator's schedule when their hours fall in the
-    /// schedule's hours at least this many times as often as chance; each account is compared
-    /// with at most `scheduleMaxCandidates` schedules (a public template's users keep many).
+    /// schedule's hours at least `scheduleMinLift` times as often as chance, and chance would give
+    /// that many at most `scheduleMaxChance`; each account is compared with at most
+    /// `scheduleMaxCandidates` schedules (a public template's users keep many).
     public var scheduleMinLift = 2.0
+    public var scheduleMaxChance = 1e-4
     public var scheduleMaxCandidates = 64
 
     /// Succession: an account stops and another starts within this many hours on the same

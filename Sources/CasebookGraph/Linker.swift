@@ -1,4 +1,5 @@
 import CasebookIO
+import Foundation
 
 /// One piece of evidence that two accounts share: the signal, the shared value, its weight.
 public struct Evidence: Sendable, Equatable {
@@ -53,6 +54,10 @@ struct Linker {
     /// Within a template group, the schedule each account keeps (see `assignSchedules`); -1 when
     /// its hours cannot tell.
     private var scheduleOf: [Int32] = []
+    private var scheduleSize: [Int32: Int] = [:]
+    /// The crowd of each schedule of more than a few accounts: one operator's accounts on a
+    /// template several operators use.
+    private var scheduleCrowd: [Int32: CrowdJudge.Crowd] = [:]
     private var templateBuckets: [[Int32]] = []
     /// The largest MinHash bucket each account's template fell in: how many templates look like it.
     private var templateReach: [Int] = []
@@ -216,50 +221,76 @@ struct Linker {
     /// bought or public template each keep their own bursts; one account pair rarely has the
     /// hours to tell (28 active hours each in 45 days share less than one by chance), but an
     /// account against the pooled hours of an operator's other accounts does. Accounts with the
-    /// most hours go first: an account joins the schedule its hours fall in at least
-    /// `scheduleMinLift` times as often as chance (the schedule's share of the account's own
-    /// span), the best one if several; an account that can be judged (`synchronyEligible`) and
-    /// joins none starts a schedule of its own. One with too few hours joins only a schedule
-    /// several accounts already keep, else stays unjudged (-1).
+    /// most hours go first: an account joins the schedule whose hours its own fall in far more
+    /// often than chance (`scheduleFit`), the best one if several; an account that can be judged
+    /// (`synchronyEligible`) and joins none starts a schedule of its own. One with too few hours
+    /// joins only a schedule several accounts already keep, else stays unjudged (-1).
+    /// Schedules of several accounts that fit each other are then joined.
     private mutating func assignSchedules(_ members: [Int32], numbering: inout Int32) {
         let ordered = members.sorted {
             let x = features.activeHours[Int($0)].count, y = features.activeHours[Int($1)].count
             return x != y ? x > y : $0 < $1
         }
-        var schedules: [(id: Int32, hours: [UInt32], members: Int)] = []
+        var schedules: [(id: Int32, hours: [UInt32], members: [Int32])] = []
         for account in ordered {
             let hours = features.activeHours[Int(account)]
             let judged = synchronyEligible(Int(account))
             var best: Int?
-            var bestLift = parameters.scheduleMinLift
+            var bestLift = 0.0
             for index in schedules.indices.prefix(parameters.scheduleMaxCandidates)
-            where judged || schedules[index].members > 1 {
-                let lift = Self.scheduleLift(hours, within: schedules[index].hours)
-                if lift >= bestLift { best = index; bestLift = lift }
+            where judged || schedules[index].members.count > 1 {
+                if let lift = scheduleFit(hours, within: schedules[index].hours), lift > bestLift { best = index; bestLift = lift }
             }
             if let best {
                 schedules[best].hours = Self.mergedHours(schedules[best].hours, hours)
-                schedules[best].members += 1
+                schedules[best].members.append(account)
                 scheduleOf[Int(account)] = schedules[best].id
             } else if judged {
-                schedules.append((numbering, hours, 1))
+                schedules.append((numbering, hours, [account]))
                 scheduleOf[Int(account)] = numbering
                 numbering += 1
             }
         }
+        // Two accounts of one operator with too few hours between them to tell may each have
+        // started a schedule, and each gathered part of the operator: schedules kept by several
+        // accounts whose pooled hours fit join the larger.
+        schedules.sort { $0.members.count > $1.members.count }
+        var kept: [(id: Int32, hours: [UInt32], members: [Int32])] = []
+        for schedule in schedules {
+            if schedule.members.count > 1,
+               let target = kept.indices.prefix(parameters.scheduleMaxCandidates).first(where: {
+                   kept[$0].members.count > 1 && scheduleFit(schedule.hours, within: kept[$0].hours) != nil
+               }) {
+                kept[target].hours = Self.mergedHours(kept[target].hours, schedule.hours)
+                kept[target].members += schedule.members
+                for account in schedule.members { scheduleOf[Int(account)] = kept[target].id }
+            } else {
+                kept.append(schedule)
+            }
+        }
+        for schedule in kept {
+            scheduleSize[schedule.id] = schedule.members.count
+            if schedule.members.count > parameters.smallCrowdAccounts { scheduleCrowd[schedule.id] = judge.judge(schedule.members) }
+        }
     }
 
-    /// How many times more often an account's hours fall in a schedule's hours than chance
-    /// (the schedule's share of the hours between the account's first and last); 0 below three
-    /// hours in it, too few to tell.
-    static func scheduleLift(_ hours: [UInt32], within schedule: [UInt32]) -> Double {
-        guard let first = hours.first, let last = hours.last else { return 0 }
+    /// How many times more often an account's hours fall in a schedule's hours than chance (the
+    /// schedule's share of the hours between the account's first and last), when that is at least
+    /// `scheduleMinLift` and chance would give that many at most `scheduleMaxChance` (a Chernoff
+    /// bound: accounts active at random hours rarely pass however many hours they have); else nil.
+    func scheduleFit(_ hours: [UInt32], within schedule: [UInt32]) -> Double? {
+        guard let first = hours.first, let last = hours.last else { return nil }
         var inside = 0
         for hour in hours where schedule.containsSorted(hour) { inside += 1 }
-        guard inside >= 3 else { return 0 }
         let covered = schedule.lowerBound(of: last + 1) - schedule.lowerBound(of: first)
-        let chance = Double(covered) / Double(last - first + 1)
-        return (Double(inside) / Double(hours.count)) / chance
+        let chance = Double(covered) / (Double(last) - Double(first) + 1)
+        let share = Double(inside) / Double(hours.count)
+        guard chance > 0, share < 1 || chance < 1, share / chance >= parameters.scheduleMinLift else { return nil }
+        // P(at least `inside` of n hours by chance) <= exp(-n * KL(share || chance)).
+        var divergence = share * log(share / chance)
+        if share < 1 { divergence += (1 - share) * log((1 - share) / (1 - chance)) }
+        guard Double(hours.count) * divergence >= -log(parameters.scheduleMaxChance) else { return nil }
+        return share / chance
     }
 
     static func mergedHours(_ x: [UInt32], _ y: [UInt32]) -> [UInt32] {
@@ -276,15 +307,12 @@ struct Linker {
 
     /// Whether two accounts' near-identical template is one operator's rather than a public one.
     private func templateIsTheirs(_ a: Int, _ b: Int) -> Bool {
-        let group = templateGroup[a]
-        // Within one template group, the schedules judged over the whole group decide; a pair
-        // alone decides only when one of them could not be judged there.
-        if group == templateGroup[b], scheduleOf[a] >= 0, scheduleOf[b] >= 0 {
-            if scheduleOf[a] != scheduleOf[b] { return false }
-        } else if keepDifferentSchedules(a, b) {
-            return false
-        }
-        if group == templateGroup[b] {
+        let group = templateGroup[a], sameGroup = group == templateGroup[b]
+        // A pair alone decides about schedules when the group could not (see `keepSchedulesApart`).
+        let x = scheduleOf[a]
+        let sameSchedule = sameGroup && x >= 0 && x == scheduleOf[b]
+        if keepSchedulesApart(a, b) || (!sameSchedule && keepDifferentSchedules(a, b)) { return false }
+        if sameGroup {
             // A few accounts on one template: theirs if no other template looks like it, every
             // prompt they send is from it (a person pasting a public template also writes prompts
             // of their own), most of its phrases are not wording others use, and they share a
@@ -301,6 +329,8 @@ struct Linker {
                 // (one country, one popular client), the template is not theirs.
                 if crowd.coherence < parameters.coherentCrowd / 2 { return false }
             }
+            // Several operators on one template: each one's accounts keep their own schedule.
+            if sameSchedule, let crowd = scheduleCrowd[x], crowd.isOneOperator, judge.pairFits(a, b, crowd) { return true }
         }
         return judge.contextBits(a, b) >= parameters.templateContextBits
     }
@@ -448,6 +478,15 @@ struct Linker {
         return (shared, Double(x.count) * Double(y.count) / span)
     }
 
+    /// Two accounts on one template that the schedules judged over its whole group put apart:
+    /// different schedules, at least one of them kept by several accounts (accounts active at
+    /// random hours each stay alone, and are not kept apart by it).
+    private func keepSchedulesApart(_ a: Int, _ b: Int) -> Bool {
+        let x = scheduleOf[a], y = scheduleOf[b]
+        return templateGroup[a] == templateGroup[b] && x >= 0 && y >= 0 && x != y
+            && max(scheduleSize[x] ?? 0, scheduleSize[y] ?? 0) > 1
+    }
+
     /// Two accounts that each work in bursts, with enough hours to tell, whose bursts do not
     /// coincide: whatever template they share, they keep two schedules (two operators).
     private func keepDifferentSchedules(_ a: Int, _ b: Int) -> Bool {
@@ -503,8 +542,10 @@ struct Linker {
             }
             found.append(Evidence(signal: "prompt_template", value: value, weight: weight))
         }
-        // Schedules are compared between accounts of one country: two operators' bursts overlap by chance.
+        // Schedules are compared between accounts of one country: two operators' bursts overlap by
+        // chance. Two accounts whose template group keeps them apart share hours only by chance.
         if synchronyEligible(Int(a)) && synchronyEligible(Int(b)), judge.sameCountryOrUnknown(Int(a), Int(b)),
+           !keepSchedulesApart(Int(a), Int(b)),
            let together = synchrony(Int(a), Int(b)) {
             found.append(Evidence(signal: "synchronized_activity", value: together, weight: parameters.synchronyWeight))
         }

@@ -120,25 +120,39 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertTrue(result.links.allSatisfy { link in !link.evidence.contains { $0.signal == "prompt_template" && $0.weight >= 1 } })
     }
 
+    /// An operator's burst schedule: three hours on each of 30 days, starting at an hour the seed picks.
+    func bursts(_ seed: Int64) -> [Int64] {
+        (0..<30).flatMap { d -> [Int64] in
+            let begin = Self.start + Int64(d) * Self.day + ((seed * 5 + Int64(d) * seed) % 20) * Self.hour
+            return (0..<3).map { begin + $0 * Self.hour }
+        }
+    }
+
+    /// A careful operator's accounts on the `[KIT-42]` template on client 7, each working the
+    /// burst hours `hours(n)` picks for it, through residential proxies.
+    func careful(_ name: String, count: Int, country: String = "BR", proxies: ClosedRange<Int64>, hours: (Int) -> [Int64]) -> [Person] {
+        for key in proxies { addresses[key] = ("76.0.\(key % 100).1", "residential") }
+        return (0..<count).map { n in
+            Person(id: "\(name)-\(n)", country: country, created: Self.start - Int64(n) * Self.day, email: nil, client: 7,
+                   exchanges: hours(n).map { ($0 + Int64(n) * 60_000, proxies.lowerBound + Int64(n) % 8) },
+                   prompts: (0..<24).map { self.templated("[KIT-42]", n * 24 + $0) })
+        }
+    }
+
+    /// About a quarter of `hours`, drawn by a generator seeded with `seed`.
+    func quarter(of hours: [Int64], seed: UInt64) -> [Int64] {
+        var state = seed
+        return hours.filter { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 62 == 0
+        }
+    }
+
     func testTwoOperatorsOnOneBoughtTemplateStayTwoClusters() {
-        // Each runs its own burst schedule (a few hours on most days), from its own country and client.
-        func bursts(_ seed: Int64) -> [Int64] {
-            (0..<30).flatMap { d -> [Int64] in
-                let begin = Self.start + Int64(d) * Self.day + ((seed * 5 + Int64(d) * seed) % 20) * Self.hour
-                return (0..<3).map { begin + $0 * Self.hour }
-            }
-        }
-        func careful(_ name: String, country: String, client: Int64, seed: Int64, proxies: ClosedRange<Int64>) -> [Person] {
-            let hours = bursts(seed)
-            return (0..<30).map { n in
-                let exchanges = hours.enumerated().filter { ($0.offset + n) % 3 != 0 }.map { ($0.element + Int64(n) * 60_000, proxies.lowerBound + Int64(n) % 8) }
-                return Person(id: "\(name)-\(n)", country: country, created: Self.start - Int64(n) * Self.day, email: nil, client: client,
-                              exchanges: exchanges, prompts: (0..<24).map { self.templated("[KIT-42]", n * 24 + $0) })
-            }
-        }
-        for key in Int64(5_000)...5_015 { addresses[key] = ("76.0.\(key % 100).1", "residential") }
-        let first = careful("alpha", country: "DE", client: 7, seed: 3, proxies: 5_000...5_007)
-        let second = careful("beta", country: "BR", client: 7, seed: 11, proxies: 5_008...5_015)
+        // Each runs its own burst schedule, from its own country; each account works two thirds of it.
+        func twoThirds(_ hours: [Int64], _ n: Int) -> [Int64] { hours.enumerated().filter { ($0.offset + n) % 3 != 0 }.map(\.element) }
+        let first = careful("alpha", count: 30, country: "DE", proxies: 5_000...5_007) { twoThirds(self.bursts(3), $0) }
+        let second = careful("beta", count: 30, proxies: 5_008...5_015) { twoThirds(self.bursts(11), $0) }
         let result = link(first + second + strangers(60))
         XCTAssertNotNil(result.cluster[first[0].id])
         XCTAssertNotNil(result.cluster[second[0].id])
@@ -150,32 +164,29 @@ final class LinkEngineTests: XCTestCase {
     func testTwoOperatorsOnOneTemplateInOneCountryAndClientAreToldApartByTheirBursts() {
         // Each account takes part in about a quarter of its operator's bursts: two accounts share
         // too few hours to tell (fewer than one expected by chance), their operator's pooled hours do.
-        func bursts(_ seed: Int64) -> [Int64] {
-            (0..<30).flatMap { d -> [Int64] in
-                let begin = Self.start + Int64(d) * Self.day + ((seed * 5 + Int64(d) * seed) % 20) * Self.hour
-                return (0..<3).map { begin + $0 * Self.hour }
-            }
-        }
-        func careful(_ name: String, seed: Int64, proxies: ClosedRange<Int64>) -> [Person] {
-            let hours = bursts(seed)
-            var state = UInt64(seed)
-            return (0..<40).map { n in
-                let exchanges = hours.filter { _ in
-                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                    return state >> 62 == 0
-                }.map { ($0 + Int64(n) * 60_000, proxies.lowerBound + Int64(n) % 8) }
-                return Person(id: "\(name)-\(n)", country: "BR", created: Self.start - Int64(n) * Self.day, email: nil, client: 7,
-                              exchanges: exchanges, prompts: (0..<24).map { self.templated("[KIT-42]", n * 24 + $0) })
-            }
-        }
-        for key in Int64(5_000)...5_015 { addresses[key] = ("76.0.\(key % 100).1", "residential") }
-        let first = careful("alpha", seed: 3, proxies: 5_000...5_007)
-        let second = careful("beta", seed: 11, proxies: 5_008...5_015)
+        let first = careful("alpha", count: 40, proxies: 5_000...5_007) { self.quarter(of: self.bursts(3), seed: UInt64(3 + 1_000 * $0)) }
+        let second = careful("beta", count: 40, proxies: 5_008...5_015) { self.quarter(of: self.bursts(11), seed: UInt64(11 + 1_000 * $0)) }
         let result = link(first + second + strangers(60))
         XCTAssertEqual(Set(first.map { result.cluster[$0.id] }).count, 1, "the first operator in one cluster")
         XCTAssertEqual(Set(second.map { result.cluster[$0.id] }).count, 1, "the second operator in one cluster")
         XCTAssertNotNil(result.cluster[first[0].id])
         XCTAssertNotEqual(result.cluster[first[0].id], result.cluster[second[0].id], "two operators, two clusters")
+    }
+
+    func testAnOperatorWhoseBusiestAccountsShareNoHourIsStillOneCluster() {
+        // Its two busiest accounts work disjoint halves of its bursts, so each starts a schedule and
+        // the others split between them; the two schedules' pooled hours are one operator's.
+        let hours = bursts(7)
+        let accounts = careful("gamma", count: 40, proxies: 5_000...5_007) { n in
+            switch n {
+            case 0: return Array(hours.prefix(45))
+            case 1: return Array(hours.suffix(45))
+            default: return self.quarter(of: hours, seed: UInt64(7 + 1_000 * n))
+            }
+        }
+        let result = link(accounts + strangers(60))
+        XCTAssertNotNil(result.cluster[accounts[0].id])
+        XCTAssertEqual(Set(accounts.map { result.cluster[$0.id] }).count, 1, "one operator, one cluster")
     }
 
     func testAnOperatorGivingEachAccountItsOwnAddressInOneBlockIsOneCluster() {
