@@ -101,7 +101,10 @@ enum Report {
                 ["Links by signal", flatten(cluster.5).map { "\($0[0]): \($0[1])" }.joined(separator: ", ")],
             ]))
             blocks.append(.heading(3, "Indicators"))
-            blocks.append(.table(["Indicator", "Value"], flatten(cluster.4)))
+            // The discount lowers the score; the reader should not take it for a risk driver.
+            blocks.append(.table(["Indicator", "Value"], flatten(cluster.4).map {
+                $0[0] == Schema.discountIndicator ? ["\($0[0]) (discount: the score is lowered by half this share)", $0[1]] : $0
+            }))
             blocks.append(.heading(3, "Activity timeline (requests per day, UTC)"))
             let days = try db.prepare("SELECT day, exchanges FROM cluster_days WHERE cluster_id = ?1 ORDER BY day")
                 .rows([cluster.0]) { (day: $0.string(0) ?? "", count: $0.int(1)) }

@@ -1,3 +1,4 @@
+import CasebookStore
 import Foundation
 
 /// A cluster's risk: each indicator in [0, 1], and their weighted mean, discounted by
@@ -62,7 +63,7 @@ public struct RiskAssessment: Sendable {
         let organisation = Double(members.filter { f.hasOrganisation[$0] }.count) / Double(members.count)
         let score = indicators.reduce(0) { $0 + weights[$1.0]! * $1.1 } / totalWeight * (1 - organisation / 2)
         return RiskAssessment(score: (score * 1000).rounded() / 1000,
-                              indicators: (indicators + [("accountable_organisation", organisation)]).map { ($0.0, ($0.1 * 1000).rounded() / 1000) })
+                              indicators: (indicators + [(Schema.discountIndicator, organisation)]).map { ($0.0, ($0.1 * 1000).rounded() / 1000) })
     }
 
     /// The indicators as a JSON object, highest first.

@@ -30,7 +30,7 @@ public enum BrowseQueries {
                     """,
                     """
                     coalesce((SELECT group_concat(key, ' ') FROM (SELECT key FROM json_each(c.indicators)
-                              WHERE value > 0 ORDER BY value DESC, key LIMIT 3)), '')
+                              WHERE value > 0 AND key <> '\(Schema.discountIndicator)' ORDER BY value DESC, key LIMIT 3)), '')
                     """],
             id: "c.cluster_id",
             from: "FROM run_clusters c WHERE c.run_id = ?", parameters: [.integer(run)],

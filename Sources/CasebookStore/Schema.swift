@@ -2,6 +2,11 @@
 /// embedded at build time (Sources/CasebookStore/schema is a link to it), so
 /// the binary cannot apply anything other than what the repository documents.
 public enum Schema {
+    /// The indicator in `run_clusters.indicators` that lowers a cluster's risk instead of raising
+    /// it (schema/README.md): the share of accounts that name an organisation. Shown apart from
+    /// the risk drivers.
+    public static let discountIndicator = "accountable_organisation"
+
     public struct Migration: Sendable {
         public let version: Int
         public let fileName: String

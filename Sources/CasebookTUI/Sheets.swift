@@ -40,8 +40,11 @@ enum Sheets {
         var lines = [Paragraph([Span("cluster \(id)", Style(.accent, bold: true)),
                                 Span("  risk \(String(format: "%.2f", c.riskScore))", Style(c.riskScore >= 0.7 ? .warning : .normal, bold: true)),
                                 Span("  \(grouped(c.size)) accounts  \(grouped(c.exchanges)) exchanges  \(span)  \(c.change)")])]
+        let drivers = c.indicators.filter { $0.value > 0 && $0.name != Schema.discountIndicator }
+        let discount = c.indicators.first { $0.value > 0 && $0.name == Schema.discountIndicator }
         lines.append(Paragraph([Span("indicators ", Style(.dim))]
-            + c.indicators.filter { $0.value > 0 }.prefix(6).map { Span("\($0.name) \(String(format: "%.2f", $0.value))  ") }))
+            + drivers.prefix(6).map { Span("\($0.name) \(String(format: "%.2f", $0.value))  ") }
+            + (discount.map { [Span("discount ", Style(.dim)), Span("\($0.name) \(String(format: "%.2f", $0.value))")] } ?? [])))
         lines.append(Paragraph([Span("links      ", Style(.dim))] + c.signals.prefix(6).map { Span("\($0.name) \(grouped($0.links))  ") }))
         lines.append(Paragraph([Span("per day    ", Style(.dim)), Span(sparkline(c.days), Style(.accent)),
                                 Span("  peak \(grouped(c.days.map(\.exchanges).max() ?? 0))/day", Style(.dim))]))
