@@ -112,14 +112,16 @@ extension Casebook {
                 let columns = [Terminal.right(String(row.clusterID), 7), Terminal.right(Terminal.grouped(row.size), 9),
                                Terminal.right(Terminal.grouped(row.exchanges), 11), String(format: "%5.2f", row.riskScore),
                                row.change.padding(toLength: 6, withPad: " ", startingAt: 0)]
-                print(columns.joined(separator: " ") + "  " + topEntries(row.indicators, count: 3))
+                print(columns.joined(separator: " ") + "  " + topEntries(row.indicators, count: 3, leaving: Schema.discountIndicator))
                 print(String(repeating: " ", count: 45) + "  links: " + topEntries(row.signals, count: 4))
             }
         }
 
-        private func topEntries(_ json: String, count: Int) -> String {
+        /// The `count` largest entries of a JSON object of numbers, leaving out the key `leaving`
+        /// (a discount is not a risk driver).
+        private func topEntries(_ json: String, count: Int, leaving: String? = nil) -> String {
             guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Double] else { return "" }
-            return object.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(count)
+            return object.filter { $0.key != leaving }.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(count)
                 .map { "\($0.key) \($0.value == $0.value.rounded() ? String(Int($0.value)) : String(format: "%.2f", $0.value))" }
                 .joined(separator: ", ")
         }
