@@ -332,7 +332,11 @@ struct Linker {
             // Several operators on one template: each one's accounts keep their own schedule.
             if sameSchedule, let crowd = scheduleCrowd[x], crowd.isOneOperator, judge.pairFits(a, b, crowd) { return true }
         }
-        return judge.contextBits(a, b) >= parameters.templateContextBits
+        // Agreement that chance gives some pair among the many users of a widely used template
+        // (two strangers of one country on one popular client) is no evidence: the bits needed
+        // grow with the number of pairs among the accounts whose templates look like theirs.
+        let lookalikes = Double(max(templateReach[a], templateReach[b], 2))
+        return judge.contextBits(a, b) >= parameters.templateContextBits + log2(lookalikes * (lookalikes - 1) / 2)
     }
 
     /// An account that stops and one that starts within hours after it, on the same address or

@@ -148,6 +148,26 @@ final class LinkEngineTests: XCTestCase {
         }
     }
 
+    func testTwoStrangersOfOneCountryAndClientOnAVariantOfAPublicTemplateAreNotLinked() {
+        // Two strangers paste a variant of a public template (too different from it to join its
+        // group, so no crowd judges them); agreeing on a rare country and a client is worth over
+        // 8 bits for one pair, but among the pairs of 52 accounts whose templates look alike, chance gives that.
+        var users = strangers(52) { n in (0..<24).map { self.templated("[Popular CoT prompt]", n * 24 + $0) } }
+        for n in [50, 51] {
+            users[n].country = "IS"
+            users[n].client = 3
+            users[n].email = "p\(n)@simnet.is"
+            users[n].exchanges = Array(users[n].exchanges.prefix(10))  // too few hours to compare schedules
+            users[n].prompts = users[n].prompts.map {
+                $0.replacingOccurrences(of: "meticulous tutor with decades of classroom practice",
+                                        with: "patient olympiad coach who trained national teams for years")
+            }
+        }
+        let result = link(users + strangers(100, from: 52))
+        XCTAssertNil(result.cluster[users[50].id], "two strangers pasting one public template were linked")
+        XCTAssertTrue(result.links.allSatisfy { link in !link.evidence.contains { $0.signal == "prompt_template" && $0.weight >= 1 } })
+    }
+
     func testTwoOperatorsOnOneBoughtTemplateStayTwoClusters() {
         // Each runs its own burst schedule, from its own country; each account works two thirds of it.
         func twoThirds(_ hours: [Int64], _ n: Int) -> [Int64] { hours.enumerated().filter { ($0.offset + n) % 3 != 0 }.map(\.element) }
