@@ -280,12 +280,17 @@ struct Linker {
     /// bound: accounts active at random hours rarely pass however many hours they have); else nil.
     func scheduleFit(_ hours: [UInt32], within schedule: [UInt32]) -> Double? {
         guard let first = hours.first, let last = hours.last else { return nil }
-        var inside = 0
-        for hour in hours where schedule.containsSorted(hour) { inside += 1 }
-        let covered = schedule.lowerBound(of: last + 1) - schedule.lowerBound(of: first)
-        let chance = Double(covered) / (Double(last) - Double(first) + 1)
+        let from = schedule.lowerBound(of: first), to = schedule.lowerBound(of: last + 1)
+        let chance = Double(to - from) / (Double(last) - Double(first) + 1)
+        // Hours in the schedule needed for the lift: most accounts compared fall short at once.
+        let needed = parameters.scheduleMinLift * chance * Double(hours.count)
+        guard chance > 0, needed <= Double(hours.count) else { return nil }
+        var inside = 0, i = 0, j = from
+        while i < hours.count && j < to {
+            if hours[i] == schedule[j] { inside += 1; i += 1; j += 1 } else if hours[i] < schedule[j] { i += 1 } else { j += 1 }
+        }
         let share = Double(inside) / Double(hours.count)
-        guard chance > 0, share < 1 || chance < 1, share / chance >= parameters.scheduleMinLift else { return nil }
+        guard share < 1 || chance < 1, share / chance >= parameters.scheduleMinLift else { return nil }
         // P(at least `inside` of n hours by chance) <= exp(-n * KL(share || chance)).
         var divergence = share * log(share / chance)
         if share < 1 { divergence += (1 - share) * log((1 - share) / (1 - chance)) }
@@ -652,10 +657,5 @@ extension Array where Element: Comparable {
             if self[middle] < value { low = middle + 1 } else { high = middle }
         }
         return low
-    }
-
-    func containsSorted(_ value: Element) -> Bool {
-        let index = lowerBound(of: value)
-        return index < count && self[index] == value
     }
 }
