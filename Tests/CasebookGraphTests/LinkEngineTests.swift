@@ -209,6 +209,20 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertEqual(Set(accounts.map { result.cluster[$0.id] }).count, 1, "one operator, one cluster")
     }
 
+    func testAScheduleFitsHoursThatFallInItFarMoreOftenThanChance() {
+        let linker = Linker(features: AccountFeatures(), parameters: LinkParameters())
+        let bursts = (0..<30).flatMap { day in (0..<4).map { UInt32(day * 24 + 10 + $0) } }  // 4 h a day, 30 days
+        let busy = bursts.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)  // 40 of them
+        XCTAssertGreaterThan(linker.scheduleFit(busy, within: bursts) ?? 0, 5, "an account in its operator's bursts")
+        let everyHour = (0..<720).map(UInt32.init)
+        XCTAssertNil(linker.scheduleFit(busy, within: everyHour), "a schedule of every hour says nothing")
+        let elsewhere = (0..<30).map { UInt32($0 * 24 + 20) }  // one hour a day, outside the bursts
+        XCTAssertNil(linker.scheduleFit(elsewhere, within: bursts))
+        XCTAssertNil(linker.scheduleFit(Array(busy.prefix(3)), within: bursts), "three hours could be chance")
+        XCTAssertNil(linker.scheduleFit([], within: bursts))
+        XCTAssertNil(linker.scheduleFit(busy, within: []))
+    }
+
     func testAnOperatorGivingEachAccountItsOwnAddressInOneBlockIsOneCluster() {
         let op = operatorAccounts("rotating", count: 40, country: "NL", client: 1) { self.hosting(Int64(2_000 + $0), "45.1.2.\($0 + 10)") }
         // A stranger on another address of the same provider's block, seen at the same time.
