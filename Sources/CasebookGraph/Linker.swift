@@ -464,11 +464,12 @@ struct Linker {
     /// Two accounts active in the same hours: most of their hours shared (Jaccard), or far more
     /// shared hours than two independent schedules over the same span would give (accounts that
     /// each take part in some of one operator's bursts share few hours but many times chance).
-    private func synchrony(_ a: Int, _ b: Int) -> String? {
+    private func synchrony(_ a: Int, _ b: Int, byLift: Bool) -> String? {
         let (shared, expected) = coactivity(a, b)
         let x = features.activeHours[a], y = features.activeHours[b]
         let jaccard = Double(shared) / Double(x.count + y.count - shared)
         if jaccard >= parameters.synchronyMinJaccard { return String(format: "%.2f of active hours shared", jaccard) }
+        guard byLift else { return nil }
         let lift = Double(shared) / expected
         guard shared >= parameters.synchronyMinSharedHours, lift >= parameters.synchronyMinLift else { return nil }
         return String(format: "%d active hours shared, %.1f times what independent schedules would share", shared, lift)
@@ -534,6 +535,7 @@ struct Linker {
                                   weight: parameters.emailSequenceWeight))
         }
         let template = MinHash.jaccard(features.templatePhrases[Int(a)], features.templatePhrases[Int(b)])
+        var publicTemplate = false
         // Half alike may be only the vocabulary many operators share: a merely similar template
         // counts when the wording that is not generic is alike as well.
         if template >= parameters.templateMinJaccard
@@ -548,14 +550,18 @@ struct Linker {
             } else {
                 weight = parameters.publicTemplateWeight
                 value += " (a template strangers use too)"
+                publicTemplate = true
             }
             found.append(Evidence(signal: "prompt_template", value: value, weight: weight))
         }
         // Schedules are compared between accounts of one country: two operators' bursts overlap by
         // chance. Two accounts whose template group keeps them apart share hours only by chance.
+        // Among the many users of a public template, some pair of one country shares a few
+        // daytime hours at several times the chance of evenly spread hours: for them, only most
+        // hours shared counts.
         if synchronyEligible(Int(a)) && synchronyEligible(Int(b)), judge.sameCountryOrUnknown(Int(a), Int(b)),
            !keepSchedulesApart(Int(a), Int(b)),
-           let together = synchrony(Int(a), Int(b)) {
+           let together = synchrony(Int(a), Int(b), byLift: !publicTemplate) {
             found.append(Evidence(signal: "synchronized_activity", value: together, weight: parameters.synchronyWeight))
         }
         if let succession = successions[Self.pairKey(a, b)] {
