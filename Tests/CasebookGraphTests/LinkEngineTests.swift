@@ -168,6 +168,25 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertTrue(result.links.allSatisfy { link in !link.evidence.contains { $0.signal == "prompt_template" && $0.weight >= 1 } })
     }
 
+    func testTwoStrangersOfOneCountryPastingAPublicTemplateAreNotLinkedByAFewSharedHours() {
+        // Two strangers of one country paste a variant of a public template; the second is active
+        // at the first one's hour on 6 of its 30 days: about five times what evenly spread hours
+        // would share, and what some pair among a public template's users has.
+        var users = strangers(52) { n in (0..<24).map { self.templated("[Popular CoT prompt]", n * 24 + $0) } }
+        for n in [50, 51] {
+            users[n].country = "IS"
+            users[n].prompts = users[n].prompts.map {
+                $0.replacingOccurrences(of: "meticulous tutor with decades of classroom practice",
+                                        with: "patient olympiad coach who trained national teams for years")
+            }
+        }
+        users[51].exchanges = users[50].exchanges.enumerated().map { day, exchange in
+            (day % 5 == 0 ? exchange.0 : exchange.0 + 7 * Self.hour, users[51].exchanges[day].1)
+        }
+        let result = link(users + strangers(100, from: 52))
+        XCTAssertNil(result.cluster[users[50].id], "two strangers pasting one public template were linked")
+    }
+
     func testTwoOperatorsOnOneBoughtTemplateStayTwoClusters() {
         // Each runs its own burst schedule, from its own country; each account works two thirds of it.
         func twoThirds(_ hours: [Int64], _ n: Int) -> [Int64] { hours.enumerated().filter { ($0.offset + n) % 3 != 0 }.map(\.element) }
