@@ -126,6 +126,10 @@ struct AccountFeatures {
         if let kind { ipKind[key] = kind.lowercased() }
     }
 
+    /// The last hour an exchange can fall in: 9999-12-31T23 UTC, the latest time ingest accepts.
+    /// A hand-edited case file is held to it, so hour arithmetic has room and never traps.
+    static let lastHour: UInt32 = 70_389_527
+
     /// One exchange of account `index`. Each account's exchanges come in time order.
     /// `hosting` and `capableModel` say what the address and the model are.
     mutating func addExchange(account index: Int, at ts: Int64, ip: Int64?, userAgent: Int64?, inputTokens input: Int,
@@ -134,7 +138,7 @@ struct AccountFeatures {
         // Hostile inputs hold counts up to 2^63-1: sums saturate, negatives count as none.
         inputTokens[index] = inputTokens[index].saturatingSum(max(0, input))
         outputTokens[index] = outputTokens[index].saturatingSum(max(0, output))
-        let hour = UInt32(clamping: ts / 3_600_000)
+        let hour = min(UInt32(clamping: ts / 3_600_000), Self.lastHour)
         if activeHours[index].last != hour { activeHours[index].append(hour) }
         firstSeen[index] = min(firstSeen[index], ts)
         lastSeen[index] = max(lastSeen[index], ts)

@@ -287,6 +287,25 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertNil(result.cluster["later"], "a start days later is not a succession")
     }
 
+    func testTimesAtTheEdgeOfTheirTypeDoNotTrap() {
+        // A hand-edited case file can hold any 64-bit time; ingest would have refused these.
+        var users: [Person] = []
+        for n in 0..<6 {
+            let home = Int64(100_000 + n)
+            addresses[home] = ("74.1.1.\(n + 1)", "residential")
+            var exchanges: [(Int64, Int64)] = (0..<30).map { day in (Self.start + Int64(day) * Self.day + Int64(n) * Self.hour, home) }
+            exchanges.append((Int64.max - Int64(n), home))
+            exchanges.append((Int64.min + Int64(n), home))
+            let prompts = (0..<24).map { self.templated("[edge]", n * 24 + $0) }
+            users.append(Person(id: "edge-\(n)", country: "NL", email: nil, client: 1, exchanges: exchanges, prompts: prompts))
+        }
+        let result = link(users + strangers(20))
+        let latest = result.linker.features.activeHours.compactMap(\.last).max() ?? 0
+        XCTAssertLessThanOrEqual(latest, AccountFeatures.lastHour, "hours are held to the bound ingest keeps")
+        let risk = RiskAssessment.assess(members: Array(0..<6), features: result.linker.features)
+        XCTAssertTrue(risk.score.isFinite && risk.indicators.allSatisfy { $0.value.isFinite })
+    }
+
     func testTokenCountsAtTheEdgeOfTheirTypeSaturate() {
         var f = AccountFeatures()
         f.addAccount(key: 1, id: "a", createdAt: nil, email: nil, country: nil)
