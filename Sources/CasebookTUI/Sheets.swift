@@ -37,14 +37,16 @@ enum Sheets {
             return [Paragraph("cluster \(id) is not in the latest link run", Style(.warning))]
         }
         let span = [c.firstSeenMilliseconds, c.lastSeenMilliseconds].map { $0.map(day) ?? "?" }.joined(separator: " → ")
-        var lines = [Paragraph([Span("cluster \(id)", Style(.accent, bold: true)),
-                                Span("  risk \(String(format: "%.2f", c.riskScore))", Style(c.riskScore >= 0.7 ? .warning : .normal, bold: true)),
-                                Span("  \(grouped(c.size)) accounts  \(grouped(c.exchanges)) exchanges  \(span)  \(c.change)")])]
-        let drivers = c.indicators.filter { $0.value > 0 && $0.name != Schema.discountIndicator }
+        // The discount goes beside the risk it lowers: at the end of the indicators it was cut
+        // off on an ordinary terminal.
         let discount = c.indicators.first { $0.value > 0 && $0.name == Schema.discountIndicator }
+        var lines = [Paragraph([Span("cluster \(id)", Style(.accent, bold: true)),
+                                Span("  risk \(String(format: "%.2f", c.riskScore))", Style(c.riskScore >= 0.7 ? .warning : .normal, bold: true))]
+                               + (discount.map { [Span(" (discounted: \($0.name) \(String(format: "%.2f", $0.value)))", Style(.dim))] } ?? [])
+                               + [Span("  \(grouped(c.size)) accounts  \(grouped(c.exchanges)) exchanges  \(span)  \(c.change)")])]
         lines.append(Paragraph([Span("indicators ", Style(.dim))]
-            + drivers.prefix(6).map { Span("\($0.name) \(String(format: "%.2f", $0.value))  ") }
-            + (discount.map { [Span("discount ", Style(.dim)), Span("\($0.name) \(String(format: "%.2f", $0.value))")] } ?? [])))
+            + c.indicators.filter { $0.value > 0 && $0.name != Schema.discountIndicator }.prefix(6)
+                .map { Span("\($0.name) \(String(format: "%.2f", $0.value))  ") }))
         lines.append(Paragraph([Span("links      ", Style(.dim))] + c.signals.prefix(6).map { Span("\($0.name) \(grouped($0.links))  ") }))
         lines.append(Paragraph([Span("per day    ", Style(.dim)), Span(sparkline(c.days), Style(.accent)),
                                 Span("  peak \(grouped(c.days.map(\.exchanges).max() ?? 0))/day", Style(.dim))]))
