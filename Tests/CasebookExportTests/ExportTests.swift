@@ -317,6 +317,73 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(try CaseFile.open(sliced + "/evidence.sqlite", access: .read).scalarInt("SELECT count(*) FROM exchange_rows"), Int64(lines))
     }
 
+    /// The exchanges' data files are written from the table with the view's joins done in
+    /// memory; what they hold must be what the `exchanges` view lists, whatever a hand-edited
+    /// case file holds: times SQLite formats itself or not at all, missing names, rows the
+    /// view's joins leave out.
+    func testExchangeFilesListWhatTheViewLists() throws {
+        let folder = Self.root + "/view-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let copy = folder + "/edited.db"
+        try CaseFile.open(Self.caseFile, access: .read).prepare("VACUUM INTO ?1").run([copy])
+        let database = try Database(path: copy, mode: .readWrite)
+        let edits: [String] = [
+            "ts_ms = \(TimestampText.supported.lowerBound)", "ts_ms = \(TimestampText.supported.upperBound)",
+            "ts_ms = \(TimestampText.supported.lowerBound - 1)", "ts_ms = \(TimestampText.supported.upperBound + 1)",
+            "ts_ms = \(Int64.max)", "ts_ms = \(Int64.min)", "ts_ms = -1", "ts_ms = 0", "ts_ms = 951782400000",
+            "ts_ms = -2203891200001", "ts_ms = 1768465800123.5", "ts_ms = 'soon'", "ts_ms = x'00ff'",
+            "model_pk = NULL", "model_pk = 999999", "ip_pk = NULL", "ip_pk = 999999", "user_agent_pk = 999999",
+            "user_agent_pk = 'text'", "account_pk = 999999", "source_file_id = 999999", "api_key_id = x'c3'", "extra = 2.5",
+        ]
+        let pks = try database.prepare("SELECT exchange_pk FROM exchange_rows ORDER BY exchange_pk LIMIT ?1").rows([edits.count]) { $0.int64(0) }
+        for (edit, pk) in zip(edits, pks) {
+            try database.prepare("UPDATE exchange_rows SET \(edit) WHERE exchange_pk = ?1").run([pk])
+        }
+        try database.execute("UPDATE ip_rows SET ip = x'0a00' WHERE ip_pk = (SELECT ip_pk FROM exchange_rows WHERE ip_pk IS NOT NULL LIMIT 1 OFFSET 40)")
+        func files(_ name: String, _ write: (RowWriter) throws -> Void) throws -> [String] {
+            let jsonl = try BundleFile(root: folder, relativePath: name + ".jsonl"), csv = try BundleFile(root: folder, relativePath: name + ".csv")
+            try write(RowWriter(columns: ExchangeRows.columns, jsonl: jsonl, csv: csv))
+            return [try jsonl.finish().sha256, try csv.finish().sha256]
+        }
+        let viewRows = try database.scalarInt("SELECT count(*) FROM exchanges")
+        let fromView = try files("view") { writer in
+            let statement = try database.prepare(DataFiles.exchangesSQL)
+            XCTAssertEqual(try writer.writeRows(statement), Int(viewRows ?? -1))
+        }
+        let rows = try ExchangeRows(database)
+        let fromTable = try files("table") { writer in
+            var after = Int64.min, read = 0
+            repeat {
+                let batch = try rows.write(after: after, through: .max, to: writer)
+                read = batch.read
+                after = batch.last
+            } while read > 0
+        }
+        XCTAssertEqual(fromTable, fromView)
+        let table = try String(contentsOfFile: folder + "/table.jsonl", encoding: .utf8)
+        XCTAssertTrue(table.contains("\"ts\": \"0001-01-01T00:00:00.000Z\""))
+        XCTAssertTrue(table.contains("\"ts\": \"9999-12-31T23:59:59.999Z\""))
+        XCTAssertTrue(table.contains("\"ts\": \"2000-02-29T00:00:00.000Z\""))
+        XCTAssertTrue(table.contains("\"ts\": \"1900-02-28T23:59:59.999Z\""))
+        XCTAssertEqual(table.split(separator: "\n").count, Int(viewRows ?? -1))
+        let allRows = try XCTUnwrap(database.scalarInt("SELECT count(*) FROM exchange_rows"))
+        XCTAssertEqual(viewRows, allRows - 2, "the rows without an account or a source file are left out")
+    }
+
+    /// The time text written without SQLite is SQLite's, over the years ingest accepts.
+    func testTimestampTextIsSQLitesStrftime() throws {
+        var generator = SystemRandomNumberGenerator()
+        var values: [Int64] = [TimestampText.supported.lowerBound, TimestampText.supported.upperBound, -1, 0, 1, 999, 1000,
+                               951_868_799_999, 951_868_800_000, 4_107_542_399_999, 4_107_542_400_000, -2_208_988_800_001]
+        for _ in 0..<20_000 { values.append(Int64.random(in: TimestampText.supported, using: &generator)) }
+        let database = try Database(path: ":memory:", mode: .readWriteCreate)
+        let strftime = try database.prepare("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ?1 / 1000.0, 'unixepoch')")
+        for value in values {
+            let expected = try strftime.rows([value]) { $0.string(0) }.first ?? nil
+            XCTAssertEqual(TimestampText.rfc3339(value), expected, "\(value)")
+        }
+    }
+
     func testAnAuditEntryAboutAnotherCaseIsWithheldButStillChains() throws {
         let bundle = try export()
         let audit = try String(contentsOfFile: bundle + "/data/audit.jsonl", encoding: .utf8)
