@@ -17,6 +17,8 @@ final class BundleFile: @unchecked Sendable {
     // Touched only on `writer`, then read after it has drained.
     private var hasher = SHA256()
     private var written: Int64 = 0
+    /// Bytes from the start already dropped from the page cache.
+    private var dropped: Int64 = 0
     private var failure: ExportError?
 
     private static let bufferBytes = 4 << 20
@@ -85,6 +87,14 @@ final class BundleFile: @unchecked Sendable {
         // range), so the fsync at the end waits for the last part only.
         posix_fadvise(descriptor, off_t(written), off_t(full.count), POSIX_FADV_DONTNEED)
         written += Int64(full.count)
+        // Parts written a few buffers ago are on disk by now and are dropped from the page
+        // cache: gigabytes of bundle would otherwise push out the case file's pages, which
+        // this export and the next one read.
+        let settled = written - Int64(Self.bufferBytes * 8)
+        if settled > dropped {
+            posix_fadvise(descriptor, off_t(dropped), off_t(settled - dropped), POSIX_FADV_DONTNEED)
+            dropped = settled
+        }
     }
 
     /// Writes the rest, syncs, and returns the file's entry for the manifest.
@@ -93,7 +103,25 @@ final class BundleFile: @unchecked Sendable {
         let (digest, size, failed) = writer.sync { (FileDigest.hex(hasher.finalize()), written, failure) }
         if let failed { throw failed }
         guard fsync(descriptor) == 0 else { throw ExportError.output("cannot sync \(path): \(String(cString: strerror(errno)))") }
+        PageCache.drop(descriptor)
         return BundleEntry(path: relativePath, sha256: digest, size: size)
+    }
+}
+
+/// The bundle is not read again by this export: once on disk, its pages leave the page cache
+/// rather than the case file's.
+enum PageCache {
+    /// Drops the clean cached pages of an open file.
+    static func drop(_ descriptor: Int32) {
+        posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
+    }
+
+    /// Drops the clean cached pages of the file at `path`.
+    static func drop(path: String) {
+        let descriptor = SystemPath.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        guard descriptor >= 0 else { return }
+        drop(descriptor)
+        close(descriptor)
     }
 }
 

@@ -150,6 +150,7 @@ public enum Exporter {
         _ = try writeFile(folder, "MANIFEST.sha256", Array(checksums.utf8))
         try syncDirectory(folder + "/data")
         try syncDirectory(folder)
+        PageCache.drop(path: folder + "/evidence.sqlite")
         stage("manifest and signature")
 
         let manifestSHA = FileDigest.sha256(bytes: Array(manifestData))
