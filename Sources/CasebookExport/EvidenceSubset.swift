@@ -34,23 +34,25 @@ struct EvidenceSubset {
     /// subset's file (for writing them out meanwhile), with how many of how many that is.
     static func build(at path: String, from source: String, subject: Subject, redactor: Redactor?,
                       committed: (_ rowID: Int64, _ done: Int, _ total: Int) throws -> Void = { _, _, _ in }) throws -> EvidenceSubset {
-        let database = try Subset.create(path, from: source)
+        var queries: [String] = []
+        var timings: [(String, Double)] = []
+        /// Adds the time `body` takes to the stage `label` (a stage met again adds up).
+        func timed<T>(_ label: String, _ body: () throws -> T) rethrows -> T {
+            let started = Date()
+            defer {
+                let seconds = Date().timeIntervalSince(started)
+                if let index = timings.firstIndex(where: { $0.0 == label }) { timings[index].1 += seconds } else { timings.append((label, seconds)) }
+            }
+            return try body()
+        }
+        let database = try timed("create, attach the case file") { try Subset.create(path, from: source) }
         let freeText = redactor == nil ? [] : try quotableText(database)
         redactor?.expectQuotes(in: freeText)
         try defineRedaction(database, redactor, freeText: freeText)
-        var queries: [String] = []
-        var timings: [(String, Double)] = []
         func run(_ sql: String, _ values: [SQLValue?] = []) throws {
-            let started = Date()
-            try database.prepare(sql).run(values)
-            let seconds = Date().timeIntervalSince(started)
             // A statement run a slice at a time is listed once, with its total time.
-            if let index = queries.firstIndex(of: sql) {
-                timings[index].1 += seconds
-            } else {
-                queries.append(sql)
-                timings.append((sql.split(whereSeparator: \.isWhitespace).prefix(4).joined(separator: " "), seconds))
-            }
+            if !queries.contains(sql) { queries.append(sql) }
+            try timed(sql.split(whereSeparator: \.isWhitespace).prefix(4).joined(separator: " ")) { try database.prepare(sql).run(values) }
         }
         try database.execute("""
             CREATE TEMP TABLE x_accounts (account_pk INTEGER PRIMARY KEY);
@@ -92,14 +94,18 @@ struct EvidenceSubset {
                 // Exchange rows are never changed once ingested, so these later transactions copy
                 // exactly the rows the selection above saw; committed a slice at a time, each slice
                 // can be written out to the data files while the next is copied.
-                let rowIDs = try database.prepare("SELECT exchange_pk FROM x_exchanges ORDER BY exchange_pk").rows { $0.int64(0) }
+                let rowIDs = try timed("exchange row ids, sorted") {
+                    try database.prepare("SELECT exchange_pk FROM x_exchanges ORDER BY exchange_pk").rows { $0.int64(0) }
+                }
                 let slice = sliceRows
                 var next = 0
                 var copiedThrough = Int64.min
                 while next < rowIDs.count {
                     let end = rowIDs[min(next + slice, rowIDs.count) - 1]
-                    try database.transaction { try copyExchanges(run: run, redacting: false, after: copiedThrough, through: end) }
-                    try committed(end, min(next + slice, rowIDs.count), rowIDs.count)
+                    try timed("exchanges: begin") { try database.execute("BEGIN IMMEDIATE") }
+                    try copyExchanges(run: run, redacting: false, after: copiedThrough, through: end)
+                    try timed("exchanges: commit") { try database.execute("COMMIT") }
+                    try timed("exchanges: hand over to the data files") { try committed(end, min(next + slice, rowIDs.count), rowIDs.count) }
                     copiedThrough = end
                     next += slice
                 }
@@ -108,10 +114,11 @@ struct EvidenceSubset {
             // thread sorts and merges in parallel (`PRAGMA threads`); one run the size of the cache
             // is sorted by one thread, its time spent waiting for memory.
             try database.execute("PRAGMA main.cache_size = -4096")
-            try database.transaction {
-                for index in indexes { try run(index.sql, []) }
-            }
+            try timed("indexes: begin") { try database.execute("BEGIN IMMEDIATE") }
+            for index in indexes { try run(index.sql, []) }
+            try timed("indexes: commit") { try database.execute("COMMIT") }
             let clusterIDs = try database.prepare("SELECT cluster_id FROM x_clusters ORDER BY cluster_id").rows { $0.int64(0) }
+            let countsStarted = Date()
             var counts = Counts()
             counts.accounts = Int(try database.scalarInt("SELECT count(*) FROM main.account_rows") ?? 0)
             counts.exchanges = Int(try database.scalarInt("SELECT count(*) FROM main.exchange_rows") ?? 0)
@@ -121,6 +128,7 @@ struct EvidenceSubset {
             counts.tags = Int(try database.scalarInt("SELECT count(*) FROM main.tags") ?? 0)
             counts.auditEntries = Int(try database.scalarInt("SELECT count(*) FROM main.audit_log") ?? 0)
             try database.execute("DETACH DATABASE src")
+            timings.append(("counts", Date().timeIntervalSince(countsStarted)))
             return EvidenceSubset(database: database, subject: subject, runID: runID, clusterIDs: clusterIDs,
                                   counts: counts, auditHead: head, queries: queries, timings: timings)
         } catch {
