@@ -18,9 +18,9 @@ enum FileStart: Sendable {
     case read(fileID: Int64, offset: Int64, line: Int64)
 }
 
-/// The single writer of an ingest: turns batches into rows, one transaction per
-/// batch together with the file's resume cursor, so a killed ingest restarts
-/// exactly after the last committed batch.
+/// The single writer of an ingest: turns batches into rows, each batch together with the
+/// file's resume cursor in the same transaction, so a killed ingest restarts exactly after
+/// the last committed batch. Several batches may share a transaction (see `commit`).
 ///
 /// Runs on its own thread and owns its connection.
 final class BatchWriter {
@@ -34,6 +34,10 @@ final class BatchWriter {
     private var modelKeys = KeyCache()
     private var userAgentKeys = KeyCache()
     private static let cacheLimit = 2_000_000
+
+    /// Records written in the open transaction (none open when 0 and `inTransaction` is false).
+    private(set) var recordsInTransaction = 0
+    private var inTransaction = false
 
     private let insertExchange: Statement
     private let findExchange: Statement
@@ -57,7 +61,8 @@ final class BatchWriter {
     init(database: Database, actor: String) throws {
         self.database = database
         self.actor = actor
-        try database.execute("PRAGMA cache_size = -65536")
+        // Holds a transaction of several batches with the index pages it changes (see `commit`).
+        try database.execute("PRAGMA cache_size = -196608")
         // Checkpoints run on the Checkpointer's thread during the load.
         try database.execute("PRAGMA wal_autocheckpoint = 0")
         insertExchange = try database.prepare("""
@@ -294,47 +299,74 @@ final class BatchWriter {
 
     // MARK: - Batches
 
-    /// Writes one batch and the file's cursor in one transaction.
+    /// Writes one batch and the file's cursor, in the open transaction or a new one.
     func write(_ batch: RecordBatch) throws -> BatchOutcome {
         do {
-            return try database.transaction {
-                var outcome = BatchOutcome()
-                var conflicts: [RejectedRecord] = []
-                try batch.arena.withUnsafeBytes { arena in
-                    let context = BatchContext(batch: batch, arena: arena)
-                    for index in batch.records.indices {
-                        switch try write(record: index, context) {
-                        case .loaded: outcome.loaded += 1
-                        case .duplicate: outcome.duplicate += 1
-                        case let .conflict(fileID, line, key):
-                            conflicts.append(try conflictReject(index, context, otherFileID: fileID, otherLine: line, key: key))
-                        }
+            if !inTransaction {
+                try database.execute("BEGIN IMMEDIATE")
+                inTransaction = true
+            }
+            recordsInTransaction += batch.records.count + batch.rejects.count
+            var outcome = BatchOutcome()
+            var conflicts: [RejectedRecord] = []
+            try batch.arena.withUnsafeBytes { arena in
+                let context = BatchContext(batch: batch, arena: arena)
+                for index in batch.records.indices {
+                    switch try write(record: index, context) {
+                    case .loaded: outcome.loaded += 1
+                    case .duplicate: outcome.duplicate += 1
+                    case let .conflict(fileID, line, key):
+                        conflicts.append(try conflictReject(index, context, otherFileID: fileID, otherLine: line, key: key))
                     }
                 }
-                // In line order, so reject ids follow the file whatever the batch boundaries were.
-                for reject in (batch.rejects + conflicts).sorted(by: { $0.line < $1.line }) {
-                    try store(reject, fileID: batch.fileID, kind: batch.kind)
-                    outcome.rejected += 1
-                }
-                advanceFile.bind(1, batch.fileID)
-                advanceFile.bind(2, Int64(batch.recordsRead))
-                advanceFile.bind(3, Int64(outcome.loaded))
-                advanceFile.bind(4, Int64(outcome.duplicate))
-                advanceFile.bind(5, Int64(outcome.rejected))
-                advanceFile.bind(6, batch.endOffset)
-                advanceFile.bind(7, batch.endLine)
-                try advanceFile.step()
-                advanceFile.reset()
-                return outcome
             }
+            // In line order, so reject ids follow the file whatever the batch boundaries were.
+            for reject in (batch.rejects + conflicts).sorted(by: { $0.line < $1.line }) {
+                try store(reject, fileID: batch.fileID, kind: batch.kind)
+                outcome.rejected += 1
+            }
+            advanceFile.bind(1, batch.fileID)
+            advanceFile.bind(2, Int64(batch.recordsRead))
+            advanceFile.bind(3, Int64(outcome.loaded))
+            advanceFile.bind(4, Int64(outcome.duplicate))
+            advanceFile.bind(5, Int64(outcome.rejected))
+            advanceFile.bind(6, batch.endOffset)
+            advanceFile.bind(7, batch.endLine)
+            try advanceFile.step()
+            advanceFile.reset()
+            return outcome
         } catch {
-            // The rows behind cached keys may have been rolled back.
-            accountKeys.removeAll()
-            ipKeys.removeAll()
-            modelKeys.removeAll()
-            userAgentKeys.removeAll()
+            rollBack()
             throw error
         }
+    }
+
+    /// Commits the open transaction, if any. The ingest commits every few batches rather than
+    /// after each: every commit writes each page the transaction changed, and exchange ids that
+    /// do not ascend (UUIDs) change pages all over their index.
+    func commit() throws {
+        guard inTransaction else { return }
+        do {
+            try database.execute("COMMIT")
+            inTransaction = false
+            recordsInTransaction = 0
+        } catch {
+            rollBack()
+            throw error
+        }
+    }
+
+    private func rollBack() {
+        if inTransaction {
+            try? database.execute("ROLLBACK")
+            inTransaction = false
+            recordsInTransaction = 0
+        }
+        // The rows behind cached keys may have been rolled back.
+        accountKeys.removeAll()
+        ipKeys.removeAll()
+        modelKeys.removeAll()
+        userAgentKeys.removeAll()
     }
 
     private struct BatchContext {

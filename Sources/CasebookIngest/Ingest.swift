@@ -84,6 +84,8 @@ public final class Ingest {
     private let maxRecordBytes: Int
     /// Who the audit log names for each file read.
     private let actor: String
+    /// Records at most in one transaction of several batches (eight batches of 8,192).
+    static let recordsPerTransaction = 65_536
 
     public init(databasePath: String, maxRecordBytes: Int = 64 << 20, actor: String = Investigator.resolve()) {
         self.databasePath = databasePath
@@ -120,8 +122,14 @@ public final class Ingest {
                     case let .batch(batch):
                         _ = try writer.write(batch)
                         channel.recycle(batch)
-                    case let .call(body): try body(writer)
+                        // Batches share a transaction while more are waiting, up to a bound;
+                        // when the writer keeps up, each is committed at once.
+                        if writer.recordsInTransaction >= Self.recordsPerTransaction || channel.isEmpty { try writer.commit() }
+                    case let .call(body):
+                        try writer.commit()
+                        try body(writer)
                     case .stop:
+                        try writer.commit()
                         var clock = StageClock()
                         try writer.finishLoad()
                         writerStages.add("final checkpoint (WAL into the case file)", clock.lap())

@@ -31,6 +31,13 @@ final class WriterChannel: @unchecked Sendable {
         condition.broadcast()
     }
 
+    /// Whether no job is waiting (the writer is keeping up with the readers).
+    var isEmpty: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.count == head
+    }
+
     /// The next job, waiting for one; nil once the writer has failed.
     func receive() -> Job? {
         condition.lock()
