@@ -34,6 +34,7 @@ enum DataFiles {
                    f.path AS source_file, i.source_line
             FROM ip_rows i LEFT JOIN source_files f ON f.file_id = i.source_file_id ORDER BY i.ip
             """),
+        // Written by `ExchangeRows`; this query is what those files must equal (a test checks).
         Part(name: "exchanges", sql: exchangesSQL),
         Part(name: "links", sql: "SELECT * FROM links ORDER BY cluster_id, score DESC, link_id"),
         Part(name: "notes", sql: """
