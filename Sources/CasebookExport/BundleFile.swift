@@ -152,10 +152,9 @@ struct RowWriter {
         csv?.write(names.map { CSVText.cell($0) }.joined(separator: ",") + "\r\n")
     }
 
-    /// Prepares for the rows of `statement` (its columns name the keys, but for the last
-    /// `hiddenColumns`, which the caller reads itself) and writes the CSV header.
-    init(columnsOf statement: Statement, jsonl: BundleFile, csv: BundleFile?, hiddenColumns: Int32 = 0) {
-        self.init(columns: (0..<(statement.columnCount - hiddenColumns)).map { statement.columnName($0) }, jsonl: jsonl, csv: csv)
+    /// Prepares for the rows of `statement` (its columns name the keys) and writes the CSV header.
+    init(columnsOf statement: Statement, jsonl: BundleFile, csv: BundleFile?) {
+        self.init(columns: (0..<statement.columnCount).map { statement.columnName($0) }, jsonl: jsonl, csv: csv)
     }
 
     /// Writes one row, the value of each column (valid during the call) given by `value`.
