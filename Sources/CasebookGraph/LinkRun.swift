@@ -41,7 +41,8 @@ public enum LinkRun {
         defer { withExtendedLifetime(lock) {} }
         let started = Date()
         // An ingest stopped before its end leaves the account-and-time index unbuilt; the
-        // features are read through it.
+        // features are read through it. Exchanges whose ids are not yet checked may be counted twice.
+        if try CaseFile.exchangeIdCheckPending(database) { throw CaseFileError.unfinishedIngest(path: databasePath) }
         try CaseFile.buildDeferredIndexes(database)
         // The prompt sample walks the table after the index scan; read the file meanwhile.
         let prefetcher = Prefetcher(path: databasePath)

@@ -39,7 +39,12 @@ final class BatchWriter {
     private(set) var recordsInTransaction = 0
     private var inTransaction = false
 
-    private let insertExchange: Statement
+    /// Prepared on first use: it names the unique index on exchange ids, which a resumed load may find set aside.
+    private lazy var insertExchange = Result { try database.prepare(insertExchangeSQL + " ON CONFLICT (exchange_id) DO NOTHING") }
+    private let insertExchangeSQL: String
+    /// The same insert while the unique index on exchange ids is set aside (see `ExchangeIdCheck`).
+    private let insertExchangeWithoutIndex: Statement
+    private let exchangeIds: ExchangeIdCheck
     private let findExchange: Statement
     private let findAccount: Statement
     private let insertAccount: Statement
@@ -65,13 +70,14 @@ final class BatchWriter {
         try database.execute("PRAGMA cache_size = -196608")
         // Checkpoints run on the Checkpointer's thread during the load.
         try database.execute("PRAGMA wal_autocheckpoint = 0")
-        insertExchange = try database.prepare("""
+        insertExchangeSQL = """
             INSERT INTO exchange_rows (exchange_id, account_pk, ts_ms, model_pk, api_key_id, ip_pk, user_agent_pk,
                 input_tokens, output_tokens, status, latency_ms, prompt, response, extra,
                 source_file_id, source_line, content_hash)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-            ON CONFLICT (exchange_id) DO NOTHING
-            """)
+            """
+        exchangeIds = try ExchangeIdCheck(database: database)
+        insertExchangeWithoutIndex = try database.prepare(insertExchangeSQL)
         findExchange = try database.prepare(
             "SELECT content_hash, source_file_id, source_line FROM exchange_rows WHERE exchange_id = ?1")
         findAccount = try database.prepare(
@@ -215,7 +221,8 @@ final class BatchWriter {
                 WHERE file_id = ?1
                 """).run([fileID, damage == nil ? "complete" : "damaged", damage, Int(finishedAt), sha256,
                           sizeBytes.map(Int.init)])
-            try recordInAuditLog(fileID, at: finishedAt)
+            // Its counts are final only once its exchange ids are checked (`rebuildDeferredIndexes`).
+            if !(exchangeIds.indexSetAside && file.kind == .exchanges) { try recordInAuditLog(fileID, at: finishedAt) }
             return nil
         }
     }
@@ -281,10 +288,34 @@ final class BatchWriter {
                 try database.execute("DROP INDEX \(Self.quotedIdentifier(name))")
             }
         }
+        try exchangeIds.loadStarted()
     }
 
-    /// Builds every index that a load set aside (this run's or a killed run's).
-    func rebuildDeferredIndexes() throws { try CaseFile.buildDeferredIndexes(database) }
+    /// Builds every index that a load set aside (this run's or a killed run's). When the
+    /// exchange-id index was among them, the ids are checked for repeats first, and the files
+    /// whose audit entries waited for that check get them, with their final counts.
+    /// - Returns: the seconds the check took, when there was one.
+    func rebuildDeferredIndexes() throws -> Double? {
+        var checkSeconds: Double?
+        if exchangeIds.indexSetAside {
+            let started = DispatchTime.now().uptimeNanoseconds
+            try database.transaction {
+                try exchangeIds.resolve()
+                let waiting = try database.prepare("""
+                    SELECT file_id FROM source_files
+                    WHERE kind = 'exchanges' AND status <> 'loading'
+                        AND NOT EXISTS (SELECT 1 FROM audit_log WHERE target = 'file:' || file_id AND action = ?1)
+                    ORDER BY file_id
+                    """).rows([AuditAction.ingestFile.rawValue]) { $0.int64(0) }
+                let now = Ingest.nowMilliseconds()
+                for fileID in waiting { try recordInAuditLog(fileID, at: now) }
+            }
+            exchangeIds.resolved()
+            checkSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        }
+        try CaseFile.buildDeferredIndexes(database)
+        return checkSeconds
+    }
 
     /// Copies the whole log into the database and empties it, so a finished
     /// ingest leaves no large -wal file behind.
@@ -309,8 +340,12 @@ final class BatchWriter {
             recordsInTransaction += batch.records.count + batch.rejects.count
             var outcome = BatchOutcome()
             var conflicts: [RejectedRecord] = []
-            try batch.arena.withUnsafeBytes { arena in
-                let context = BatchContext(batch: batch, arena: arena)
+            try batch.arena.withUnsafeBytes { arena in try batch.rawArena.withUnsafeBytes { rawArena in
+                let context = BatchContext(batch: batch, arena: arena, rawArena: rawArena)
+                if batch.kind == .exchanges,
+                   exchangeIds.shouldSetIndexAside(count: batch.records.count, id: { context.bytes($0, ExchangeField.exchangeID)! }) {
+                    try exchangeIds.setIndexAside()
+                }
                 for index in batch.records.indices {
                     switch try write(record: index, context) {
                     case .loaded: outcome.loaded += 1
@@ -319,7 +354,7 @@ final class BatchWriter {
                         conflicts.append(try conflictReject(index, context, otherFileID: fileID, otherLine: line, key: key))
                     }
                 }
-            }
+            } }
             // In line order, so reject ids follow the file whatever the batch boundaries were.
             for reject in (batch.rejects + conflicts).sorted(by: { $0.line < $1.line }) {
                 try store(reject, fileID: batch.fileID, kind: batch.kind)
@@ -362,7 +397,8 @@ final class BatchWriter {
             inTransaction = false
             recordsInTransaction = 0
         }
-        // The rows behind cached keys may have been rolled back.
+        // The rows behind cached keys may have been rolled back, and the exchange-id index set aside with them.
+        try? exchangeIds.rolledBack()
         accountKeys.removeAll()
         ipKeys.removeAll()
         modelKeys.removeAll()
@@ -372,6 +408,12 @@ final class BatchWriter {
     private struct BatchContext {
         let batch: RecordBatch
         let arena: UnsafeRawBufferPointer
+        /// Each record's exact input text (`RecordBatch.rawRanges`).
+        let rawArena: UnsafeRawBufferPointer
+
+        func raw(_ record: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: rawArena[batch.rawRanges[record]])
+        }
 
         func slot(_ record: Int, _ field: Int) -> Slot { batch.slot(record, field) }
 
@@ -416,7 +458,8 @@ final class BatchWriter {
     private func writeExchange(_ i: Int, _ c: BatchContext) throws -> RecordOutcome {
         typealias F = ExchangeField
         let record = c.batch.records[i]
-        let statement = insertExchange
+        let indexSetAside = exchangeIds.indexSetAside
+        let statement = indexSetAside ? insertExchangeWithoutIndex : try insertExchange.get()
         c.bind(statement, 1, record: i, field: F.exchangeID)
         statement.bind(2, try accountKey(c.bytes(i, F.accountID)!, fileID: c.batch.fileID, line: record.line))
         c.bind(statement, 3, record: i, field: F.ts)
@@ -433,6 +476,10 @@ final class BatchWriter {
         c.bind(statement, 12, record: i, field: F.prompt)
         c.bind(statement, 13, record: i, field: F.response)
         try runWithProvenance(statement, from: 14, record: record, c)
+        if indexSetAside {
+            try exchangeIds.loaded(id: c.bytes(i, F.exchangeID)!, raw: c.raw(i))
+            return .loaded
+        }
         if database.changes == 1 { return .loaded }
         c.bind(findExchange, 1, record: i, field: F.exchangeID)
         return try compareExisting(findExchange, hashColumn: 0, record: record, key: "exchange_id \(c.text(i, F.exchangeID)!)")
@@ -591,11 +638,15 @@ final class BatchWriter {
 
     private func conflictReject(_ index: Int, _ c: BatchContext, otherFileID: Int64, otherLine: Int64,
                                 key: String) throws -> RejectedRecord {
-        let otherPath = try path(of: otherFileID)
         return RejectedRecord(line: c.batch.records[index].line, reason: .conflict,
-                              detail: "\(key) was already loaded from \(otherPath) line \(otherLine) with different content; the first version is kept",
+                              detail: Self.conflictDetail(key: key, path: try path(of: otherFileID), line: otherLine),
                               raw: c.batch.raw(of: index), rawIsText: true,
                               conflictWith: (otherFileID, otherLine))
+    }
+
+    /// What a conflict reject says, whether the writer found it or the check at the end of a load.
+    static func conflictDetail(key: String, path: String, line: Int64) -> String {
+        "\(key) was already loaded from \(path) line \(line) with different content; the first version is kept"
     }
 
     private func path(of fileID: Int64) throws -> String {

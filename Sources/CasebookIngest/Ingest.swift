@@ -154,13 +154,16 @@ public final class Ingest {
             loading = stages.lap()
             // The background checkpointer goes on copying the last rows into the case file while
             // the writer sorts the indexes it set aside; the final checkpoint needs it gone.
-            let writerCPU = try channel.call { writer in
+            let (writerCPU, idCheck) = try channel.call { writer in
                 let cpu = StageClock.threadCPU()
-                try writer.rebuildDeferredIndexes()
-                return cpu
+                return (cpu, try writer.rebuildDeferredIndexes())
             }
             writerStages.add("writer thread CPU while loading", writerCPU)
-            writerStages.add("indexes set aside during the load, built", stages.lap())
+            let building = stages.lap()
+            if let idCheck {
+                writerStages.add("exchange ids checked for repeats (their index set aside during the load, built)", idCheck)
+            }
+            writerStages.add("indexes set aside during the load, built", building - (idCheck ?? 0))
             checkpointer.stop()
             try channel.send(.stop)
         } catch {

@@ -15,6 +15,7 @@ public enum CaseFileError: Error, CustomStringConvertible, Sendable {
     case cannotCreate(path: String, reason: String)
     case writerBusy(path: String, holder: String)
     case evidenceSubset(path: String)
+    case unfinishedIngest(path: String)
 
     public var description: String {
         switch self {
@@ -36,6 +37,8 @@ public enum CaseFileError: Error, CustomStringConvertible, Sendable {
             return "\(path) is being written by another casebook process (\(holder)); wait for it to finish or stop it, then run this command again"
         case let .evidenceSubset(path):
             return "\(path) is the portable subset of an evidence bundle: casebook only reads it, so it keeps matching the bundle's signed digests"
+        case let .unfinishedIngest(path):
+            return "the last ingest into \(path) was stopped before it checked its exchange ids for repeats; run that ingest again (it resumes where it stopped), then this command"
         }
     }
 }
@@ -101,15 +104,38 @@ public enum CaseFile {
         return (lock, try open(path, access: .write))
     }
 
+    /// The unique index on exchange ids, which a bulk load of ids in no order sets aside.
+    public static let exchangeIdIndex = "exchange_rows_by_exchange_id"
+
+    /// True while a load that set the exchange-id index aside has not checked its ids for
+    /// repeats: only the ingest, run again, can finish it (it keeps their input text).
+    public static func exchangeIdCheckPending(_ database: Database) throws -> Bool {
+        try database.prepare("SELECT 1 FROM deferred_indexes WHERE name = ?1").rows([exchangeIdIndex]) { _ in true }.first ?? false
+    }
+
     /// Builds every index a bulk load set aside (recorded in `deferred_indexes`), as a load
-    /// that was stopped before its end leaves them. Call with the writer lock held.
+    /// that was stopped before its end leaves them; all but the exchange-id index, which the
+    /// ingest builds when it checks the ids (`exchangeIdCheckPending`). Call with the writer lock held.
     public static func buildDeferredIndexes(_ database: Database) throws {
-        let pending = try database.prepare("SELECT name, sql FROM deferred_indexes ORDER BY name")
-            .rows { ($0.string(0) ?? "", $0.string(1) ?? "") }
+        let pending = try database.prepare("SELECT name, sql FROM deferred_indexes WHERE name <> ?1 ORDER BY name")
+            .rows([exchangeIdIndex]) { ($0.string(0) ?? "", $0.string(1) ?? "") }
         guard !pending.isEmpty else { return }
-        // An index is built by sorting its entries. A cache smaller than the entries makes SQLite's
-        // sorter write several sorted runs, which a second thread sorts in parallel; one run the
-        // size of the cache is sorted by one thread.
+        try sortingIndexes(database) {
+            for (name, sql) in pending {
+                try database.transaction {
+                    try database.execute(sql)
+                    try database.prepare("DELETE FROM deferred_indexes WHERE name = ?1").run([name])
+                }
+            }
+        }
+    }
+
+    /// Runs `body`, which builds indexes, with the settings that make SQLite sort them fast.
+    ///
+    /// An index is built by sorting its entries. A cache smaller than the entries makes SQLite's
+    /// sorter write several sorted runs, which a second thread sorts in parallel; one run the
+    /// size of the cache is sorted by one thread.
+    public static func sortingIndexes(_ database: Database, _ body: () throws -> Void) throws {
         let cacheSize = try database.scalarInt("PRAGMA cache_size") ?? -2000
         try database.execute("PRAGMA threads = 2")
         try database.execute("PRAGMA cache_size = -16384")
@@ -117,12 +143,7 @@ public enum CaseFile {
             try? database.execute("PRAGMA threads = 0")
             try? database.execute("PRAGMA cache_size = \(cacheSize)")
         }
-        for (name, sql) in pending {
-            try database.transaction {
-                try database.execute(sql)
-                try database.prepare("DELETE FROM deferred_indexes WHERE name = ?1").run([name])
-            }
-        }
+        try body()
     }
 
     /// Copies a case file, consistent even while an ingest writes it, through SQLite's

@@ -23,7 +23,7 @@ final class IngestCommandTests: XCTestCase {
             "SELECT * FROM account_rows ORDER BY account_pk", "SELECT * FROM payment_rows ORDER BY payment_pk",
             "SELECT * FROM ip_rows ORDER BY ip_pk", "SELECT * FROM models ORDER BY model_pk",
             "SELECT * FROM user_agents ORDER BY user_agent_pk", "SELECT * FROM exchange_rows ORDER BY exchange_pk",
-            "SELECT * FROM rejects ORDER BY reject_id", "SELECT * FROM deferred_indexes",
+            "SELECT * FROM rejects ORDER BY reject_id", "SELECT * FROM deferred_indexes", "SELECT * FROM exchange_id_suspects",
             """
             SELECT file_id, path, sha256, size_bytes, kind, format, compression, status, records_read, records_loaded,
                    records_duplicate, records_rejected, resume_offset, resume_line, damage FROM source_files ORDER BY file_id
@@ -42,7 +42,56 @@ final class IngestCommandTests: XCTestCase {
     func testKillNineAtAnyMomentThenResumingGivesTheSameCaseFile() throws {
         // More exchanges than one transaction of several batches holds (65,536 records), so
         // committed work shows mid-file even when the writer groups batches.
-        let input = try generate("campaign", accounts: 300, exchanges: 100_000)
+        try assertKillNineThenResumingGivesTheSameCaseFile(try generate("campaign", accounts: 300, exchanges: 100_000))
+    }
+
+    /// With ids in no order the exchange-id index is set aside and the ids are checked at the
+    /// end: a killed load must resume into that same state, repeats found as without the kill.
+    func testKillNineWhileExchangeIdsAreUncheckedThenResumingGivesTheSameCaseFile() throws {
+        try assertKillNineThenResumingGivesTheSameCaseFile(try writeScatteredExchanges(count: 100_000))
+    }
+
+    /// `count` exchanges with ids in no order, and every 500th line a repeat of an earlier
+    /// id: alternately the same record and a changed one. Prompts of about 500 bytes, so an
+    /// ingest takes long enough to be killed.
+    private func writeScatteredExchanges(count: Int) throws -> String {
+        let filler = String(repeating: "Explain step by step, showing all reasoning. ", count: 11)
+        func id(_ i: Int) -> String { String(format: "%08x-%04d", UInt32(truncatingIfNeeded: i &* 2_654_435_761), i % 7919) }
+        var text = ""
+        for line in 1...count {
+            let i = line % 500 == 0 ? line / 3 : line
+            let prompt = (line % 1000 == 0 ? "changed" : "p\(i)") + filler
+            text += #"{"exchange_id":"\#(id(i))","account_id":"a\#(i % 300)","ts":\#(1_768_465_800 + i),"prompt":"\#(prompt)"}"# + "\n"
+        }
+        let path = directory + "/exchanges-scattered.jsonl"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func testLinkWaitsForAnInterruptedCheckOfExchangeIds() throws {
+        let input = try writeScatteredExchanges(count: 5_000)
+        XCTAssertEqual(try Casebook.run(["ingest", "--db", "case.db", input], in: directory).status, 0)
+        let database = try Database(path: directory + "/case.db", mode: .readWrite)
+        func rows(_ sql: String) throws -> [String] { try database.prepare(sql).rows { $0.string(0) ?? "NULL" } }
+        // Lines 1000, 2000, 4000, 5000 change an earlier record; 500, 2500, 3500 repeat one (1500, 3000
+        // and 4500 name ids first seen there).
+        XCTAssertEqual(try rows("SELECT reason || ' ' || count(*) FROM rejects GROUP BY reason"), ["conflict 4"])
+        XCTAssertEqual(try rows("SELECT records_loaded || ' ' || records_duplicate FROM source_files"), ["4993 3"])
+        // The state a load killed before its check leaves.
+        try database.execute("""
+            INSERT INTO deferred_indexes SELECT name, sql FROM sqlite_master WHERE name = 'exchange_rows_by_exchange_id';
+            DROP INDEX exchange_rows_by_exchange_id;
+            """)
+        let refused = try Casebook.run(["link", "--db", "case.db"], in: directory)
+        XCTAssertEqual(refused.status, 3, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("was stopped before it checked its exchange ids"), refused.stderr)
+        let resumed = try Casebook.run(["ingest", "--db", "case.db", input], in: directory)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try rows("SELECT count(*) FROM deferred_indexes"), ["0"])
+        XCTAssertEqual(try Casebook.run(["link", "--db", "case.db"], in: directory).status, 0)
+    }
+
+    private func assertKillNineThenResumingGivesTheSameCaseFile(_ input: String) throws {
         let reference = try Casebook.run(["ingest", "--db", "reference.db", input], in: directory)
         XCTAssertEqual(reference.status, 0, reference.stderr)
         let expected = try content(directory + "/reference.db")
