@@ -112,9 +112,11 @@ final class ExchangeIdCheck {
             .rows { "\"" + ($0.string(0) ?? "").replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
             .joined(separator: ", ")
         try database.execute("DROP TABLE IF EXISTS temp.held_exchanges")
+        // The suspects drive the join (CROSS JOIN keeps them outside): the table may hold millions of rows.
         try database.execute("""
             CREATE TEMP TABLE held_exchanges AS
-            SELECT e.*, s.raw AS held_raw FROM exchange_rows e JOIN exchange_id_suspects s USING (exchange_pk)
+            SELECT e.*, s.raw AS held_raw
+            FROM exchange_id_suspects s CROSS JOIN exchange_rows e ON e.exchange_pk = s.exchange_pk
             """)
         try database.execute("DELETE FROM exchange_rows WHERE exchange_pk IN (SELECT exchange_pk FROM exchange_id_suspects)")
         try CaseFile.sortingIndexes(database) { try database.execute(sql) }
