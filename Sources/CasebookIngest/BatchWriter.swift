@@ -63,11 +63,12 @@ final class BatchWriter {
     private let insertReject: Statement
     private let advanceFile: Statement
 
-    init(database: Database, actor: String) throws {
+    /// - Parameter cacheBytes: the page cache: it holds a transaction of several batches with the
+    ///   index pages it changes (see `commit`), and a quarter of it the exchange-id index (`ExchangeIdCheck`).
+    init(database: Database, actor: String, cacheBytes: Int) throws {
         self.database = database
         self.actor = actor
-        // Holds a transaction of several batches with the index pages it changes (see `commit`).
-        try database.execute("PRAGMA cache_size = -196608")
+        try database.execute("PRAGMA cache_size = -\(cacheBytes / 1024)")
         // Checkpoints run on the Checkpointer's thread during the load.
         try database.execute("PRAGMA wal_autocheckpoint = 0")
         insertExchangeSQL = """
@@ -76,7 +77,7 @@ final class BatchWriter {
                 source_file_id, source_line, content_hash)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
             """
-        exchangeIds = try ExchangeIdCheck(database: database)
+        exchangeIds = try ExchangeIdCheck(database: database, indexBytesKept: cacheBytes / 4)
         insertExchangeWithoutIndex = try database.prepare(insertExchangeSQL)
         findExchange = try database.prepare(
             "SELECT content_hash, source_file_id, source_line FROM exchange_rows WHERE exchange_id = ?1")
@@ -274,18 +275,20 @@ final class BatchWriter {
 
     // MARK: - Secondary indexes
 
-    /// Sets the exchanges table's secondary indexes aside when a load starts on an empty table.
+    /// Sets the exchanges table's secondary indexes aside when a load starts on an empty table,
+    /// and tells the exchange-id check whether this run continues such a load (a killed one's).
     func deferIndexesIfEmpty() throws {
-        guard try database.scalarInt("SELECT count(*) FROM (SELECT 1 FROM exchange_rows LIMIT 1)") == 0 else { return }
-        try database.transaction {
-            let indexes = try database.prepare("""
-                SELECT name, sql FROM sqlite_master
-                WHERE type = 'index' AND tbl_name = 'exchange_rows' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'
-                """).rows { ($0.string(0) ?? "", $0.string(1) ?? "") }
-            let remember = try database.prepare("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?1, ?2)")
-            for (name, sql) in indexes {
-                try remember.run([name, sql])
-                try database.execute("DROP INDEX \(Self.quotedIdentifier(name))")
+        if try database.scalarInt("SELECT count(*) FROM (SELECT 1 FROM exchange_rows LIMIT 1)") == 0 {
+            try database.transaction {
+                let indexes = try database.prepare("""
+                    SELECT name, sql FROM sqlite_master
+                    WHERE type = 'index' AND tbl_name = 'exchange_rows' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'
+                    """).rows { ($0.string(0) ?? "", $0.string(1) ?? "") }
+                let remember = try database.prepare("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?1, ?2)")
+                for (name, sql) in indexes {
+                    try remember.run([name, sql])
+                    try database.execute("DROP INDEX \(Self.quotedIdentifier(name))")
+                }
             }
         }
         try exchangeIds.loadStarted()
@@ -343,7 +346,7 @@ final class BatchWriter {
             try batch.arena.withUnsafeBytes { arena in try batch.rawArena.withUnsafeBytes { rawArena in
                 let context = BatchContext(batch: batch, arena: arena, rawArena: rawArena)
                 if batch.kind == .exchanges,
-                   exchangeIds.shouldSetIndexAside(count: batch.records.count, id: { context.bytes($0, ExchangeField.exchangeID)! }) {
+                   try exchangeIds.shouldSetIndexAside(count: batch.records.count, id: { context.bytes($0, ExchangeField.exchangeID)! }) {
                     try exchangeIds.setIndexAside()
                 }
                 for index in batch.records.indices {

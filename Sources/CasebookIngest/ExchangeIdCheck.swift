@@ -7,8 +7,9 @@ import Foundation
 /// Inserting an id anywhere in an index larger than the cache reads and rewrites a page per
 /// row, and every commit writes each page it changed: at a few million UUIDs the load ran at
 /// a third of its speed with ascending ids. So a bulk load (one that began on an empty table)
-/// that meets a batch of ids out of order sets the unique index aside, as it does the account
-/// index, and rebuilds it by sorting once at the end. Meanwhile `IdFilter` names the records
+/// that meets a batch of ids out of order, once the index no longer fits in a quarter of the
+/// writer's cache (while it does, inserting is cheaper than sorting at the end), sets the
+/// unique index aside, as it does the account index, and rebuilds it by sorting once at the end. Meanwhile `IdFilter` names the records
 /// whose id may repeat one already loaded; they are loaded with their exact input text kept in
 /// `exchange_id_suspects`. At the end (`resolve`) they are taken out, the unique index is
 /// built over the rest (unique by construction: no repeat escapes the filter), and they go
@@ -27,12 +28,15 @@ final class ExchangeIdCheck {
     private var bulkLoad = false
     private var filter: IdFilter?
     private var keepSuspect: Statement?
+    /// The index stays while its estimated size is under this.
+    private let indexBytesKept: Int
 
     /// A batch with fewer exchanges than this is not evidence of the ids' order.
     static let minimumBatch = 1024
 
-    init(database: Database) throws {
+    init(database: Database, indexBytesKept: Int) throws {
         self.database = database
+        self.indexBytesKept = indexBytesKept
         indexSetAside = try CaseFile.exchangeIdCheckPending(database)
     }
 
@@ -42,17 +46,24 @@ final class ExchangeIdCheck {
     }
 
     /// True when `ids` (one batch's exchange ids, in line order) say the index should be set aside now:
-    /// more than one in sixteen is smaller than the id before it.
-    func shouldSetIndexAside(count: Int, id: (Int) -> UnsafeRawBufferPointer) -> Bool {
+    /// more than one in sixteen is smaller than the id before it, and the index, estimated from
+    /// the rows loaded and these ids' length, has outgrown `indexBytesKept`. (Both depend only on
+    /// the table and the batch, so a resumed load decides as the killed one would have.)
+    func shouldSetIndexAside(count: Int, id: (Int) -> UnsafeRawBufferPointer) throws -> Bool {
         guard bulkLoad, !indexSetAside, count >= Self.minimumBatch else { return false }
         var descents = 0
+        var idBytes = 0
         var previous = id(0)
         for index in 1..<count {
             let current = id(index)
             if Self.compare(current, previous) < 0 { descents += 1 }
+            idBytes += current.count
             previous = current
         }
-        return descents * 16 > count
+        guard descents * 16 > count else { return false }
+        let rows = Int(try database.scalarInt("SELECT max(exchange_pk) FROM exchange_rows") ?? 0)
+        // An entry holds the id, the row key and a few bytes of cell and page overhead.
+        return rows * (idBytes / (count - 1) + 16) > indexBytesKept
     }
 
     /// Sets the unique index aside, in the writer's open transaction; every id loaded so far

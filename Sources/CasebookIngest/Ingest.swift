@@ -84,13 +84,18 @@ public final class Ingest {
     private let maxRecordBytes: Int
     /// Who the audit log names for each file read.
     private let actor: String
+    /// The writer's page cache.
+    private let cacheBytes: Int
     /// Records at most in one transaction of several batches (eight batches of 8,192).
     static let recordsPerTransaction = 65_536
+    public static let defaultCacheMiB = 192
 
-    public init(databasePath: String, maxRecordBytes: Int = 64 << 20, actor: String = Investigator.resolve()) {
+    public init(databasePath: String, maxRecordBytes: Int = 64 << 20, actor: String = Investigator.resolve(),
+                cacheMiB: Int = Ingest.defaultCacheMiB) {
         self.databasePath = databasePath
         self.maxRecordBytes = maxRecordBytes
         self.actor = actor
+        cacheBytes = cacheMiB << 20
     }
 
     /// Reads every file in order. Input problems are reported per file; a
@@ -109,12 +114,12 @@ public final class Ingest {
         let writerDone = DispatchSemaphore(value: 0)
         let transfer = DatabaseTransfer(database: database)
         let writerStages = StageBox()
-        let actor = self.actor
+        let actor = self.actor, cacheBytes = self.cacheBytes
         Thread.detachNewThread {
             defer { writerDone.signal() }
             transfer.database.adopt()
             do {
-                let writer = try BatchWriter(database: transfer.database, actor: actor)
+                let writer = try BatchWriter(database: transfer.database, actor: actor, cacheBytes: cacheBytes)
                 try writer.closeInterruptedStreams(finishedAt: Self.nowMilliseconds())
                 try writer.deferIndexesIfEmpty()
                 while let job = channel.receive() {

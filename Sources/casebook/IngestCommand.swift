@@ -50,6 +50,9 @@ extension Casebook {
         @Option(help: ArgumentHelp("Zone of timestamps written without an offset: UTC, +01:00 or an IANA name such as Europe/Paris. Without it they are rejected.", valueName: "zone"))
         var timezone: String?
 
+        @Option(name: .customLong("cache-mib"), help: ArgumentHelp("Memory for the case file's page cache while loading, in MiB. Exchange ids that arrive in no order are kept in their index while it fits in a quarter of it, and checked at the end of the load after that.", valueName: "MiB"))
+        var cacheMiB = CasebookIngest.Ingest.defaultCacheMiB
+
         @Flag(help: "Print the summary as one JSON object.")
         var json = false
 
@@ -57,6 +60,7 @@ extension Casebook {
         var quiet = false
 
         func validate() throws {
+            guard (1...65_536).contains(cacheMiB) else { throw ValidationError("--cache-mib must be between 1 and 65536") }
             if let timezone, TimestampRules.zone(named: timezone) == nil {
                 throw ValidationError("--timezone \(timezone) is not a zone; use UTC, an offset such as +01:00, or an IANA name such as Europe/Paris")
             }
@@ -66,7 +70,7 @@ extension Casebook {
             Terminal.quiet = quiet
             let rules = TimestampRules(epochUnit: epochUnit, zone: timezone.flatMap(TimestampRules.zone(named:)))
             let summary = try Self.ingest(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: rules,
-                                          databasePath: caseFile.path, actor: caseFile.actor)
+                                          databasePath: caseFile.path, actor: caseFile.actor, cacheMiB: cacheMiB)
             if json {
                 print(IngestReport.json(summary, databasePath: caseFile.path))
             } else if !quiet {
@@ -78,7 +82,7 @@ extension Casebook {
         /// Plans and runs an ingest, with a progress line on a terminal; shared with `demo`.
         static func ingest(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool,
                            timestamps: TimestampRules = TimestampRules(), databasePath: String,
-                           actor: String) throws -> IngestSummary {
+                           actor: String, cacheMiB: Int = CasebookIngest.Ingest.defaultCacheMiB) throws -> IngestSummary {
             let plan: IngestPlan
             do {
                 plan = try IngestPlan(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: timestamps)
@@ -87,7 +91,8 @@ extension Casebook {
             }
             for note in plan.notes { Terminal.note(note) }
             do {
-                let summary = try CasebookIngest.Ingest(databasePath: databasePath, actor: actor).run(plan.files) { progress in
+                let summary = try CasebookIngest.Ingest(databasePath: databasePath, actor: actor, cacheMiB: cacheMiB)
+                    .run(plan.files) { progress in
                     Terminal.progress(IngestReport.progressLine(progress))
                 }
                 Terminal.clearProgress()

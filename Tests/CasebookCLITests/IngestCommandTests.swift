@@ -45,10 +45,12 @@ final class IngestCommandTests: XCTestCase {
         try assertKillNineThenResumingGivesTheSameCaseFile(try generate("campaign", accounts: 300, exchanges: 100_000))
     }
 
-    /// With ids in no order the exchange-id index is set aside and the ids are checked at the
-    /// end: a killed load must resume into that same state, repeats found as without the kill.
+    /// With ids in no order the exchange-id index is set aside once it outgrows a quarter of the
+    /// cache (here after 16,384 exchanges) and the ids are checked at the end: a load killed
+    /// before or after that must resume into the same state, repeats found as without the kill.
     func testKillNineWhileExchangeIdsAreUncheckedThenResumingGivesTheSameCaseFile() throws {
-        try assertKillNineThenResumingGivesTheSameCaseFile(try writeScatteredExchanges(count: 100_000))
+        try assertKillNineThenResumingGivesTheSameCaseFile(try writeScatteredExchanges(count: 100_000),
+                                                           options: ["--cache-mib", "1"], idsChecked: true)
     }
 
     /// `count` exchanges with ids in no order, and every 500th line a repeat of an earlier
@@ -91,9 +93,11 @@ final class IngestCommandTests: XCTestCase {
         XCTAssertEqual(try Casebook.run(["link", "--db", "case.db"], in: directory).status, 0)
     }
 
-    private func assertKillNineThenResumingGivesTheSameCaseFile(_ input: String) throws {
-        let reference = try Casebook.run(["ingest", "--db", "reference.db", input], in: directory)
+    private func assertKillNineThenResumingGivesTheSameCaseFile(_ input: String, options: [String] = [],
+                                                                idsChecked: Bool = false) throws {
+        let reference = try Casebook.run(["ingest", "--db", "reference.db", "--json", input] + options, in: directory)
         XCTAssertEqual(reference.status, 0, reference.stderr)
+        XCTAssertEqual(reference.stdout.contains("exchange ids checked for repeats"), idsChecked)
         let expected = try content(directory + "/reference.db")
         XCTAssertGreaterThan(expected.count, 100_000)
 
@@ -101,7 +105,7 @@ final class IngestCommandTests: XCTestCase {
         let killAfterRecords = [-1, 1, 12_000, 30_000]
         var killedWhileRunning = 0
         for threshold in killAfterRecords {
-            let process = Casebook.process(["ingest", "--db", "killed.db", input], directory: directory)
+            let process = Casebook.process(["ingest", "--db", "killed.db", input] + options, directory: directory)
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -117,7 +121,7 @@ final class IngestCommandTests: XCTestCase {
             process.waitUntilExit()
         }
         XCTAssertGreaterThanOrEqual(killedWhileRunning, 3, "the ingest finished before it could be killed; use more data")
-        let resumed = try Casebook.run(["ingest", "--db", "killed.db", input], in: directory)
+        let resumed = try Casebook.run(["ingest", "--db", "killed.db", input] + options, in: directory)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         let actual = try content(directory + "/killed.db")
         XCTAssertEqual(actual.count, expected.count)

@@ -7,24 +7,25 @@ import XCTest
 /// of through the unique index at every insert; the outcome must be the one the index gives.
 final class ExchangeIdOrderTests: XCTestCase {
     /// Two files whose ids ascend, or land anywhere, with repeats: identical, identical but
-    /// written differently, and changed, inside a file and across files.
+    /// written differently, and changed, inside a file and across files. The first file is
+    /// three batches (8,192 records each), so the index may be set aside after the first two.
     /// - Returns: the three changed lines, as written.
     @discardableResult
     private func writeRepeats(_ f: Fixture, id: (Int) -> String) throws -> [String] {
         func line(_ i: Int, prompt: String? = nil) -> String {
             #"{"exchange_id":"\#(id(i))","account_id":"a\#(i % 50)","ts":\#(1_768_465_800 + i),"prompt":"\#(prompt ?? "p\(i)")"}"#
         }
-        var first = (0..<3000).map { line($0) }
+        var first = (0..<20000).map { line($0) }
         first.append(line(10))
         first.append(#"{ "exchange_id" : "\#(id(20))", "account_id":"a20","ts":\#(1_768_465_820),"prompt":"changed" }"#)
         first.append(#"{"prompt":"p30","ts":\#(1_768_465_830),"account_id":"a30","exchange_id":"\#(id(30))"}"#)
         try f.write("exchanges-1.jsonl", first.joined(separator: "\n") + "\n")
-        var second = (3000..<5000).map { line($0) }
+        var second = (20000..<22000).map { line($0) }
         second.append(line(100))
         second.append(line(200, prompt: "changed too"))
-        second.append(line(4000, prompt: "changed in its own file"))
+        second.append(line(21000, prompt: "changed in its own file"))
         try f.write("exchanges-2.jsonl", second.joined(separator: "\n") + "\n")
-        return [first[3001], second[2001], second[2002]]
+        return [first[20001], second[2001], second[2002]]
     }
 
     private func outcome(_ f: Fixture) throws -> [String] {
@@ -52,28 +53,35 @@ final class ExchangeIdOrderTests: XCTestCase {
     }
 
     func testIdsInNoOrderAreCheckedAtTheEndWithTheOutcomeTheIndexGives() throws {
-        let ascending = try Fixture()
-        let ascendingChanges = try writeRepeats(ascending) { String(format: "ex-%08d", $0) }
-        XCTAssertFalse(checked(try ascending.ingest()), "ascending ids keep their index")
-
-        let scattered = try Fixture()
-        let scatteredChanges = try writeRepeats(scattered) { i in
+        func scatteredID(_ i: Int) -> String {
             var hasher = ContentHasher()
             hasher.add(field: 0, int: Int64(i))
             return String(format: "%016llx", UInt64(bitPattern: hasher.value))
         }
-        XCTAssertTrue(checked(try scattered.ingest()), "ids in no order set the index aside")
+        // A 1 MiB cache keeps the index while it is under 256 KiB: 8,192 entries of these ids.
+        let ascending = try Fixture()
+        let ascendingChanges = try writeRepeats(ascending) { String(format: "ex-%013d", $0) }
+        XCTAssertFalse(checked(try ascending.ingest(cacheMiB: 1)), "ascending ids keep their index")
+
+        let scattered = try Fixture()
+        let scatteredChanges = try writeRepeats(scattered, id: scatteredID)
+        XCTAssertTrue(checked(try scattered.ingest(cacheMiB: 1)), "ids in no order set the index aside once it outgrows the cache")
+
+        let fitting = try Fixture()
+        let fittingChanges = try writeRepeats(fitting, id: scatteredID)
+        XCTAssertFalse(checked(try fitting.ingest()), "an index that fits in the cache is kept")
 
         let expected = [
-            "exchanges-1.jsonl 3003 3000 2 1", "exchanges-2.jsonl 2003 2000 1 2",
-            "5000 5000", "changed versions loaded: 0", "3000 2 1", "2000 1 2",
+            "exchanges-1.jsonl 20003 20000 2 1", "exchanges-2.jsonl 2003 2000 1 2",
+            "22000 22000", "changed versions loaded: 0", "20000 2 1", "2000 1 2",
         ]
-        for (name, f, changes) in [("ascending", ascending, ascendingChanges), ("scattered", scattered, scatteredChanges)] {
+        for (name, f, changes) in [("ascending", ascending, ascendingChanges), ("scattered", scattered, scatteredChanges),
+                                   ("fitting", fitting, fittingChanges)] {
             let found = try outcome(f)
             XCTAssertEqual(found.filter { !$0.contains(" conflict ") }, expected, name)
             let conflicts = found.filter { $0.contains(" conflict ") }
             // Each conflict names the version kept and holds its line exactly as read.
-            XCTAssertEqual(conflicts, zip(["1:3002 conflict 1:21", "2:2002 conflict 1:201", "2:2003 conflict 2:1001"], changes)
+            XCTAssertEqual(conflicts, zip(["1:20002 conflict 1:21", "2:2002 conflict 1:201", "2:2003 conflict 2:1001"], changes)
                 .map { $0 + " " + $1 }, name)
             XCTAssertEqual(try f.strings("SELECT sql FROM sqlite_master WHERE name = 'exchange_rows_by_exchange_id'").first?
                 .hasPrefix("CREATE UNIQUE INDEX"), true, name)
@@ -87,8 +95,8 @@ final class ExchangeIdOrderTests: XCTestCase {
         try f.write("exchanges-0.jsonl", #"{"exchange_id":"first","account_id":"a1","ts":1768465800}"# + "\n")
         try f.ingest()
         try writeRepeats(f) { i in String(format: "%08x", UInt32(truncatingIfNeeded: i &* 2_654_435_761)) }
-        XCTAssertFalse(checked(try f.ingest()), "only a load that began on an empty table sets the index aside")
-        XCTAssertEqual(try f.int("SELECT count(*) FROM exchange_rows"), 5001)
+        XCTAssertFalse(checked(try f.ingest(cacheMiB: 1)), "only a load that began on an empty table sets the index aside")
+        XCTAssertEqual(try f.int("SELECT count(*) FROM exchange_rows"), 22001)
     }
 
     func testTheFilterNeverForgetsAnIdAndRarelyFlagsANewOne() {

@@ -39,9 +39,9 @@ final class Fixture {
 
     @discardableResult
     func ingest(_ paths: [String]? = nil, kind: RecordKind? = nil, format: InputFormat? = nil,
-                maxRecordBytes: Int = 64 << 20) throws -> IngestSummary {
+                maxRecordBytes: Int = 64 << 20, cacheMiB: Int = Ingest.defaultCacheMiB) throws -> IngestSummary {
         let files = try IngestPlan(paths: paths ?? [directory + "/in"], kind: kind, format: format).files
-        return try Ingest(databasePath: databasePath, maxRecordBytes: maxRecordBytes).run(files)
+        return try Ingest(databasePath: databasePath, maxRecordBytes: maxRecordBytes, cacheMiB: cacheMiB).run(files)
     }
 
     func database() throws -> Database { try CaseFile.open(databasePath, access: .read) }
