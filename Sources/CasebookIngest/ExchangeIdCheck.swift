@@ -7,8 +7,8 @@ import Foundation
 /// Inserting an id anywhere in an index larger than the cache reads and rewrites a page per
 /// row, and every commit writes each page it changed: at a few million UUIDs the load ran at
 /// a third of its speed with ascending ids. So a bulk load (one that began on an empty table)
-/// that meets a batch of ids out of order, once the index no longer fits in a quarter of the
-/// writer's cache (while it does, inserting is cheaper than sorting at the end), sets the
+/// that meets a batch of ids out of order, once the index outgrows a sixteenth of the writer's
+/// cache (while it is that small, inserting costs no more than sorting at the end), sets the
 /// unique index aside, as it does the account index, and rebuilds it by sorting once at the end. Meanwhile `IdFilter` names the records
 /// whose id may repeat one already loaded; they are loaded with their exact input text kept in
 /// `exchange_id_suspects`. At the end (`resolve`) they are taken out, the unique index is

@@ -50,7 +50,7 @@ extension Casebook {
         @Option(help: ArgumentHelp("Zone of timestamps written without an offset: UTC, +01:00 or an IANA name such as Europe/Paris. Without it they are rejected.", valueName: "zone"))
         var timezone: String?
 
-        @Option(name: .customLong("cache-mib"), help: ArgumentHelp("Memory for the case file's page cache while loading, in MiB. Exchange ids that arrive in no order are kept in their index while it fits in a quarter of it, and checked at the end of the load after that.", valueName: "MiB"))
+        @Option(name: .customLong("cache-mib"), help: ArgumentHelp("Memory for the case file's page cache while loading, in MiB. Exchange ids that arrive in no order are kept in their index while it fits in a sixteenth of it, and checked at the end of the load after that.", valueName: "MiB"))
         var cacheMiB = CasebookIngest.Ingest.defaultCacheMiB
 
         @Flag(help: "Print the summary as one JSON object.")

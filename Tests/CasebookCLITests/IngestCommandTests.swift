@@ -45,8 +45,8 @@ final class IngestCommandTests: XCTestCase {
         try assertKillNineThenResumingGivesTheSameCaseFile(try generate("campaign", accounts: 300, exchanges: 100_000))
     }
 
-    /// With ids in no order the exchange-id index is set aside once it outgrows a quarter of the
-    /// cache (here after 16,384 exchanges) and the ids are checked at the end: a load killed
+    /// With ids in no order the exchange-id index is set aside once it outgrows a sixteenth of the
+    /// cache (here after 8,192 exchanges, at the second batch) and the ids are checked at the end: a load killed
     /// before or after that must resume into the same state, repeats found as without the kill.
     func testKillNineWhileExchangeIdsAreUncheckedThenResumingGivesTheSameCaseFile() throws {
         try assertKillNineThenResumingGivesTheSameCaseFile(try writeScatteredExchanges(count: 100_000),

@@ -8,7 +8,7 @@ import XCTest
 final class ExchangeIdOrderTests: XCTestCase {
     /// Two files whose ids ascend, or land anywhere, with repeats: identical, identical but
     /// written differently, and changed, inside a file and across files. The first file is
-    /// three batches (8,192 records each), so the index may be set aside after the first two.
+    /// three batches (8,192 records each), so the index may be set aside after the first.
     /// - Returns: the three changed lines, as written.
     @discardableResult
     private func writeRepeats(_ f: Fixture, id: (Int) -> String) throws -> [String] {
@@ -58,7 +58,8 @@ final class ExchangeIdOrderTests: XCTestCase {
             hasher.add(field: 0, int: Int64(i))
             return String(format: "%016llx", UInt64(bitPattern: hasher.value))
         }
-        // A 1 MiB cache keeps the index while it is under 256 KiB: 8,192 entries of these ids.
+        // A 1 MiB cache keeps the index while it is under 64 KiB: about 2,000 entries of these ids,
+        // so it is set aside at the second batch.
         let ascending = try Fixture()
         let ascendingChanges = try writeRepeats(ascending) { String(format: "ex-%013d", $0) }
         XCTAssertFalse(checked(try ascending.ingest(cacheMiB: 1)), "ascending ids keep their index")
