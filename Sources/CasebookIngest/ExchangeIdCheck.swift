@@ -5,12 +5,12 @@ import Foundation
 /// no order (UUIDs, as most platforms write them).
 ///
 /// Inserting an id anywhere in an index larger than the cache reads and rewrites a page per
-/// row, and every commit writes each page it changed: at a few million UUIDs the load ran at
-/// a third of its speed with ascending ids. So a bulk load (one that began on an empty table)
-/// that meets a batch of ids out of order, once the index outgrows a sixteenth of the writer's
-/// cache (while it is that small, inserting costs no more than sorting at the end), sets the
-/// unique index aside, as it does the account index, and rebuilds it by sorting once at the end. Meanwhile `IdFilter` names the records
-/// whose id may repeat one already loaded; they are loaded with their exact input text kept in
+/// row, and every commit writes each page it changed: at 2 million UUIDs the writer spent twice
+/// the CPU it spends on ascending ids. So a bulk load (one that began on an empty table) that
+/// meets a batch of ids out of order, once the index outgrows a sixteenth of the writer's cache
+/// (while it is that small, inserting costs no more than sorting at the end), sets the unique
+/// index aside, as it does the account index, and rebuilds it by sorting once at the end.
+/// Meanwhile `IdFilter` names the records whose id may repeat one already loaded; they are loaded with their exact input text kept in
 /// `exchange_id_suspects`. At the end (`resolve`) they are taken out, the unique index is
 /// built over the rest (unique by construction: no repeat escapes the filter), and they go
 /// back in load order: a repeat is then a duplicate or a conflict, as it would have been at
@@ -20,8 +20,8 @@ import Foundation
 /// the filter is rebuilt from the table and the check still happens once, at the end.
 final class ExchangeIdCheck {
     private let database: Database
-    /// The unique index is set aside: records go in through `insertWithoutIndex`, and the
-    /// check at the end of the load is pending.
+    /// The unique index is set aside: the writer inserts without it, and the check at the end
+    /// of the load is pending.
     private(set) var indexSetAside: Bool
     /// Whether this load may set the index aside: it began on an empty table (its other
     /// indexes were set aside too), so the index is rebuilt at its end anyway.
