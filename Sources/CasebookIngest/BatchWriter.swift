@@ -329,7 +329,7 @@ final class BatchWriter {
     }
 
     /// Index names come from sqlite_master, never from input; quoting keeps them inert anyway.
-    private static func quotedIdentifier(_ name: String) -> String {
+    static func quotedIdentifier(_ name: String) -> String {
         "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 

@@ -120,7 +120,7 @@ final class ExchangeIdCheck {
             .rows([CaseFile.exchangeIdIndex]) { $0.string(0) }.first ?? nil
         guard let sql else { throw StoreError(code: 1, message: "the unique index on exchange ids was not recorded", sql: nil) }
         let columns = try database.prepare("SELECT name FROM pragma_table_info('exchange_rows') ORDER BY cid")
-            .rows { "\"" + ($0.string(0) ?? "").replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+            .rows { BatchWriter.quotedIdentifier($0.string(0) ?? "") }
             .joined(separator: ", ")
         try database.execute("DROP TABLE IF EXISTS temp.held_exchanges")
         // The suspects drive the join (CROSS JOIN keeps them outside): the table may hold millions of rows.
