@@ -10,6 +10,12 @@ static inline int csqlite_db_config_flag(sqlite3 *db, int option, int on) {
     return sqlite3_db_config(db, option, on, (int *)0);
 }
 
+/// sqlite3_config is variadic too. Memory statistics (on in Debian's build) take a global
+/// mutex around every allocation SQLite makes; casebook never reads them.
+static inline int csqlite_config_memory_statistics(int on) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, on);
+}
+
 /// Asks Linux to start writing a file's dirty pages to disk without waiting (sync_file_range
 /// with SYNC_FILE_RANGE_WRITE), so a later fsync of a large new file finds little left to do.
 /// Declared here: glibc shows it only to _GNU_SOURCE builds, which Swift's Glibc module is not.

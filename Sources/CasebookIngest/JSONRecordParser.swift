@@ -43,10 +43,18 @@ struct JSONRecordParser {
                     index += 1
                     skipSpace(line, &index)
                     let valueStart = index
-                    let shape = try value(line, &index, depth: 1)
+                    // A string is scanned here rather than in `value`, to keep whether it had escapes.
+                    var valueEscaped = false
+                    let shape: ValueShape?
+                    if index < line.count, line[index] == UInt8(ascii: "\"") {
+                        valueEscaped = try stringSpan(line, &index).escaped
+                        shape = .string
+                    } else {
+                        shape = try value(line, &index, depth: 1)
+                    }
                     let valueJSON = UnsafeRawBufferPointer(rebasing: line[valueStart..<index])
-                    try deliver(key: key, keyJSON: keyJSON, valueJSON: valueJSON, shape: shape, line: line,
-                                builder: &builder, batch: &batch)
+                    try deliver(key: key, keyJSON: keyJSON, valueJSON: valueJSON, shape: shape, escaped: valueEscaped,
+                                line: line, builder: &builder, batch: &batch)
                     skipSpace(line, &index)
                     guard index < line.count else {
                         throw RecordFailure(reason: .badJSON, detail: "the object is not closed with '}'")
@@ -75,7 +83,7 @@ struct JSONRecordParser {
     }
 
     private mutating func deliver(key: Span, keyJSON: UnsafeRawBufferPointer, valueJSON: UnsafeRawBufferPointer,
-                                  shape: ValueShape?, line: UnsafeRawBufferPointer,
+                                  shape: ValueShape?, escaped: Bool, line: UnsafeRawBufferPointer,
                                   builder: inout RecordBuilder, batch: inout RecordBatch) throws {
         let field: Int?
         if key.escaped {
@@ -98,7 +106,7 @@ struct JSONRecordParser {
         }
         if shape == .string {
             let inner = UnsafeRawBufferPointer(rebasing: valueJSON[(valueJSON.startIndex + 1)..<(valueJSON.endIndex - 1)])
-            if inner.contains(UInt8(ascii: "\\")) {
+            if escaped {
                 scratch.removeAll(keepingCapacity: true)
                 try unescapeBytes(inner, into: &scratch)
                 scratch.withUnsafeBytes { builder.set(field: field, value: $0, shape: .string, batch: &batch) }

@@ -25,6 +25,8 @@ struct RecordBuilder {
 
     init(kind: RecordKind, timestamps: TimestampRules) {
         specs = kind.fields
+        types = specs.map(\.type)
+        required = specs.map(\.required)
         names = specs.flatMap(\.nameBytes)
         var offset = 0
         nameRanges = specs.map { spec in
@@ -36,8 +38,11 @@ struct RecordBuilder {
         extra.reserveCapacity(1024)
     }
 
-    /// Every field name end to end, and where each one lies: compared with `memcmp`, without
-    /// touching the specs (each of which holds arrays that would be retained and released).
+    /// Each field's type and whether it is required, read for every value without touching the
+    /// specs (each of which holds a string and an array that would be retained and released).
+    private let types: [FieldType]
+    private let required: [Bool]
+    /// Every field name end to end, and where each one lies: compared with `memcmp`.
     private let names: [UInt8]
     private let nameRanges: [Range<Int>]
     /// The field after the one matched last: a file names its fields in one order, so this is
@@ -72,40 +77,43 @@ struct RecordBuilder {
 
     mutating func set(field: Int, value: UnsafeRawBufferPointer, shape: ValueShape, batch: inout RecordBatch) {
         guard failure == nil else { return }
-        let spec = specs[field]
         if case .absent = values[field] {} else {
-            return fail(.badJSON, "field \(spec.name) appears more than once")
+            return fail(.badJSON, "field \(specs[field].name) appears more than once")
         }
-        switch spec.type {
+        switch types[field] {
         case .string:
             guard shape != .container else {
-                return fail(.wrongType, "field \(spec.name): expected a string, found an object or array")
+                return fail(.wrongType, "field \(specs[field].name): expected a string, found an object or array")
             }
-            if spec.required && value.isEmpty { return }
-            values[field] = .text(start: batch.arena.count, count: value.count)
-            batch.arena.append(contentsOf: value)
+            if required[field] && value.isEmpty { return }
+            keep(value, as: field, in: &batch)
         case .timestamp:
             guard shape == .string || shape == .number else {
-                return fail(.badTimestamp, "field \(spec.name): \(TimestampRules.expected)")
+                return fail(.badTimestamp, "field \(specs[field].name): \(TimestampRules.expected)")
             }
             switch timestamps.parse(value) {
             case let .milliseconds(ms): values[field] = .int(ms)
-            case let .invalid(why): return fail(.badTimestamp, "field \(spec.name): \(why)")
+            case let .invalid(why): return fail(.badTimestamp, "field \(specs[field].name): \(why)")
             }
         case .ip:
-            guard shape == .string, var canonical = ValueParsing.canonicalIP(value) else {
-                return fail(.badIP, "field \(spec.name): expected an IPv4 or IPv6 address")
-            }
-            canonical.withUTF8 { utf8 in
-                values[field] = .text(start: batch.arena.count, count: utf8.count)
-                batch.arena.append(contentsOf: utf8)
-            }
+            let badIP = "field \(specs[field].name): expected an IPv4 or IPv6 address"
+            guard shape == .string else { return fail(.badIP, badIP) }
+            // A strict dotted quad is already its own canonical text: no String to build.
+            if ValueParsing.ipv4(value) != nil { return keep(value, as: field, in: &batch) }
+            guard var canonical = ValueParsing.canonicalIP(value) else { return fail(.badIP, badIP) }
+            canonical.withUTF8 { keep(UnsafeRawBufferPointer($0), as: field, in: &batch) }
         case .int:
             guard shape == .string || shape == .number, let number = ValueParsing.integer(value) else {
-                return fail(.badInteger, "field \(spec.name): expected a base-10 integer that fits in 64 bits")
+                return fail(.badInteger, "field \(specs[field].name): expected a base-10 integer that fits in 64 bits")
             }
             values[field] = .int(number)
         }
+    }
+
+    /// Copies a text value into the batch's arena as the field's value.
+    private mutating func keep(_ value: UnsafeRawBufferPointer, as field: Int, in batch: inout RecordBatch) {
+        values[field] = .text(start: batch.arena.count, count: value.count)
+        batch.arena.append(contentsOf: value)
     }
 
     /// Keeps a field outside the contract; both arguments are already JSON text.
@@ -127,9 +135,9 @@ struct RecordBuilder {
     /// Commits the record to `batch`, or returns why it cannot be loaded (the batch is then unchanged).
     mutating func finish(line: Int64, batch: inout RecordBatch) -> RecordFailure? {
         if failure == nil {
-            for (index, spec) in specs.enumerated() where spec.required {
+            for index in required.indices where required[index] {
                 if case .absent = values[index] {
-                    fail(.missingField, "required field \(spec.name) is missing or empty")
+                    fail(.missingField, "required field \(specs[index].name) is missing or empty")
                     break
                 }
             }

@@ -27,6 +27,7 @@ public final class Database {
     /// business of `CaseFile`, which is what callers normally use.
     /// With `uriFilenames`, `ATTACH` takes `file:` URIs (to attach another file read-only).
     public init(path: String, mode: Mode, uriFilenames: Bool = false) throws {
+        _ = Self.configured
         self.path = path
         var flags: Int32 = SQLITE_OPEN_NOMUTEX | (uriFilenames ? SQLITE_OPEN_URI : 0)
         var name = path
@@ -51,6 +52,12 @@ public final class Database {
     }
 
     deinit { sqlite3_close_v2(handle) }
+
+    /// Process-wide settings, which SQLite takes only before its first connection: no memory
+    /// statistics (a global mutex on every allocation, for figures casebook never reads).
+    private static let configured: Void = {
+        _ = csqlite_config_memory_statistics(0)
+    }()
 
     /// A path as the path part of an SQLite URI: `%`, `?` and `#` (and anything outside
     /// printable ASCII) percent-encoded.

@@ -144,7 +144,7 @@ final class ValueParsingTests: XCTestCase {
         XCTAssertEqual(key("acct-1"), 42)
     }
 
-    /// The eight-bytes-at-a-time scans must find exactly what a byte-by-byte loop finds, at
+    /// The many-bytes-at-a-time scans must find exactly what a byte-by-byte loop finds, at
     /// every position in and across words: JSON written with them reads back as the input.
     func testByteScansAgreeWithByteLoops() throws {
         var generator = SystemRandomNumberGenerator()
@@ -161,6 +161,20 @@ final class ValueParsingTests: XCTestCase {
                 XCTAssertEqual(bytes.withUnsafeBytes { ByteScan.containsCSVSpecial($0) }, naive)
             }
         }
+        // Mostly plain text, so the vector scan runs over whole chunks before it finds a byte.
+        let sparse: [UInt8] = Array(String(repeating: "plain text ", count: 6).utf8) + [0x22, 0x5C, 0x0A, 0x1F, 0x7F, 0xC3, 0xA9]
+        var mismatches: [String] = []
+        for length in 0..<70 {
+            for _ in 0..<20 {
+                let bytes = (0..<length).map { _ in sparse.randomElement(using: &generator)! }
+                for start in 0...length {
+                    let naive = bytes[start...].firstIndex { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } ?? length
+                    let found = bytes.withUnsafeBytes { ByteScan.firstJSONSpecial($0, from: start) }
+                    if found != naive, mismatches.count < 5 { mismatches.append("\(bytes) from \(start): \(found), not \(naive)") }
+                }
+            }
+        }
+        XCTAssertEqual(mismatches, [])
         for value in [Int64.min, Int64.min + 1, -10, -1, 0, 7, 10, 1_769_940_000_000, Int64.max] {
             var out: [UInt8] = []
             JSONText.appendInteger(value, to: &out)
