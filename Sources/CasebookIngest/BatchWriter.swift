@@ -283,14 +283,10 @@ final class BatchWriter {
         if try database.scalarInt("SELECT count(*) FROM (SELECT 1 FROM exchange_rows LIMIT 1)") == 0 {
             try database.transaction {
                 let indexes = try database.prepare("""
-                    SELECT name, sql FROM sqlite_master
+                    SELECT name FROM sqlite_master
                     WHERE type = 'index' AND tbl_name = 'exchange_rows' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'
-                    """).rows { ($0.string(0) ?? "", $0.string(1) ?? "") }
-                let remember = try database.prepare("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?1, ?2)")
-                for (name, sql) in indexes {
-                    try remember.run([name, sql])
-                    try database.execute("DROP INDEX \(Self.quotedIdentifier(name))")
-                }
+                    """).rows { $0.string(0) ?? "" }
+                for name in indexes { try CaseFile.setIndexAside(name, database) }
             }
         }
         try exchangeIds.loadStarted()
@@ -326,11 +322,6 @@ final class BatchWriter {
     /// ingest leaves no large -wal file behind.
     func finishLoad() throws {
         try database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    }
-
-    /// Index names come from sqlite_master, never from input; quoting keeps them inert anyway.
-    static func quotedIdentifier(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     // MARK: - Batches

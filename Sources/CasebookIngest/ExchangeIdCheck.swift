@@ -69,13 +69,10 @@ final class ExchangeIdCheck {
     /// Sets the unique index aside, in the writer's open transaction; every id loaded so far
     /// goes into the filter (read from that index before it is dropped).
     func setIndexAside() throws {
-        let sql = try database.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1")
-            .rows([CaseFile.exchangeIdIndex]) { $0.string(0) }.first ?? nil
-        guard let sql else { throw StoreError(code: 1, message: "the unique index on exchange ids is missing", sql: nil) }
         try fillFilter()
-        try database.prepare("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?1, ?2)")
-            .run([CaseFile.exchangeIdIndex, sql])
-        try database.execute("DROP INDEX \(CaseFile.exchangeIdIndex)")
+        guard try CaseFile.setIndexAside(CaseFile.exchangeIdIndex, database) else {
+            throw StoreError(code: 1, message: "the unique index on exchange ids is missing", sql: nil)
+        }
         indexSetAside = true
     }
 
@@ -120,7 +117,7 @@ final class ExchangeIdCheck {
             .rows([CaseFile.exchangeIdIndex]) { $0.string(0) }.first ?? nil
         guard let sql else { throw StoreError(code: 1, message: "the unique index on exchange ids was not recorded", sql: nil) }
         let columns = try database.prepare("SELECT name FROM pragma_table_info('exchange_rows') ORDER BY cid")
-            .rows { BatchWriter.quotedIdentifier($0.string(0) ?? "") }
+            .rows { Database.quotedIdentifier($0.string(0) ?? "") }
             .joined(separator: ", ")
         try database.execute("DROP TABLE IF EXISTS temp.held_exchanges")
         // The suspects drive the join (CROSS JOIN keeps them outside): the table may hold millions of rows.

@@ -113,6 +113,20 @@ public enum CaseFile {
         try database.prepare("SELECT 1 FROM deferred_indexes WHERE name = ?1").rows([exchangeIdIndex]) { _ in true }.first ?? false
     }
 
+    /// Sets an index aside for a bulk load: drops it and records its definition in
+    /// `deferred_indexes`, to be built again by one sort when the load is over. Call inside the
+    /// load's transaction, so the record and the drop go together.
+    /// - Returns: false when the case file has no such index.
+    @discardableResult
+    public static func setIndexAside(_ name: String, _ database: Database) throws -> Bool {
+        let sql = try database.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1 AND sql IS NOT NULL")
+            .rows([name]) { $0.string(0) }.first ?? nil
+        guard let sql else { return false }
+        try database.prepare("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?1, ?2)").run([name, sql])
+        try database.execute("DROP INDEX \(Database.quotedIdentifier(name))")
+        return true
+    }
+
     /// Builds every index a bulk load set aside (recorded in `deferred_indexes`), as a load
     /// that was stopped before its end leaves them; all but the exchange-id index, which the
     /// ingest builds when it checks the ids (`exchangeIdCheckPending`). Call with the writer lock held.

@@ -59,6 +59,12 @@ public final class Database {
         _ = csqlite_config_memory_statistics(0)
     }()
 
+    /// A name for SQL text, in double quotes. Names put into SQL come from `sqlite_master` or the
+    /// code, never from input; quoting keeps them inert anyway.
+    public static func quotedIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
     /// A path as the path part of an SQLite URI: `%`, `?` and `#` (and anything outside
     /// printable ASCII) percent-encoded.
     static func uriEscaped(_ path: String) -> String {
