@@ -11,10 +11,10 @@ import Foundation
 /// (while it is that small, inserting costs no more than sorting at the end), sets the unique
 /// index aside, as it does the account index, and rebuilds it by sorting once at the end.
 /// Meanwhile `IdFilter` names the records whose id may repeat one already loaded; they are
-/// loaded with their exact input text kept in `exchange_id_suspects`. At the end (`resolve`) they are taken out, the unique index is
-/// built over the rest (unique by construction: no repeat escapes the filter), and they go
-/// back in load order: a repeat is then a duplicate or a conflict, as it would have been at
-/// insert time, and is removed from `exchange_rows`.
+/// loaded with their exact input text kept in `exchange_id_suspects`. At the end (`resolve`)
+/// they are taken out, the unique index is built over the rest (unique by construction: no
+/// repeat escapes the filter), and they go back in load order: a repeat is then a duplicate
+/// or a conflict, as it would have been at insert time, and is removed from `exchange_rows`.
 ///
 /// Every step is in the writer's transactions, so a killed load resumes in the same state:
 /// the filter is rebuilt from the table and the check still happens once, at the end.
