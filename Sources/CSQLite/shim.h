@@ -21,3 +21,6 @@ static inline int csqlite_config_memory_statistics(int on) {
 /// Declared here: glibc shows it only to _GNU_SOURCE builds, which Swift's Glibc module is not.
 extern int sync_file_range(int fd, long offset, long nbytes, unsigned int flags);
 static inline int csqlite_start_writeback(int fd) { return sync_file_range(fd, 0, 0, 2); }
+
+/// Extended result codes are macros built from others with | and <<, which Swift does not import.
+static inline int csqlite_readonly_rollback(void) { return SQLITE_READONLY_ROLLBACK; }

@@ -90,12 +90,16 @@ public final class Ingest {
     static let recordsPerTransaction = 65_536
     public static let defaultCacheMiB = 192
 
+    /// Keep the case file to this ingest while it loads (`CaseFile.beginExclusiveLoad`).
+    private let exclusive: Bool
+
     public init(databasePath: String, maxRecordBytes: Int = 64 << 20, actor: String = Investigator.resolve(),
-                cacheMiB: Int = Ingest.defaultCacheMiB) {
+                cacheMiB: Int = Ingest.defaultCacheMiB, exclusive: Bool = false) {
         self.databasePath = databasePath
         self.maxRecordBytes = maxRecordBytes
         self.actor = actor
         cacheBytes = cacheMiB << 20
+        self.exclusive = exclusive
     }
 
     /// Reads every file in order. Input problems are reported per file; a
@@ -105,19 +109,25 @@ public final class Ingest {
         let database: Database
         do {
             (lock, database) = try CaseFile.openExclusive(databasePath, create: true)
+            if exclusive { try CaseFile.beginExclusiveLoad(database, path: databasePath) }
         } catch {
             throw CaseFileFailure(description: CaseFile.explain(error, path: databasePath))
         }
-        let checkpointer = Checkpointer(path: databasePath)
-        checkpointer.start()
+        // An exclusive load has no write-ahead log to copy.
+        let checkpointer = exclusive ? nil : Checkpointer(path: databasePath)
+        checkpointer?.start()
         let channel = WriterChannel()
         let writerDone = DispatchSemaphore(value: 0)
         let transfer = DatabaseTransfer(database: database)
         let writerStages = StageBox()
-        let actor = self.actor, cacheBytes = self.cacheBytes
+        let actor = self.actor, cacheBytes = self.cacheBytes, exclusive = self.exclusive
         Thread.detachNewThread {
             defer { writerDone.signal() }
             transfer.database.adopt()
+            // A load that fails or is stopped gives the file back as well (a killed one leaves
+            // that to the next opener, which also rolls back its unfinished transaction).
+            var givenBack = !exclusive
+            defer { if !givenBack { _ = try? CaseFile.endExclusiveLoad(transfer.database) } }
             do {
                 let writer = try BatchWriter(database: transfer.database, actor: actor, cacheBytes: cacheBytes)
                 try writer.closeInterruptedStreams(finishedAt: Self.nowMilliseconds())
@@ -136,8 +146,14 @@ public final class Ingest {
                     case .stop:
                         try writer.commit()
                         var clock = StageClock()
-                        try writer.finishLoad()
-                        writerStages.add("final checkpoint (WAL into the case file)", clock.lap())
+                        if exclusive {
+                            givenBack = true
+                            try CaseFile.endExclusiveLoad(transfer.database)
+                            writerStages.add("case file given back (WAL mode again)", clock.lap())
+                        } else {
+                            try writer.finishLoad()
+                            writerStages.add("final checkpoint (WAL into the case file)", clock.lap())
+                        }
                         return
                     }
                 }
@@ -146,7 +162,7 @@ public final class Ingest {
             }
         }
 
-        defer { checkpointer.stop() }
+        defer { checkpointer?.stop() }
         let clock = ProgressClock(files: files, report: progress)
         var results: [FileResult] = []
         var stages = StageClock()
@@ -169,7 +185,7 @@ public final class Ingest {
                 writerStages.add("exchange ids checked for repeats (their index set aside during the load, built)", idCheck)
             }
             writerStages.add("indexes set aside during the load, built", building - (idCheck ?? 0))
-            checkpointer.stop()
+            checkpointer?.stop()
             try channel.send(.stop)
         } catch {
             channel.fail(error)

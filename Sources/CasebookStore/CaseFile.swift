@@ -16,6 +16,8 @@ public enum CaseFileError: Error, CustomStringConvertible, Sendable {
     case writerBusy(path: String, holder: String)
     case evidenceSubset(path: String)
     case unfinishedIngest(path: String)
+    case openElsewhere(path: String)
+    case interruptedExclusiveLoad(path: String)
 
     public var description: String {
         switch self {
@@ -39,6 +41,10 @@ public enum CaseFileError: Error, CustomStringConvertible, Sendable {
             return "\(path) is the portable subset of an evidence bundle: casebook only reads it, so it keeps matching the bundle's signed digests"
         case let .unfinishedIngest(path):
             return "the last ingest into \(path) was stopped before it checked its exchange ids for repeats; run that ingest again (it resumes where it stopped), then this command"
+        case let .openElsewhere(path):
+            return "\(path) is open in another program (casebook tui, a query, a SQL client); --exclusive needs the file alone. Close those, or ingest without --exclusive."
+        case let .interruptedExclusiveLoad(path):
+            return "\(path) holds the journal of an ingest --exclusive that was stopped mid-transaction (\(path)-journal), and only a command that can write the file rolls it back; run that ingest again where the file and its folder can be written (it resumes where it stopped)"
         }
     }
 }
@@ -61,6 +67,12 @@ public enum CaseFile {
             database.setBusyTimeout(milliseconds: 10_000)
             let version: Int
             do {
+                version = try identifySchema(database, path: path)
+            } catch let error as StoreError where error.isUnrolledJournal {
+                // Never read as immutable: that would ignore the journal and show half a transaction.
+                try rollBackInterruptedLoad(path)
+                database = try Database(path: path, mode: .readOnly)
+                database.setBusyTimeout(milliseconds: 10_000)
                 version = try identifySchema(database, path: path)
             } catch let error as StoreError where error.code & 0xff == SQLITE_READONLY && inReadOnlyFolder(path) {
                 // WAL mode needs a -shm file beside the database; in a folder nobody can write
@@ -186,7 +198,7 @@ public enum CaseFile {
                 return "the disk holding \(path) is full; the last change was rolled back and the case file is consistent. Free some space and run the same command again to resume."
             }
             if error.isBusy {
-                return "\(path) is locked by another process for longer than 10 seconds; try again when it is done"
+                return "\(path) is locked by another process for longer than 10 seconds (an ingest --exclusive keeps it until it finishes); try again when it is done"
             }
             if error.isNotWritable {
                 return "cannot write \(path): \(error.message) (a full disk, a file-size limit or missing permissions). The last change was rolled back and the case file is consistent; fix the cause and run the same command again to resume."

@@ -27,6 +27,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             || primary == SQLITE_IOERR
     }
 
+    /// A read-only connection met a journal left by a writer that stopped mid-transaction,
+    /// which only a connection that may write can roll back.
+    public var isUnrolledJournal: Bool { code == csqlite_readonly_rollback() }
+
     /// The file is not a database, or its pages are damaged (truncated, overwritten).
     public var isCorrupt: Bool { code & 0xff == SQLITE_CORRUPT || code & 0xff == SQLITE_NOTADB }
 
