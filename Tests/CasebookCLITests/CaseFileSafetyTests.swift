@@ -178,6 +178,72 @@ final class CaseFileSafetyTests: XCTestCase {
         }
     }
 
+    /// Copies `case.db` and its journal at a moment inside an exclusive load's transaction, once the
+    /// transaction has written into the file: what `kill -9` at that moment leaves beside a case file.
+    private func copyTakenMidExclusiveLoad(to folder: String) throws {
+        XCTAssertEqual(try ingestStandardInput().status, 0)
+        let path = directory + "/case.db"
+        let database = try CaseFile.open(path, access: .write)
+        try CaseFile.beginExclusiveLoad(database, path: path)
+        try database.execute("PRAGMA cache_size = 8")  // pages: the transaction spills into the file
+        try database.execute("BEGIN")
+        try database.execute("UPDATE exchange_rows SET prompt = 'during'")
+        try database.execute("""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+            INSERT INTO user_agents (text) SELECT hex(zeroblob(1000)) || i FROM n
+            """)
+        for suffix in ["", "-journal"] {
+            try FileManager.default.copyItem(atPath: path + suffix, toPath: folder + "/case.db" + suffix)
+        }
+        try database.execute("ROLLBACK")
+        try CaseFile.endExclusiveLoad(database)
+        XCTAssertThrowsError(try Database(path: folder + "/case.db", mode: .readOnly).scalarInt("SELECT 1 FROM exchange_rows")) {
+            XCTAssertTrue(($0 as? StoreError)?.isUnrolledJournal == true, "\($0)")
+        }
+    }
+
+    func testAReaderRollsBackTheTransactionOfAKilledExclusiveLoad() throws {
+        let folder = directory + "/killed"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try copyTakenMidExclusiveLoad(to: folder)
+        let result = try Casebook.run(["sql", "--db", folder + "/case.db", "--format", "csv",
+                                       "SELECT count(*) || ' ' || (SELECT count(*) FROM user_agents) || ' ' || (SELECT count(*) FROM exchange_rows WHERE prompt = 'during') FROM exchanges"],
+                                      in: directory)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasSuffix("\r\n1 0 0\r\n"), result.stdout)
+        XCTAssertEqual(try scalar("PRAGMA integrity_check", "killed/case.db"), "ok")
+    }
+
+    /// Where nothing can be written the journal cannot be rolled back; the file is then never read
+    /// as immutable (that would show half a transaction) but refused with a sentence.
+    func testAKilledExclusiveLoadInAReadOnlyFolderIsRefusedNotMisread() throws {
+        try XCTSkipUnless(getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+                          "needs root to run the reader as another user")
+        let folder = directory + "/ro"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try copyTakenMidExclusiveLoad(to: folder)
+        chmod(folder + "/case.db", 0o644)
+        chmod(folder + "/case.db-journal", 0o644)
+        chmod(folder, 0o555)
+        chmod(directory, 0o755)
+        defer { chmod(folder, 0o755) }
+        let binary = directory + "/casebook-copy"
+        try FileManager.default.copyItem(atPath: Casebook.executable.path, toPath: binary)
+        chmod(binary, 0o755)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "sql", "--db", folder + "/case.db",
+                             "SELECT count(*) FROM user_agents"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 3, text)
+        XCTAssertTrue(text.contains("stopped mid-transaction"), text)
+    }
+
     /// Foundation's path methods stop the program on a one-character name; casebook must not.
     func testOneCharacterNamesWork() throws {
         XCTAssertEqual(try ingestStandardInput("c").status, 0)

@@ -93,6 +93,16 @@ final class IngestCommandTests: XCTestCase {
         XCTAssertEqual(try Casebook.run(["link", "--db", "case.db"], in: directory).status, 0)
     }
 
+    /// An exclusive load killed at any moment leaves its unfinished transaction in a journal: the
+    /// next opener, a reader included, rolls it back, and resuming gives the same case file.
+    func testKillNineDuringAnExclusiveIngestThenResumingGivesTheSameCaseFile() throws {
+        try assertKillNineThenResumingGivesTheSameCaseFile(try generate("campaign", accounts: 300, exchanges: 100_000),
+                                                           options: ["--exclusive"])
+    }
+
+    /// - Parameter options: with `--exclusive`, readers are locked out while the ingest runs, so the
+    ///   kill points are sizes of the case file instead of committed records, and a reader opens
+    ///   the killed file before the ingest resumes.
     private func assertKillNineThenResumingGivesTheSameCaseFile(_ input: String, options: [String] = [],
                                                                 idsChecked: Bool = false) throws {
         let reference = try Casebook.run(["ingest", "--db", "reference.db", "--json", input] + options, in: directory)
@@ -103,6 +113,7 @@ final class IngestCommandTests: XCTestCase {
 
         // Kill points: before anything is committed, then after growing amounts of committed work.
         let killAfterRecords = [-1, 1, 12_000, 30_000]
+        let exclusive = options.contains("--exclusive")
         var killedWhileRunning = 0
         for threshold in killAfterRecords {
             let process = Casebook.process(["ingest", "--db", "killed.db", input] + options, directory: directory)
@@ -111,6 +122,9 @@ final class IngestCommandTests: XCTestCase {
             try process.run()
             if threshold < 0 {
                 usleep(30_000)
+            } else if exclusive {
+                // About 400 bytes of case file a record.
+                while process.isRunning, fileSize(directory + "/killed.db") < threshold * 400 { usleep(2_000) }
             } else {
                 while process.isRunning, try committedRecords(directory + "/killed.db") < threshold { usleep(2_000) }
             }
@@ -119,6 +133,10 @@ final class IngestCommandTests: XCTestCase {
                 killedWhileRunning += 1
             }
             process.waitUntilExit()
+            if exclusive && FileManager.default.fileExists(atPath: directory + "/killed.db") {
+                let reader = try CaseFile.open(directory + "/killed.db", access: .read)
+                XCTAssertEqual(try reader.prepare("PRAGMA integrity_check").rows { $0.string(0) }, ["ok"])
+            }
         }
         XCTAssertGreaterThanOrEqual(killedWhileRunning, 3, "the ingest finished before it could be killed; use more data")
         let resumed = try Casebook.run(["ingest", "--db", "killed.db", input] + options, in: directory)
@@ -128,6 +146,67 @@ final class IngestCommandTests: XCTestCase {
         XCTAssertTrue(actual == expected, "first difference: \(zip(actual, expected).first { $0 != $1 }.map { "\($0.0)\n!=\n\($0.1)" } ?? "lengths")")
         let check = try CaseFile.open(directory + "/killed.db", access: .read).prepare("PRAGMA integrity_check").rows { $0.string(0) }
         XCTAssertEqual(check, ["ok"])
+        if exclusive { try assertGivenBack(directory + "/killed.db") }
+    }
+
+    /// A case file after an exclusive load: in WAL mode again, no journal beside it.
+    private func assertGivenBack(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let database = try Database(path: path, mode: .readOnly)
+        XCTAssertEqual(try database.prepare("PRAGMA journal_mode").rows { $0.string(0) }, ["wal"], file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-journal"), file: file, line: line)
+    }
+
+    func testAnExclusiveIngestLoadsWhatAnyIngestLoadsAndGivesTheFileBack() throws {
+        let input = try generate("campaign", accounts: 200, exchanges: 20_000)
+        for (name, options) in [("shared.db", [String]()), ("exclusive.db", ["--exclusive"])] {
+            let result = try Casebook.run(["ingest", "--db", name, "--json", input] + options, in: directory)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stdout.contains("case file given back"), !options.isEmpty, result.stdout)
+        }
+        let shared = try content(directory + "/shared.db"), exclusive = try content(directory + "/exclusive.db")
+        XCTAssertGreaterThan(shared.count, 20_000)
+        XCTAssertTrue(shared == exclusive, "first difference: \(zip(shared, exclusive).first { $0 != $1 }.map { "\($0.0)\n!=\n\($0.1)" } ?? "lengths")")
+        try assertGivenBack(directory + "/exclusive.db")
+        // The next exclusive ingest into the same file adds to it and gives it back again.
+        let again = try Casebook.run(["ingest", "--db", "exclusive.db", "--exclusive", "--kind", "exchanges", "--format", "jsonl", "-"],
+                                     in: directory, stdin: Data(#"{"exchange_id":"late","account_id":"a1","ts":1}"#.utf8 + [10]))
+        XCTAssertEqual(again.status, 0, again.stderr)
+        try assertGivenBack(directory + "/exclusive.db")
+    }
+
+    func testAnExclusiveIngestLocksReadersOutAndIsRefusedWhileTheFileIsOpenElsewhere() throws {
+        let input = try generate("campaign", accounts: 300, exchanges: 40_000)
+        let small = try generate("small", accounts: 20, exchanges: 200, seed: 6)
+        XCTAssertEqual(try Casebook.run(["ingest", "--db", "case.db", small], in: directory).status, 0)
+        var reader: Database? = try Database(path: directory + "/case.db", mode: .readOnly)
+        XCTAssertNotNil(try reader?.scalarInt("SELECT count(*) FROM exchange_rows"))
+        let refused = try Casebook.run(["ingest", "--db", "case.db", "--exclusive", input], in: directory)
+        XCTAssertEqual(refused.status, 3, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--exclusive needs the file alone"), refused.stderr)
+        reader = nil
+
+        let ingest = Casebook.process(["ingest", "--db", "case.db", "--exclusive", input], directory: directory)
+        ingest.standardOutput = FileHandle.nullDevice
+        try ingest.run()
+        // A reader with no busy timeout is refused at once while the load runs.
+        var lockedOut = false
+        while ingest.isRunning && !lockedOut {
+            do {
+                _ = try Database(path: directory + "/case.db", mode: .readOnly).scalarInt("SELECT count(*) FROM exchange_rows")
+                usleep(20_000)
+            } catch let error as StoreError where error.isBusy {
+                lockedOut = true
+            }
+        }
+        ingest.waitUntilExit()
+        XCTAssertEqual(ingest.terminationStatus, 0)
+        XCTAssertTrue(lockedOut, "the exclusive ingest ended before a reader tried it")
+        XCTAssertGreaterThan(try Database(path: directory + "/case.db", mode: .readOnly).scalarInt("SELECT count(*) FROM exchange_rows") ?? 0, 35_000)
+        try assertGivenBack(directory + "/case.db")
+    }
+
+    private func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
     }
 
     private func committedRecords(_ path: String) throws -> Int {
