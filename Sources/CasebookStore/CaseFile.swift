@@ -53,7 +53,8 @@ public enum CaseFileError: Error, CustomStringConvertible, Sendable {
 ///
 /// Every command goes through here, so every case file is created 0600 (it
 /// holds account and payment data), runs in WAL mode (readers are never blocked
-/// by an ingest) and is at the current schema version before it is used. A
+/// by an ingest, unless it asked for the file alone: `beginExclusiveLoad`) and is
+/// at the current schema version before it is used. A
 /// file that is not a case file is refused, never migrated into one.
 public enum CaseFile {
     public enum Access: Sendable { case read, write }
