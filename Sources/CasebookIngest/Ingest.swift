@@ -241,10 +241,14 @@ public final class Ingest {
         var damage: String?
         do {
             let plain: ByteSource = hashing ?? fileSource
-            let source: ByteSource = file.gzip ? try GzipSource(upstream: plain, path: file.path) : plain
+            let decoded: ByteSource = file.gzip ? try GzipSource(upstream: plain, path: file.path) : plain
+            // A regular file is read and inflated on a thread of its own while this one parses.
+            let readAhead = file.isStream ? nil : ReadAheadSource(upstream: decoded)
+            defer { readAhead?.close() }
+            let source = readAhead ?? decoded
             let reader = FileReader(file: file, fileID: fileID, source: source, maxRecordBytes: maxRecordBytes)
             damage = try reader.read(from: resumeOffset, line: resumeLine, channel: channel) { records in
-                clock.tick(file: file.path, records: records, fileBytes: fileSource.consumedBytes)
+                clock.tick(file: file.path, records: records, fileBytes: source.consumedBytes)
             }
         } catch let error as FileError {
             damage = error.description
