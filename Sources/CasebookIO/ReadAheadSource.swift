@@ -28,6 +28,7 @@ public final class ReadAheadSource: ByteSource, @unchecked Sendable {
     private var filled: [Chunk] = []
     private var closing = false
     private var running = true
+    private var threadCPU = 0.0
 
     // The caller's side only.
     private var current: Chunk?
@@ -52,12 +53,15 @@ public final class ReadAheadSource: ByteSource, @unchecked Sendable {
     }
 
     /// Stops the reading thread and waits for it; afterwards the upstream may be used again.
-    public func close() {
+    /// - Returns: the CPU time the reading thread used, in seconds.
+    @discardableResult
+    public func close() -> Double {
         condition.lock()
+        defer { condition.unlock() }
         closing = true
         condition.broadcast()
         while running { condition.wait() }
-        condition.unlock()
+        return threadCPU
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -96,7 +100,10 @@ public final class ReadAheadSource: ByteSource, @unchecked Sendable {
     /// The reading thread: fills free chunks until the stream ends, breaks, or `close` is called.
     private func fill() {
         defer {
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
             condition.lock()
+            threadCPU = Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
             running = false
             condition.broadcast()
             condition.unlock()

@@ -34,8 +34,9 @@ public struct IngestProgress: Sendable {
     public let seconds: Double
 }
 
-/// Where an ingest's time went: wall-clock stages in order, and the CPU time of its two
-/// busiest threads (the parser's and the writer's), so a reader sees which one bounds the load.
+/// Where an ingest's time went: wall-clock stages in order, and the CPU time of its busy
+/// threads (the writer's, the parser's, the readers' ahead of it), so a reader sees which one
+/// bounds the load.
 public struct IngestStage: Sendable {
     public let name: String
     public let seconds: Double
@@ -201,7 +202,8 @@ public final class Ingest {
         let summaryStages = [IngestStage(name: "files hashed before reading (SHA-256)", seconds: hashing),
                              IngestStage(name: "records read, parsed and written", seconds: loading - hashing)]
             + writerStages.stages
-            + [IngestStage(name: "parser thread CPU (gzip, parsing, checks, hashing)", seconds: parserCPU)]
+            + [IngestStage(name: "parser thread CPU (parsing, checks, hashing)", seconds: parserCPU),
+               IngestStage(name: "reading thread CPU (file reads, gzip)", seconds: clock.readingCPUSeconds)]
         return IngestSummary(files: results, seconds: clock.elapsed, bytesRead: clock.bytesDone, stages: summaryStages)
     }
 
@@ -244,7 +246,7 @@ public final class Ingest {
             let decoded: ByteSource = file.gzip ? try GzipSource(upstream: plain, path: file.path) : plain
             // A regular file is read and inflated on a thread of its own while this one parses.
             let readAhead = file.isStream ? nil : ReadAheadSource(upstream: decoded)
-            defer { readAhead?.close() }
+            defer { clock.readingCPUSeconds += readAhead?.close() ?? 0 }
             let source = readAhead ?? decoded
             let reader = FileReader(file: file, fileID: fileID, source: source, maxRecordBytes: maxRecordBytes)
             damage = try reader.read(from: resumeOffset, line: resumeLine, channel: channel) { records in
@@ -333,6 +335,8 @@ private final class ProgressClock {
     private let bytesTotal: Int64?
     private(set) var bytesDone: Int64 = 0
     var hashingSeconds = 0.0
+    /// CPU time of the threads that read and inflated files ahead of the parser.
+    var readingCPUSeconds = 0.0
     private var records = 0
 
     init(files: [InputFile], report: @escaping (IngestProgress) -> Void) {
