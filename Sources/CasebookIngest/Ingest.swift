@@ -169,8 +169,11 @@ public final class Ingest {
         var stages = StageClock()
         var loading = 0.0, parserCPU = 0.0
         do {
-            for file in files {
-                results.append(try ingest(file, channel: channel, clock: clock))
+            var upcoming = files.first.map(InputOpener.init)
+            for (index, file) in files.enumerated() {
+                let opener = upcoming!
+                upcoming = index + 1 < files.count ? InputOpener(files[index + 1]) : nil
+                results.append(try ingest(file, opener: opener, channel: channel, clock: clock))
             }
             parserCPU = StageClock.threadCPU()
             loading = stages.lap()
@@ -199,7 +202,8 @@ public final class Ingest {
         }
         withExtendedLifetime(lock) {}
         let hashing = clock.hashingSeconds
-        let summaryStages = [IngestStage(name: "files hashed before reading (SHA-256)", seconds: hashing),
+        let summaryStages = [IngestStage(name: "waiting for files to be hashed (SHA-256, done ahead while the file before loads)",
+                                         seconds: hashing),
                              IngestStage(name: "records read, parsed and written", seconds: loading - hashing)]
             + writerStages.stages
             + [IngestStage(name: "parser thread CPU (parsing, checks, hashing)", seconds: parserCPU),
@@ -209,18 +213,14 @@ public final class Ingest {
 
     // MARK: - One file
 
-    private func ingest(_ file: InputFile, channel: WriterChannel, clock: ProgressClock) throws -> FileResult {
+    private func ingest(_ file: InputFile, opener: InputOpener, channel: WriterChannel, clock: ProgressClock) throws -> FileResult {
         let startedAt = Self.nowMilliseconds()
         let fileSource: FileSource
-        var sha256: String?
+        let sha256: String?
         do {
-            // A regular file is read and hashed up to its size now, whatever is appended meanwhile.
-            fileSource = try FileSource(path: file.path)
-            if !file.isStream {
-                var hashing = StageClock()
-                sha256 = try FileDigest.sha256(path: file.path, length: fileSource.size)
-                clock.hashingSeconds += hashing.lap()
-            }
+            var waiting = StageClock()
+            (fileSource, sha256) = try { let input = try opener.opened(); return (input.source, input.sha256) }()
+            clock.hashingSeconds += waiting.lap()
         } catch {
             return FileResult(file: file, outcome: .unreadable("\(error)"), counts: FileCounts(), resumed: false)
         }
