@@ -2,7 +2,7 @@ import Foundation
 
 /// Reads another source on a thread of its own, a few chunks ahead of the caller.
 ///
-/// An ingest's parser thread would otherwise also inflate gzip (a third of its time);
+/// An ingest's parser thread would otherwise also read and inflate gzip (about half its time);
 /// with this in between, inflating overlaps parsing. The stream is the same: the same
 /// bytes in the same order, and an error the upstream throws after some bytes comes after
 /// those bytes, on the next read.
