@@ -219,8 +219,10 @@ public final class Ingest {
         let sha256: String?
         do {
             var waiting = StageClock()
-            (fileSource, sha256) = try { let input = try opener.opened(); return (input.source, input.sha256) }()
+            let input = try opener.opened()
             clock.hashingSeconds += waiting.lap()
+            fileSource = input.source
+            sha256 = input.sha256
         } catch {
             return FileResult(file: file, outcome: .unreadable("\(error)"), counts: FileCounts(), resumed: false)
         }

@@ -58,7 +58,6 @@ extension CaseFile {
         return true
     }
 
-
     /// Rolls back what an exclusive load that was stopped mid-transaction left in its journal,
     /// as SQLite does on the first read by a connection that may write; a read-only
     /// connection cannot (SQLITE_READONLY_ROLLBACK).
