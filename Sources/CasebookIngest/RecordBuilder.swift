@@ -96,12 +96,9 @@ struct RecordBuilder {
             case let .invalid(why): return fail(.badTimestamp, "field \(specs[field].name): \(why)")
             }
         case .ip:
-            let badIP = "field \(specs[field].name): expected an IPv4 or IPv6 address"
-            guard shape == .string else { return fail(.badIP, badIP) }
-            // A strict dotted quad is already its own canonical text: no String to build.
-            if ValueParsing.ipv4(value) != nil { return keep(value, as: field, in: &batch) }
-            guard var canonical = ValueParsing.canonicalIP(value) else { return fail(.badIP, badIP) }
-            canonical.withUTF8 { keep(UnsafeRawBufferPointer($0), as: field, in: &batch) }
+            guard shape == .string, ValueParsing.withCanonicalIP(value, { keep($0, as: field, in: &batch) }) else {
+                return fail(.badIP, "field \(specs[field].name): expected an IPv4 or IPv6 address")
+            }
         case .int:
             guard shape == .string || shape == .number, let number = ValueParsing.integer(value) else {
                 return fail(.badInteger, "field \(specs[field].name): expected a base-10 integer that fits in 64 bits")

@@ -52,9 +52,22 @@ enum ValueParsing {
 
     // MARK: - IP addresses
 
-    /// Canonical text of an IPv4 or IPv6 address; IPv4-mapped IPv6 becomes IPv4.
-    static func canonicalIP(_ bytes: UnsafeRawBufferPointer) -> String? {
-        if let v4 = ipv4(bytes) { return formatIPv4(v4) }
+    /// Hands `body` the canonical text of an IPv4 or IPv6 address (IPv4-mapped IPv6 becomes
+    /// IPv4). A strict dotted quad is its own canonical text, so it is handed over as it is,
+    /// with no String built: most addresses in an export are IPv4.
+    /// - Returns: false, without calling `body`, when `bytes` is not an address.
+    static func withCanonicalIP(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        if ipv4(bytes) != nil {
+            body(bytes)
+            return true
+        }
+        guard var text = canonicalIPv6(bytes) else { return false }
+        text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        return true
+    }
+
+    /// Canonical text of an IPv6 address; an IPv4-mapped one becomes IPv4.
+    private static func canonicalIPv6(_ bytes: UnsafeRawBufferPointer) -> String? {
         guard bytes.count >= 2, bytes.count < 46, bytes.contains(UInt8(ascii: ":")) else { return nil }
         var text = [CChar](repeating: 0, count: 48)
         for (i, c) in bytes.enumerated() {

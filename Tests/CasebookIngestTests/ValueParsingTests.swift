@@ -71,7 +71,12 @@ final class ValueParsingTests: XCTestCase {
     }
 
     private func ip(_ text: String) -> String? {
-        Array(text.utf8).withUnsafeBytes { ValueParsing.canonicalIP($0) }
+        Array(text.utf8).withUnsafeBytes { bytes in
+            var canonical: String?
+            let isAddress = ValueParsing.withCanonicalIP(bytes) { canonical = String(decoding: $0, as: UTF8.self) }
+            XCTAssertEqual(isAddress, canonical != nil, text)
+            return canonical
+        }
     }
 
     func testIPsAreStoredInOneCanonicalForm() {
