@@ -148,32 +148,46 @@ final class CaseFileSafetyTests: XCTestCase {
         XCTAssertNotEqual(try Casebook.run(["backup", "--db", "case.db", "copy.db"], in: directory).status, 0)
     }
 
-    func testACaseFileInAReadOnlyFolderCanBeRead() throws {
+    /// A folder of `directory` whose files user nobody may read but not write, as a mounted
+    /// evidence share; skips the test where it cannot be arranged.
+    private func readOnlyFolder(filledBy fill: (String) throws -> Void) throws -> String {
         try XCTSkipUnless(getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
                           "needs root to run the reader as another user")
-        XCTAssertEqual(try ingestStandardInput().status, 0)
         let folder = directory + "/ro"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: directory + "/case.db", toPath: folder + "/case.db")
-        chmod(folder + "/case.db", 0o644)
+        try fill(folder)
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) { chmod(folder + "/" + name, 0o644) }
         chmod(folder, 0o555)
         chmod(directory, 0o755)
-        defer { chmod(folder, 0o755) }
-        // The binary is run by an unprivileged user, who cannot write the folder.
+        addTeardownBlock { chmod(folder, 0o755) }
+        return folder
+    }
+
+    /// Runs a copy of the casebook binary as user nobody, standard output and error together.
+    private func runAsNobody(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let binary = directory + "/casebook-copy"
-        try FileManager.default.copyItem(atPath: Casebook.executable.path, toPath: binary)
-        chmod(binary, 0o755)
+        if !FileManager.default.fileExists(atPath: binary) {
+            try FileManager.default.copyItem(atPath: Casebook.executable.path, toPath: binary)
+            chmod(binary, 0o755)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    func testACaseFileInAReadOnlyFolderCanBeRead() throws {
+        XCTAssertEqual(try ingestStandardInput().status, 0)
+        let folder = try readOnlyFolder { try FileManager.default.copyItem(atPath: self.directory + "/case.db", toPath: $0 + "/case.db") }
         for (command, expected) in [(["audit", "log"], "ingest.file"), (["sql", "--format", "csv", "SELECT count(*) AS n FROM exchanges"], "n\r\n1\r\n")] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + command + ["--db", folder + "/case.db"]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = out
-            try process.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 0, text)
+            let (status, text) = try runAsNobody(command + ["--db", folder + "/case.db"])
+            XCTAssertEqual(status, 0, text)
             XCTAssertTrue(text.contains(expected), text)
         }
     }
@@ -217,30 +231,9 @@ final class CaseFileSafetyTests: XCTestCase {
     /// Where nothing can be written the journal cannot be rolled back; the file is then never read
     /// as immutable (that would show half a transaction) but refused with a sentence.
     func testAKilledExclusiveLoadInAReadOnlyFolderIsRefusedNotMisread() throws {
-        try XCTSkipUnless(getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
-                          "needs root to run the reader as another user")
-        let folder = directory + "/ro"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try copyTakenMidExclusiveLoad(to: folder)
-        chmod(folder + "/case.db", 0o644)
-        chmod(folder + "/case.db-journal", 0o644)
-        chmod(folder, 0o555)
-        chmod(directory, 0o755)
-        defer { chmod(folder, 0o755) }
-        let binary = directory + "/casebook-copy"
-        try FileManager.default.copyItem(atPath: Casebook.executable.path, toPath: binary)
-        chmod(binary, 0o755)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "sql", "--db", folder + "/case.db",
-                             "SELECT count(*) FROM user_agents"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 3, text)
+        let folder = try readOnlyFolder { try copyTakenMidExclusiveLoad(to: $0) }
+        let (status, text) = try runAsNobody(["sql", "--db", folder + "/case.db", "SELECT count(*) FROM user_agents"])
+        XCTAssertEqual(status, 3, text)
         XCTAssertTrue(text.contains("stopped mid-transaction"), text)
     }
 
