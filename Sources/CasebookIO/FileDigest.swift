@@ -32,8 +32,8 @@ public enum FileDigest {
     }
 }
 
-/// Passes bytes through while hashing them, for a stream (standard input) that
-/// cannot be read twice.
+/// Passes bytes through while hashing them: for a stream (standard input) that cannot be
+/// read twice, and for a file that may have changed since it was hashed.
 public final class HashingSource: ByteSource {
     private let upstream: ByteSource
     private var hasher = SHA256()
@@ -52,4 +52,13 @@ public final class HashingSource: ByteSource {
 
     /// The SHA-256 of everything read so far, in hex.
     public func digest() -> String { FileDigest.hex(hasher.finalize()) }
+
+    /// Reads and hashes what the reader left (it stops at damage), then gives the SHA-256 of
+    /// every byte the upstream gave.
+    public func digestToEnd() throws -> String {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while try read(into: buffer) > 0 {}
+        return digest()
+    }
 }

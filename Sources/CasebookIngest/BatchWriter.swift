@@ -203,7 +203,8 @@ final class BatchWriter {
         }.first
     }
 
-    /// Marks a file read to its end (or to its damage) and records what a stream's content turned out to be.
+    /// Marks a file read to its end (or to its damage). `sha256` and `sizeBytes`, when given, are
+    /// those of the bytes read: a stream's, or a file's rewritten since it was hashed.
     ///
     /// A stream whose content was ingested before (standard input fed the same
     /// export twice) loaded nothing new: its row and its repeated rejects are
@@ -220,7 +221,7 @@ final class BatchWriter {
             }
             try database.prepare("""
                 UPDATE source_files SET status = ?2, damage = ?3, finished_at_ms = ?4,
-                    sha256 = coalesce(sha256, ?5), size_bytes = coalesce(size_bytes, ?6)
+                    sha256 = coalesce(?5, sha256), size_bytes = coalesce(?6, size_bytes)
                 WHERE file_id = ?1
                 """).run([fileID, damage == nil ? "complete" : "damaged", damage, Int(finishedAt), sha256,
                           sizeBytes.map(Int.init)])

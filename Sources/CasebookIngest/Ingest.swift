@@ -22,6 +22,9 @@ public struct FileResult: Sendable {
     public let counts: FileCounts
     /// True when this run continued an interrupted one.
     public let resumed: Bool
+    /// True when the bytes read were not those hashed before reading (the file was rewritten
+    /// in between): the digest and size recorded are then those of the bytes read.
+    public var changedSinceHashed = false
 }
 
 /// Figures for a progress line.
@@ -241,11 +244,12 @@ public final class Ingest {
             (fileID, resumeOffset, resumeLine) = (id, offset, line)
         }
 
-        let hashing = file.isStream ? HashingSource(upstream: fileSource) : nil
+        // Every byte read is hashed as it passes: a regular file was hashed ahead, while the file
+        // before it loaded, and may have been rewritten since; a stream can be read only once.
+        let hashing = HashingSource(upstream: fileSource)
         var damage: String?
         do {
-            let plain: ByteSource = hashing ?? fileSource
-            let decoded: ByteSource = file.gzip ? try GzipSource(upstream: plain, path: file.path) : plain
+            let decoded: ByteSource = file.gzip ? try GzipSource(upstream: hashing, path: file.path) : hashing
             // A regular file is read and inflated on a thread of its own while this one parses.
             let readAhead = file.isStream ? nil : ReadAheadSource(upstream: decoded)
             defer { clock.readingCPUSeconds += readAhead?.close() ?? 0 }
@@ -258,20 +262,32 @@ public final class Ingest {
             damage = error.description
         }
         clock.finishFile(size: size ?? fileSource.consumedBytes)
-        let digest = hashing?.digest()
-        let streamSize = hashing?.totalBytes
+        // The digest recorded is always that of the bytes the records came from.
+        var readDigest: (sha256: String, size: Int64)?
+        var changed = false
+        if file.isStream {
+            readDigest = (hashing.digest(), hashing.totalBytes)
+        } else if let whole = try? hashing.digestToEnd(), whole != sha256 || hashing.totalBytes != size {
+            readDigest = (whole, hashing.totalBytes)
+            changed = true
+            if resumeOffset > 0 {
+                damage = damage ?? "the file changed after an interrupted run had read its lines before line \(resumeLine); "
+                    + "the records of those lines came from the earlier content"
+            }
+        }
         let finishedAt = Self.nowMilliseconds()
-        let (counts, earlier) = try channel.call { [damage] writer in
-            let earlier = try writer.finish(file, fileID: fileID, damage: damage, sha256: digest, sizeBytes: streamSize,
-                                            finishedAt: finishedAt)
+        let (counts, earlier) = try channel.call { [damage, readDigest] writer in
+            let earlier = try writer.finish(file, fileID: fileID, damage: damage, sha256: readDigest?.sha256,
+                                            sizeBytes: readDigest?.size, finishedAt: finishedAt)
             return (try writer.fileReport(fileID: earlier?.fileID ?? fileID), earlier)
         }
-        if let earlier {
-            return FileResult(file: file, outcome: .alreadyIngested(path: earlier.path, status: earlier.status),
-                              counts: counts, resumed: false)
-        }
-        return FileResult(file: file, outcome: damage.map { .damaged($0) } ?? .complete, counts: counts,
-                          resumed: resumeOffset > 0)
+        var result = earlier.map { earlier in
+            FileResult(file: file, outcome: .alreadyIngested(path: earlier.path, status: earlier.status),
+                       counts: counts, resumed: false)
+        } ?? FileResult(file: file, outcome: damage.map { .damaged($0) } ?? .complete, counts: counts,
+                        resumed: resumeOffset > 0)
+        result.changedSinceHashed = changed
+        return result
     }
 
     /// The earlier complete read of this file, if the file is that read's bytes with more

@@ -50,6 +50,9 @@ enum IngestReport {
             case let .unreadable(reason):
                 out += "  \(file): UNREADABLE: \(Printable.escaped(reason))\n"
             }
+            if result.changedSinceHashed {
+                out += "  \(file): changed between hashing and reading; the SHA-256 and size recorded are those of the bytes read\n"
+            }
         }
         return out
     }
@@ -70,6 +73,7 @@ enum IngestReport {
         struct File: Encodable {
             let path, kind, format, status: String
             let resumed: Bool
+            let changed_since_hashed: Bool
             let detail: String?
             let counts: Counts
         }
@@ -95,7 +99,8 @@ enum IngestReport {
             case let .unreadable(reason): ("unreadable", reason)
             }
             return File(path: result.file.path, kind: result.file.kind.rawValue, format: result.file.format.rawValue,
-                        status: status, resumed: result.resumed, detail: detail, counts: Counts(result.counts))
+                        status: status, resumed: result.resumed,
+                        changed_since_hashed: result.changedSinceHashed, detail: detail, counts: Counts(result.counts))
         }
         var byKind: [String: Counts] = [:]
         for kind in RecordKind.allCases where summary.files.contains(where: { $0.file.kind == kind }) {

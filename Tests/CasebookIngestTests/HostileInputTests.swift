@@ -170,6 +170,9 @@ final class HostileInputTests: XCTestCase {
             """, path)
         let summary = try f.ingest([path])
         guard case .damaged = summary.files.first?.outcome else { return XCTFail("\(summary.files)") }
+        // The bytes after the damage are hashed too: the file is recorded by its whole content.
+        XCTAssertEqual(summary.files.first?.changedSinceHashed, false)
+        XCTAssertEqual(try f.strings("SELECT sha256 FROM source_files"), [try FileDigest.sha256(path: path)])
         let total = summary.total()
         XCTAssertGreaterThanOrEqual(total.loaded + total.rejected, reference - 1, "every non-blank line inflated before the damage is a record, loaded or rejected")
         XCTAssertGreaterThan(reference, 5_000)
@@ -201,6 +204,37 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try f.int("SELECT count(*) FROM exchanges WHERE exchange_id = 'late'"), 1)
         XCTAssertEqual(try f.int("SELECT count(*) FROM rejects"), 1)
         XCTAssertEqual(try f.int("SELECT sum(records_read) FROM source_files"), 20_002)
+    }
+
+    func testAFileRewrittenAfterItWasHashedIsRecordedByTheBytesRead() throws {
+        // The next file is hashed while the one before it loads; rewriting it in place (same
+        // inode, as `cp` over it does) in between must not leave the old digest on the new records.
+        let f = try Fixture()
+        let first = try f.write("exchanges-1.jsonl", Self.exchanges(20_000))
+        let old = (1...5).map { #"{"exchange_id":"o\#($0)","account_id":"a","ts":\#(1_768_000_000 + $0)}"# }.joined(separator: "\n") + "\n"
+        let new = old.replacingOccurrences(of: #""o"#, with: #""n"#)
+        let second = try f.write("exchanges-2.jsonl", old)
+        var rewritten = false
+        let files = try IngestPlan(paths: [first, second], kind: nil, format: nil).files
+        XCTAssertEqual(files.map(\.path), [first, second])
+        let summary = try Ingest(databasePath: f.databasePath).run(files) { progress in
+            guard !rewritten, progress.file == first else { return }
+            rewritten = true
+            let handle = FileHandle(forWritingAtPath: second)!
+            handle.truncateFile(atOffset: 0)
+            handle.write(Data(new.utf8))
+            handle.closeFile()
+        }
+        XCTAssertTrue(rewritten)
+        XCTAssertEqual(summary.files.map(\.outcome), [.complete, .complete])
+        XCTAssertEqual(summary.files.map(\.changedSinceHashed), [false, true])
+        XCTAssertEqual(try f.strings("SELECT sha256 || ' ' || size_bytes FROM source_files WHERE path LIKE '%exchanges-2.jsonl'"),
+                       ["\(FileDigest.sha256(bytes: Array(new.utf8))) \(new.utf8.count)"])
+        XCTAssertEqual(try f.strings("SELECT exchange_id FROM exchanges WHERE exchange_id NOT LIKE 'x%' ORDER BY 1"),
+                       ["n1", "n2", "n3", "n4", "n5"])
+        // The file as it now is was read, so it is recognised.
+        let again = try f.ingest([second])
+        XCTAssertEqual(again.files.first?.outcome, .alreadyIngested(path: second, status: "complete"))
     }
 
     // MARK: - Conflicts
