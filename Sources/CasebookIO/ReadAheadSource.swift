@@ -100,10 +100,9 @@ public final class ReadAheadSource: ByteSource, @unchecked Sendable {
     /// The reading thread: fills free chunks until the stream ends, breaks, or `close` is called.
     private func fill() {
         defer {
-            var time = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            let cpu = ThreadCPU.seconds()
             condition.lock()
-            threadCPU = Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+            threadCPU = cpu
             running = false
             condition.broadcast()
             condition.unlock()

@@ -178,12 +178,12 @@ public final class Ingest {
                 upcoming = index + 1 < files.count ? InputOpener(files[index + 1]) : nil
                 results.append(try ingest(file, opener: opener, channel: channel, clock: clock))
             }
-            parserCPU = StageClock.threadCPU()
+            parserCPU = ThreadCPU.seconds()
             loading = stages.lap()
             // The background checkpointer goes on copying the last rows into the case file while
             // the writer sorts the indexes it set aside; the final checkpoint needs it gone.
             let (writerCPU, idCheck) = try channel.call { writer in
-                let cpu = StageClock.threadCPU()
+                let cpu = ThreadCPU.seconds()
                 return (cpu, try writer.rebuildDeferredIndexes())
             }
             writerStages.add("writer thread CPU while loading", writerCPU)
@@ -313,7 +313,7 @@ public final class Ingest {
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
-/// Wall-clock laps, and the calling thread's CPU time.
+/// Wall-clock laps.
 private struct StageClock {
     private var last = DispatchTime.now().uptimeNanoseconds
 
@@ -322,12 +322,6 @@ private struct StageClock {
         let now = DispatchTime.now().uptimeNanoseconds
         defer { last = now }
         return Double(now - last) / 1e9
-    }
-
-    static func threadCPU() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
 
