@@ -134,6 +134,9 @@ public final class Ingest {
             defer { if !givenBack { _ = try? CaseFile.endExclusiveLoad(transfer.database) } }
             do {
                 let writer = try BatchWriter(database: transfer.database, actor: actor, cacheBytes: cacheBytes)
+                // After the writer's settings: turning SQLite's own checkpoints off removes any WAL hook.
+                checkpointer?.follow(transfer.database)
+                defer { checkpointer?.unfollow(transfer.database) }
                 try writer.closeInterruptedStreams(finishedAt: Self.nowMilliseconds())
                 try writer.deferIndexesIfEmpty()
                 while let job = channel.receive() {
@@ -142,8 +145,13 @@ public final class Ingest {
                         _ = try writer.write(batch)
                         channel.recycle(batch)
                         // Batches share a transaction while more are waiting, up to a bound;
-                        // when the writer keeps up, each is committed at once.
-                        if writer.recordsInTransaction >= Self.recordsPerTransaction || channel.isEmpty { try writer.commit() }
+                        // when the writer keeps up, each is committed at once. The log is started
+                        // over between two transactions (see `Checkpointer`).
+                        let restartDue = checkpointer?.restartDue ?? false
+                        if writer.recordsInTransaction >= Self.recordsPerTransaction || channel.isEmpty || restartDue {
+                            try writer.commit()
+                        }
+                        if restartDue { checkpointer?.restartWhileIdle() }
                     case let .call(body):
                         try writer.commit()
                         try body(writer)

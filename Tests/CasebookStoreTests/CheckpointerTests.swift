@@ -1,0 +1,90 @@
+import CasebookStore
+import Foundation
+import XCTest
+
+/// The write-ahead log during a bulk load: copied into the database beside the writer,
+/// and started over, so that it does not grow as large as the database.
+final class CheckpointerTests: XCTestCase {
+    private var path: String!
+
+    override func setUpWithError() throws {
+        path = NSTemporaryDirectory() + "casebook-checkpointer-\(UUID().uuidString).db"
+    }
+
+    override func tearDownWithError() throws {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    private func walSize() -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int64) ?? 0
+    }
+
+    /// Writes `transactions` transactions of 100 rows of 1 KB as an ingest's writer does: SQLite's own
+    /// checkpoints off, the log restarted between two transactions when the checkpointer asks.
+    /// - Returns: the largest size the log reached.
+    private func load(transactions: Int, checkpointer: Checkpointer?, after: (Int) throws -> Void = { _ in }) throws -> Int64 {
+        let writer = try Database(path: path, mode: .readWriteCreate)
+        writer.setBusyTimeout(milliseconds: 10_000)
+        try writer.execute("PRAGMA page_size = 4096")
+        try writer.execute("PRAGMA journal_mode = WAL")
+        try writer.execute("PRAGMA wal_autocheckpoint = 0")
+        try writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+        checkpointer?.start()
+        checkpointer?.follow(writer)
+        defer {
+            checkpointer?.unfollow(writer)
+            checkpointer?.stop()
+        }
+        let insert = try writer.prepare("INSERT INTO t (body) VALUES (?1)")
+        let body = String(repeating: "evidence ", count: 114)
+        var largest: Int64 = 0
+        for transaction in 0..<transactions {
+            try writer.transaction {
+                for _ in 0..<100 { try insert.run([body]) }
+            }
+            if checkpointer?.restartDue == true { checkpointer?.restartWhileIdle() }
+            largest = max(largest, walSize())
+            try after(transaction)
+        }
+        return largest
+    }
+
+    private func checkRows(_ expected: Int) throws {
+        let database = try Database(path: path, mode: .readOnly)
+        XCTAssertEqual(try database.scalarInt("SELECT count(*) FROM t"), Int64(expected))
+        XCTAssertEqual(try database.prepare("PRAGMA integrity_check").rows { $0.string(0) }.first, "ok")
+    }
+
+    func testWithoutRestartsTheLogGrowsAsLargeAsTheRows() throws {
+        let largest = try load(transactions: 300, checkpointer: nil)
+        XCTAssertGreaterThan(largest, 30 << 20)
+        try checkRows(30_000)
+    }
+
+    func testTheLogStaysNearItsBoundWhileTheWriterWrites() throws {
+        let largest = try load(transactions: 300, checkpointer: Checkpointer(path: path, thresholdBytes: 1 << 20))
+        XCTAssertLessThan(largest, 6 << 20, "about 34 MB written; the log is started over near 1 MiB")
+        try checkRows(30_000)
+    }
+
+    func testAReaderOnAnOldSnapshotDelaysTheRestartWithoutStoppingTheLoad() throws {
+        var reader: Database?
+        var atRelease: Int64 = 0
+        let largest = try load(transactions: 200, checkpointer: Checkpointer(path: path, thresholdBytes: 1 << 20)) { transaction in
+            if transaction == 10 {
+                // A reader (the TUI, a script) in a read transaction keeps the log from starting over.
+                reader = try Database(path: path, mode: .readOnly)
+                try reader?.execute("BEGIN")
+                XCTAssertEqual(try reader?.scalarInt("SELECT count(*) FROM t"), 1_100)
+            }
+            if transaction == 120 {
+                XCTAssertGreaterThan(walSize(), 8 << 20, "the log grows while the reader holds its snapshot")
+                try reader?.execute("COMMIT")
+                reader = nil
+                atRelease = walSize()
+            }
+        }
+        XCTAssertLessThan(largest, atRelease + (6 << 20), "once the reader has gone, the log is started over again")
+        try checkRows(20_000)
+    }
+}
