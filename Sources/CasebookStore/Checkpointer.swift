@@ -13,11 +13,11 @@ import Foundation
 /// has copied all of it, and a passive checkpoint beside a busy writer never
 /// catches up: left at that, the log grew as large as the database (19 GB at
 /// campaign scale), every commit extended the file (new blocks, zeroed by the file
-/// system) and the page cache held every page twice. So once the log passes the
-/// threshold it is copied in passive passes while the writer goes on; then the
-/// writer, between two transactions, waits while the last pages are copied and a
-/// RESTART checkpoint runs (`restartDue`, `restartWhileIdle`), and its next commit
-/// writes the log from its beginning again.
+/// system) and the page cache held every page twice. So passive checkpoints copy
+/// the log beside the writer as it grows, and once it passes its bound the writer,
+/// between two transactions, waits while the last pages are copied and a RESTART
+/// checkpoint runs (`restartDue`, `restartWhileIdle`); its next commit writes the
+/// log from its beginning again.
 public final class Checkpointer: @unchecked Sendable {
     private let path: String
     private let condition = NSCondition()
@@ -28,18 +28,23 @@ public final class Checkpointer: @unchecked Sendable {
     private var restartAsked = false
     private var writerWaiting = false
     private let finished = DispatchSemaphore(value: 0)
-    /// Checkpoint once the log holds this many bytes.
-    private let threshold: Int64
+    /// A passive checkpoint each time the log has grown by this many bytes.
+    private let interval: Int64
+    /// The log is started over once it holds this many bytes.
+    private let bound: Int64
     /// The writer waits while what the passive passes left is copied: they go on
     /// while more than this is left (and the passes still gain on the writer).
     private static let restartTailBytes: Int64 = 4 << 20
 
-    /// - Parameter thresholdBytes: the log's bound. The writer waits once per bound's worth of
-    ///   pages, for about one transaction's pages to be copied (2 million exchanges, builds
-    ///   alternating: 9.7-11.0 s with 512 MiB, 10.4-11.5 s with 64 MiB).
-    public init(path: String, thresholdBytes: Int64 = 512 << 20) {
+    /// - Parameters:
+    ///   - intervalBytes: how much the log grows between two passive checkpoints. Copying often
+    ///     leaves little to copy when the load ends (the final checkpoint is the writer's wait).
+    ///   - boundBytes: the log's bound. The writer waits once per bound's worth of pages, while
+    ///     the pages of about one transaction are copied.
+    public init(path: String, intervalBytes: Int64 = 64 << 20, boundBytes: Int64 = 512 << 20) {
         self.path = path
-        threshold = thresholdBytes
+        interval = intervalBytes
+        bound = max(boundBytes, intervalBytes)
     }
 
     public func start() {
@@ -50,11 +55,19 @@ public final class Checkpointer: @unchecked Sendable {
             // The writer waits while a RESTART waits for readers of an older snapshot: not long.
             database.setBusyTimeout(milliseconds: 200)
             let pageSize = max(512, (try? database.scalarInt("PRAGMA page_size")) ?? 4096)
-            let thresholdPages = Int(max(1, threshold / pageSize))
+            let intervalPages = Int(max(1, interval / pageSize))
+            let boundPages = Int(max(1, bound / pageSize))
             let tailPages = Int(max(1, Self.restartTailBytes / pageSize))
-            var due = thresholdPages
+            var restartAt = boundPages
+            var due = intervalPages
             while waitForLog(pages: due) {
-                due = copyAndRestart(database, tailPages: tailPages) ? thresholdPages : logged() + thresholdPages
+                if logged() >= restartAt {
+                    // When a reader holds an old snapshot, try again a bound later.
+                    restartAt = copyAndRestart(database, tailPages: tailPages) ? boundPages : logged() + boundPages
+                } else {
+                    _ = checkpoint(database, "PRAGMA wal_checkpoint(PASSIVE)")
+                }
+                due = min(logged() + intervalPages, restartAt)
             }
         }
     }

@@ -62,7 +62,7 @@ final class CheckpointerTests: XCTestCase {
     }
 
     func testTheLogStaysNearItsBoundWhileTheWriterWrites() throws {
-        let largest = try load(transactions: 300, checkpointer: Checkpointer(path: path, thresholdBytes: 1 << 20))
+        let largest = try load(transactions: 300, checkpointer: Checkpointer(path: path, intervalBytes: 256 << 10, boundBytes: 1 << 20))
         XCTAssertLessThan(largest, 6 << 20, "about 34 MB written; the log is started over near 1 MiB")
         try checkRows(30_000)
     }
@@ -70,7 +70,7 @@ final class CheckpointerTests: XCTestCase {
     func testAReaderOnAnOldSnapshotDelaysTheRestartWithoutStoppingTheLoad() throws {
         var reader: Database?
         var atRelease: Int64 = 0
-        let largest = try load(transactions: 200, checkpointer: Checkpointer(path: path, thresholdBytes: 1 << 20)) { transaction in
+        let largest = try load(transactions: 200, checkpointer: Checkpointer(path: path, intervalBytes: 256 << 10, boundBytes: 1 << 20)) { transaction in
             if transaction == 10 {
                 // A reader (the TUI, a script) in a read transaction keeps the log from starting over.
                 reader = try Database(path: path, mode: .readOnly)
