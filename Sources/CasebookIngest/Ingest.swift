@@ -257,7 +257,7 @@ public final class Ingest {
         let hashing = HashingSource(upstream: fileSource)
         var damage: String?
         do {
-            let decoded: ByteSource = file.gzip ? try GzipSource(upstream: hashing, path: file.path) : hashing
+            let decoded: ByteSource = file.gzip ? GzipSource(upstream: hashing, path: file.path) : hashing
             // A regular file is read and inflated on a thread of its own while this one parses.
             let readAhead = file.isStream ? nil : ReadAheadSource(upstream: decoded)
             defer { clock.readingCPUSeconds += readAhead?.close() ?? 0 }

@@ -21,7 +21,7 @@ func readRows(_ paths: [String]) throws -> [Row] {
     var rows: [Row] = []
     for path in paths {
         let file = try FileSource(path: path)
-        let source: ByteSource = path.hasSuffix(".gz") ? try GzipSource(upstream: file, path: path) : file
+        let source: ByteSource = path.hasSuffix(".gz") ? GzipSource(upstream: file, path: path) : file
         var pending: [UInt8] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
