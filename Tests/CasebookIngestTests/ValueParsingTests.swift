@@ -132,7 +132,10 @@ final class ValueParsingTests: XCTestCase {
     /// for values that share prefixes or lengths, the empty value, and after being emptied.
     func testKeyCacheFindsEveryValueItHolds() {
         var cache = KeyCache()
+        // Short values, and long ones that share their first 16 bytes or more.
         let values = [""] + (0..<5_000).map { "acct-\($0)" } + (0..<5_000).map { "acct-\($0)x" }
+            + ["0123456789abcdef", "0123456789abcdeg", "0123456789abcdef0", "0123456789abcdef1"]
+            + (0..<3_000).map { "Mozilla/5.0 (X11; Linux x86_64) client \($0)" } + (0..<3_000).map { "2001:db8:85a3::8a2e:370:\($0)" }
         func key(_ value: String) -> Int64? { Array(value.utf8).withUnsafeBytes { cache.key(for: $0) } }
         for (index, value) in values.enumerated() {
             XCTAssertNil(key(value), value)
@@ -142,6 +145,8 @@ final class ValueParsingTests: XCTestCase {
         for (index, value) in values.enumerated() { XCTAssertEqual(key(value), Int64(index) * 7, value) }
         XCTAssertNil(key("acct-5000"))
         XCTAssertNil(key("acct-1y"))
+        XCTAssertNil(key("0123456789abcdef2"))
+        XCTAssertNil(key("Mozilla/5.0 (X11; Linux x86_64) client 3000"))
         cache.removeAll()
         XCTAssertEqual(cache.count, 0)
         XCTAssertNil(key("acct-1"))
