@@ -370,17 +370,41 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(viewRows, allRows - 2, "the rows without an account or a source file are left out")
     }
 
-    /// The time text written without SQLite is SQLite's, over the years ingest accepts.
-    func testTimestampTextIsSQLitesStrftime() throws {
+    /// The time text written without SQLite is the proleptic Gregorian calendar's, as Python's
+    /// `datetime` writes it, over the years ingest accepts; and it is the text of SQLite's
+    /// `strftime`, which the views use, except on 1 March 300, which SQLite 3.40 calls 29 February
+    /// (its day arithmetic, e.g. `date('0300-02-28', '+1 day')`). Random values once met that day.
+    func testTimestampTextIsTheGregorianCalendarsAndSQLitesStrftime() throws {
         var generator = SystemRandomNumberGenerator()
+        let march1st300 = Int64(-52_695_014_400_000)
         var values: [Int64] = [TimestampText.supported.lowerBound, TimestampText.supported.upperBound, -1, 0, 1, 999, 1000,
-                               951_868_799_999, 951_868_800_000, 4_107_542_399_999, 4_107_542_400_000, -2_208_988_800_001]
+                               951_868_799_999, 951_868_800_000, 4_107_542_399_999, 4_107_542_400_000, -2_208_988_800_001,
+                               march1st300 - 1, march1st300, march1st300 + 86_399_999, march1st300 + 86_400_000]
         for _ in 0..<20_000 { values.append(Int64.random(in: TimestampText.supported, using: &generator)) }
+        let folder = NSTemporaryDirectory() + "timestamps-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try values.map(String.init).joined(separator: "\n").write(toFile: folder + "/values", atomically: true, encoding: .utf8)
+        let (status, output) = try shell("""
+            python3 -c "import sys, datetime as d
+            for v in open('values'):
+                t = d.datetime(1970, 1, 1) + d.timedelta(milliseconds=int(v))
+                print('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ' % (t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond // 1000))"
+            """, in: folder)
+        XCTAssertEqual(status, 0, output)
+        let gregorian = output.split(separator: "\n").map(String.init)
+        XCTAssertEqual(gregorian.count, values.count)
         let database = try Database(path: ":memory:", mode: .readWriteCreate)
         let strftime = try database.prepare("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ?1 / 1000.0, 'unixepoch')")
-        for value in values {
-            let expected = try strftime.rows([value]) { $0.string(0) }.first ?? nil
-            XCTAssertEqual(TimestampText.rfc3339(value), expected, "\(value)")
+        for (value, expected) in zip(values, gregorian) {
+            let text = TimestampText.rfc3339(value)
+            XCTAssertEqual(text, expected, "\(value)")
+            let sqlite = try strftime.rows([value]) { $0.string(0) }.first ?? nil
+            if (march1st300..<(march1st300 + 86_400_000)).contains(value) {
+                XCTAssertEqual(sqlite?.prefix(10), "0300-02-29", "\(value): SQLite's day for 1 March 300")
+            } else {
+                XCTAssertEqual(text, sqlite, "\(value)")
+            }
         }
     }
 
