@@ -31,21 +31,7 @@ final class GzipSourceTests: XCTestCase {
 
     /// Inflates `compressed` with output buffers of varying size; the error that ended the stream, if any.
     private func inflate(_ compressed: [UInt8], piece: Int) -> ([UInt8], Error?) {
-        var out: [UInt8] = []
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 1)
-        defer { buffer.deallocate() }
-        var size = 1
-        do {
-            let source = GzipSource(upstream: Pieces(compressed, piece: piece), path: "t.gz")
-            while true {
-                size = size * 7 % 69_997 + 1
-                let count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size]))
-                if count == 0 { return (out, nil) }
-                out += buffer[0..<count]
-            }
-        } catch {
-            return (out, error)
-        }
+        drain(GzipSource(upstream: Pieces(compressed, piece: piece), path: "t.gz"), largestRead: 69_997)
     }
 
     private func text(_ lines: Int, seed: Int) -> [UInt8] {
