@@ -274,7 +274,10 @@ public final class Ingest {
         var readDigest: (sha256: String, size: Int64)?
         var changed = false
         if file.isStream {
-            readDigest = (hashing.digest(), hashing.totalBytes)
+            // A stream stopped by damage is read on to its end: its digest and size are those of
+            // every byte it gave (what `sha256sum` of the same bytes prints), and a stream that
+            // differs only after the damage is not taken for this one.
+            readDigest = ((try? hashing.digestToEnd()) ?? hashing.digest(), hashing.totalBytes)
         } else if let whole = try? hashing.digestToEnd(), whole != sha256 || hashing.totalBytes != size {
             readDigest = (whole, hashing.totalBytes)
             changed = true

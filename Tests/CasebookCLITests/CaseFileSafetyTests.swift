@@ -97,6 +97,35 @@ final class CaseFileSafetyTests: XCTestCase {
         XCTAssertEqual(try scalar("SELECT count(*) FROM rejects"), "1")
     }
 
+    func testADamagedStreamIsRecordedWithTheDigestOfEveryByteItGave() throws {
+        // A gzip member followed by megabytes that are not gzip: the records stop at the
+        // damage, but the stream's digest and size are those of all of it (what `sha256sum`
+        // of the same bytes prints), so a stream that differs only after the damage is not
+        // taken for this one.
+        let records = (1...1_000).map { #"{"exchange_id":"d\#($0)","account_id":"a","ts":\#($0)}"# + "\n" }
+        try Data(records.joined().utf8).write(to: URL(fileURLWithPath: directory + "/stream.jsonl"))
+        let script = """
+            gzip -n stream.jsonl
+            cat stream.jsonl.gz > damaged.gz
+            head -c 3000000 /dev/urandom >> damaged.gz
+            stat -c %s damaged.gz > size.txt
+            sha256sum damaged.gz > digest.txt
+            cat damaged.gz | "$0" ingest --db case.db --kind exchanges --format jsonl --gzip -
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script, Casebook.executable.path]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1, "the stream is damaged")
+        let size = try String(contentsOfFile: directory + "/size.txt", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let digest = try String(contentsOfFile: directory + "/digest.txt", encoding: .utf8).prefix(64)
+        XCTAssertEqual(try scalar("SELECT status || ' ' || size_bytes || ' ' || sha256 FROM source_files"), "damaged \(size) \(digest)")
+        XCTAssertEqual(try scalar("SELECT count(*) FROM exchanges"), "1000")
+    }
+
     func testAnUnrelatedDatabaseOrAMissingFileIsRefusedNotConverted() throws {
         let other = directory + "/other.db"
         let database = try Database(path: other, mode: .readWriteCreate)
