@@ -30,17 +30,11 @@ public enum FileError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// A file (or standard input) read with `read(2)` calls.
+/// A file (or standard input) read with plain `read(2)` calls.
 ///
 /// A regular file is read only up to the size it had when it was opened, so a
 /// file that grows during an ingest is read, hashed and recorded as one
 /// consistent snapshot; what is appended later is a new file next time.
-///
-/// A regular file is read past the page cache (`O_DIRECT`) where its file system allows it:
-/// an input is read once to hash it and once to load it, and neither needs it kept. Each
-/// page the kernel caches is a page of memory taken for it, which on a virtual machine
-/// whose idle memory goes back to the host costs as much CPU as the read itself; and the
-/// pages would crowd out those of the case file the load writes.
 public final class FileSource: ByteSource {
     public let path: String
     private let descriptor: Int32
@@ -48,15 +42,6 @@ public final class FileSource: ByteSource {
     /// The size at opening, for a regular file; nil for a pipe, FIFO or terminal.
     public let size: Int64?
     public private(set) var consumedBytes: Int64 = 0
-    /// Reads past the page cache go through this buffer, aligned as `O_DIRECT` requires:
-    /// whole blocks into it, then copied out in the sizes callers ask for. Nil when reading
-    /// through the page cache.
-    private var staging: UnsafeMutableRawBufferPointer?
-    private var stagedStart = 0
-    private var stagedEnd = 0
-
-    private static let stagingBytes = 1 << 20
-    private static let alignment = 4096
 
     /// Opens `path`; "-" means standard input. `limit` reads at most that many bytes.
     public init(path: String, limit: Int64? = nil) throws {
@@ -75,76 +60,23 @@ public final class FileSource: ByteSource {
         let regular = fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
         let current = regular ? Int64(info.st_size) : nil
         size = limit.map { min($0, current ?? $0) } ?? current
-        if regular && ownsDescriptor && Self.setDirect(descriptor, true) {
-            staging = .allocate(byteCount: Self.stagingBytes, alignment: Self.alignment)
-        }
     }
 
-    deinit {
-        staging?.deallocate()
-        if ownsDescriptor { close(descriptor) }
-    }
+    deinit { if ownsDescriptor { close(descriptor) } }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var wanted = buffer.count
         if let size { wanted = Int(min(Int64(wanted), size - consumedBytes)) }
         guard wanted > 0 else { return 0 }
-        if let staging {
-            if stagedStart == stagedEnd {
-                stagedStart = 0
-                stagedEnd = try fill(staging)
-                guard stagedEnd > 0 else { return 0 }
+        while true {
+            let count = Glibc.read(descriptor, buffer.baseAddress, wanted)
+            if count >= 0 {
+                consumedBytes += Int64(count)
+                return count
             }
-            let count = min(wanted, stagedEnd - stagedStart)
-            buffer.baseAddress!.copyMemory(from: staging.baseAddress! + stagedStart, byteCount: count)
-            stagedStart += count
-            consumedBytes += Int64(count)
-            return count
-        }
-        let count = try Self.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]), path: path)
-        consumedBytes += Int64(count)
-        return count
-    }
-
-    /// The next whole blocks of the file into the staging buffer. A file system that refuses
-    /// `O_DIRECT` only when read (not when it is set) is read through the page cache from here on:
-    /// everything before was read in whole blocks, so the file offset is where it should be.
-    private func fill(_ staging: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let count = Glibc.read(descriptor, staging.baseAddress, staging.count)
-            if count >= 0 { return count }
-            if errno == EINTR { continue }
-            if errno == EINVAL && Self.setDirect(descriptor, false) { continue }
-            throw FileError.readFailed(path: path, reason: String(cString: strerror(errno)))
-        }
-    }
-
-    private static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
-        while true {
-            let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
             if errno == EINTR { continue }
             throw FileError.readFailed(path: path, reason: String(cString: strerror(errno)))
         }
-    }
-
-    /// Linux's `O_DIRECT`, which Glibc's Swift module leaves out (it is a GNU extension).
-    private static let directFlag: Int32? = {
-        #if os(Linux) && (arch(x86_64) || arch(i386))
-        return 0o40000
-        #elseif os(Linux) && arch(arm64)
-        return 0o200000
-        #else
-        return nil
-        #endif
-    }()
-
-    /// Turns `O_DIRECT` on or off for an open file; false when the file system refuses it.
-    private static func setDirect(_ descriptor: Int32, _ on: Bool) -> Bool {
-        guard let direct = directFlag else { return false }
-        let flags = fcntl(descriptor, F_GETFL)
-        guard flags >= 0 else { return false }
-        return fcntl(descriptor, F_SETFL, on ? flags | direct : flags & ~direct) == 0
     }
 }
 

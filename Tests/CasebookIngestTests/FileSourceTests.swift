@@ -12,20 +12,20 @@ final class FileSourceTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
 
-    /// Bytes of no pattern, `count` of them, in a new file of `folder`.
-    private func file(_ count: Int, in folder: String? = nil) throws -> (path: String, bytes: [UInt8]) {
+    /// Bytes of no pattern, `count` of them, in a new file.
+    private func file(_ count: Int) throws -> (path: String, bytes: [UInt8]) {
         var seed: UInt64 = 99
         let bytes = (0..<count).map { _ in
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return UInt8(truncatingIfNeeded: seed >> 33)
         }
-        let path = (folder ?? directory) + "/input-" + UUID().uuidString
+        let path = directory + "/input-" + UUID().uuidString
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return (path, bytes)
     }
 
     func testEveryByteInOrderWhateverTheReadSizes() throws {
-        // Sizes around the blocks and the reader's 1 MiB unit, and an empty file.
+        // Sizes around page and megabyte bounds, and an empty file.
         for count in [0, 1, 4_095, 4_096, 4_097, (1 << 20) - 1, 1 << 20, (3 << 20) + 4_099] {
             let (path, bytes) = try file(count)
             for largestRead in [1, 4_096, 65_537, 2 << 20] where largestRead > 1 || count < 8_192 {
@@ -50,37 +50,5 @@ final class FileSourceTests: XCTestCase {
         try handle.close()
         XCTAssertEqual(source.size, Int64(bytes.count))
         XCTAssertTrue(drain(source, largestRead: 1 << 20).0 == bytes)
-    }
-
-    func testAFileIsReadPastThePageCache() throws {
-        let (path, bytes) = try file(8 << 20)
-        let descriptor = open(path, O_RDONLY)
-        defer { close(descriptor) }
-        // The written pages go to the disk, then out of the cache.
-        XCTAssertEqual(fsync(descriptor), 0)
-        XCTAssertEqual(posix_fadvise(descriptor, 0, 0, 4 /* POSIX_FADV_DONTNEED */), 0)
-        // tmpfs keeps every file in memory: there is no cache to stay out of.
-        try XCTSkipIf(residentPages(descriptor, bytes: bytes.count) != 0, "this file system keeps the file in memory")
-
-        XCTAssertTrue(drain(try FileSource(path: path), largestRead: 1 << 20).0 == bytes)
-        _ = try FileDigest.sha256(path: path)
-        XCTAssertEqual(residentPages(descriptor, bytes: bytes.count), 0, "reading brought the file into the page cache")
-    }
-
-    func testAFileOnTmpfsIsReadAsWell() throws {
-        try XCTSkipUnless(FileManager.default.isWritableFile(atPath: "/dev/shm"), "no /dev/shm")
-        let (path, bytes) = try file((1 << 20) + 333, in: "/dev/shm")
-        defer { unlink(path) }
-        XCTAssertTrue(drain(try FileSource(path: path), largestRead: 70_000).0 == bytes)
-    }
-
-    /// How many of the file's pages the page cache holds.
-    private func residentPages(_ descriptor: Int32, bytes: Int) -> Int {
-        guard let mapped = mmap(nil, bytes, PROT_READ, MAP_SHARED, descriptor, 0), mapped != MAP_FAILED else { return -1 }
-        defer { munmap(mapped, bytes) }
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-        var vector = [UInt8](repeating: 0, count: (bytes + pageSize - 1) / pageSize)
-        guard mincore(mapped, bytes, &vector) == 0 else { return -1 }
-        return vector.filter { $0 & 1 != 0 }.count
     }
 }
