@@ -66,7 +66,6 @@ public final class Statement {
         sqlite3_bind_text(handle, index, "", 0, csqlite_transient())
     }
 
-
     /// Binds bytes as a BLOB, copied at once.
     public func bindBlob(_ index: Int32, copying bytes: UnsafeRawBufferPointer) {
         sqlite3_bind_blob64(handle, index, bytes.baseAddress, sqlite3_uint64(bytes.count), csqlite_transient())
