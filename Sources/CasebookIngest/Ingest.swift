@@ -270,15 +270,15 @@ public final class Ingest {
             damage = error.description
         }
         clock.finishFile(size: size ?? fileSource.consumedBytes)
-        // The digest recorded is always that of the bytes the records came from.
+        // The digest recorded is that of every byte the input gave (what `sha256sum` prints):
+        // reading stops at damage, and the rest is read on for it, so that an input that differs
+        // only after the damage is not taken for this one.
+        let whole = try? hashing.digestToEnd()
         var readDigest: (sha256: String, size: Int64)?
         var changed = false
         if file.isStream {
-            // A stream stopped by damage is read on to its end: its digest and size are those of
-            // every byte it gave (what `sha256sum` of the same bytes prints), and a stream that
-            // differs only after the damage is not taken for this one.
-            readDigest = ((try? hashing.digestToEnd()) ?? hashing.digest(), hashing.totalBytes)
-        } else if let whole = try? hashing.digestToEnd(), whole != sha256 || hashing.totalBytes != size {
+            readDigest = (whole ?? hashing.digest(), hashing.totalBytes)
+        } else if let whole, whole != sha256 || hashing.totalBytes != size {
             readDigest = (whole, hashing.totalBytes)
             changed = true
             if resumeOffset > 0 {
