@@ -18,3 +18,12 @@ func drain(_ source: ByteSource, largestRead: Int) -> ([UInt8], Error?) {
         return (out, error)
     }
 }
+
+/// `count` bytes of no pattern a compressor could use, the same for the same `seed`.
+func patternlessBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed
+    return (0..<count).map { _ in
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return UInt8(truncatingIfNeeded: state >> 33)
+    }
+}

@@ -14,11 +14,7 @@ final class FileSourceTests: XCTestCase {
 
     /// Bytes of no pattern, `count` of them, in a new file.
     private func file(_ count: Int) throws -> (path: String, bytes: [UInt8]) {
-        var seed: UInt64 = 99
-        let bytes = (0..<count).map { _ in
-            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return UInt8(truncatingIfNeeded: seed >> 33)
-        }
+        let bytes = patternlessBytes(count, seed: 99)
         let path = directory + "/input-" + UUID().uuidString
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return (path, bytes)

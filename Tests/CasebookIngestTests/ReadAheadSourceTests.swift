@@ -16,11 +16,7 @@ final class ReadAheadSourceTests: XCTestCase {
 
         /// - Parameter endless: starts over at the end instead of ending.
         init(count: Int, failure: FileError? = nil, endless: Bool = false) {
-            var seed: UInt64 = 12_345
-            bytes = (0..<count).map { _ in
-                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                return UInt8(truncatingIfNeeded: seed >> 33)
-            }
+            bytes = patternlessBytes(count, seed: 12_345)
             self.failure = failure
             self.endless = endless
         }
