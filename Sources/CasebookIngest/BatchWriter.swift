@@ -40,10 +40,22 @@ final class BatchWriter {
     private var inTransaction = false
 
     /// Prepared on first use: it names the unique index on exchange ids, which a resumed load may find set aside.
-    private lazy var insertExchange = Result { try database.prepare(insertExchangeSQL + " ON CONFLICT (exchange_id) DO NOTHING") }
-    private let insertExchangeSQL: String
-    /// The same insert while the unique index on exchange ids is set aside (see `ExchangeIdCheck`).
+    private lazy var insertExchange = Result { try database.prepare(Self.exchangeInsertSQL(rows: 1) + Self.onExchangeConflict) }
+    private lazy var insertExchangeGroup = Result {
+        try database.prepare(Self.exchangeInsertSQL(rows: Self.exchangeGroup) + Self.onExchangeConflict)
+    }
+    /// The same inserts while the unique index on exchange ids is set aside (see `ExchangeIdCheck`).
     private let insertExchangeWithoutIndex: Statement
+    private let insertExchangeGroupWithoutIndex: Statement
+    private static let onExchangeConflict = " ON CONFLICT (exchange_id) DO NOTHING"
+    /// Exchanges are inserted this many to a statement. Per row, one statement of 16 rows costs
+    /// SQLite about a quarter fewer instructions than a statement per row (its program started,
+    /// its cursors opened and the statement reset once per 16 rows): 10,200 against 13,500
+    /// instructions a row under callgrind, and 10-38% less CPU time in a loop of 700,000 rows.
+    /// 64 rows a statement gained little more.
+    private static let exchangeGroup = 16
+    /// The parameters one exchange binds.
+    private static let exchangeColumns: Int32 = 17
     private let exchangeIds: ExchangeIdCheck
     private let findExchange: Statement
     private let findAccount: Statement
@@ -73,14 +85,9 @@ final class BatchWriter {
         try database.execute("PRAGMA cache_size = -\(cacheBytes / 1024)")
         // Checkpoints run on the Checkpointer's thread during the load.
         try database.execute("PRAGMA wal_autocheckpoint = 0")
-        insertExchangeSQL = """
-            INSERT INTO exchange_rows (exchange_id, account_pk, ts_ms, model_pk, api_key_id, ip_pk, user_agent_pk,
-                input_tokens, output_tokens, status, latency_ms, prompt, response, extra,
-                source_file_id, source_line, content_hash)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-            """
         exchangeIds = try ExchangeIdCheck(database: database, indexBytesKept: cacheBytes / 16)
-        insertExchangeWithoutIndex = try database.prepare(insertExchangeSQL)
+        insertExchangeWithoutIndex = try database.prepare(Self.exchangeInsertSQL(rows: 1))
+        insertExchangeGroupWithoutIndex = try database.prepare(Self.exchangeInsertSQL(rows: Self.exchangeGroup))
         findExchange = try database.prepare(
             "SELECT content_hash, source_file_id, source_line FROM exchange_rows WHERE exchange_id = ?1")
         findAccount = try database.prepare(
@@ -343,13 +350,18 @@ final class BatchWriter {
                    try exchangeIds.shouldSetIndexAside(count: batch.records.count, id: { context.bytes($0, ExchangeField.exchangeID)! }) {
                     try exchangeIds.setIndexAside()
                 }
-                for index in batch.records.indices {
-                    switch try write(record: index, context) {
+                func tally(_ index: Int, _ result: RecordOutcome) throws {
+                    switch result {
                     case .loaded: outcome.loaded += 1
                     case .duplicate: outcome.duplicate += 1
                     case let .conflict(fileID, line, key):
                         conflicts.append(try conflictReject(index, context, otherFileID: fileID, otherLine: line, key: key))
                     }
+                }
+                if batch.kind == .exchanges {
+                    try writeExchanges(context, tally)
+                } else {
+                    for index in batch.records.indices { try tally(index, try write(record: index, context)) }
                 }
             } }
             // In line order, so reject ids follow the file whatever the batch boundaries were.
@@ -443,6 +455,7 @@ final class BatchWriter {
         case conflict(fileID: Int64, line: Int64, key: String)
     }
 
+    /// Accounts, payments and IPs, one record at a time (exchanges go through `writeExchanges`).
     private func write(record index: Int, _ context: BatchContext) throws -> RecordOutcome {
         switch context.batch.kind {
         case .exchanges: return try writeExchange(index, context)
@@ -452,34 +465,105 @@ final class BatchWriter {
         }
     }
 
-    private func writeExchange(_ i: Int, _ c: BatchContext) throws -> RecordOutcome {
-        typealias F = ExchangeField
+    static func exchangeInsertSQL(rows: Int) -> String {
+        let row = "(" + Array(repeating: "?", count: Int(exchangeColumns)).joined(separator: ", ") + ")"
+        return """
+            INSERT INTO exchange_rows (exchange_id, account_pk, ts_ms, model_pk, api_key_id, ip_pk, user_agent_pk,
+                input_tokens, output_tokens, status, latency_ms, prompt, response, extra,
+                source_file_id, source_line, content_hash)
+            VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
+            """
+    }
+
+    /// A batch's exchanges, `exchangeGroup` to a statement and the rest one by one, each
+    /// outcome reported to `tally` in line order.
+    private func writeExchanges(_ c: BatchContext, _ tally: (Int, RecordOutcome) throws -> Void) throws {
+        let count = c.batch.records.count
+        var first = 0
+        while count - first >= Self.exchangeGroup {
+            try writeExchangeGroup(first..<(first + Self.exchangeGroup), c, tally)
+            first += Self.exchangeGroup
+        }
+        for index in first..<count { try tally(index, try writeExchange(index, c)) }
+    }
+
+    private func writeExchangeGroup(_ records: Range<Int>, _ c: BatchContext, _ tally: (Int, RecordOutcome) throws -> Void) throws {
+        let indexSetAside = exchangeIds.indexSetAside
+        let statement = indexSetAside ? insertExchangeGroupWithoutIndex : try insertExchangeGroup.get()
+        for (row, i) in records.enumerated() {
+            try bindExchange(i, c, to: statement, from: Int32(row) * Self.exchangeColumns + 1)
+        }
+        try statement.step()
+        statement.reset()
+        if indexSetAside {
+            // Without the unique index every row went in, under consecutive keys.
+            let lastKey = database.lastInsertedRowID
+            for (row, i) in records.enumerated() {
+                let key = lastKey - Int64(records.count - 1 - row)
+                try exchangeIds.loaded(id: c.bytes(i, ExchangeField.exchangeID)!, raw: c.raw(i), exchangePK: key)
+                try tally(i, .loaded)
+            }
+            return
+        }
+        let allLoaded = database.changes == records.count
+        for i in records {
+            try tally(i, allLoaded ? .loaded : try outcomeOfGroupedExchange(i, c))
+        }
+    }
+
+    /// Whether a record of a group that was not loaded whole went in: the row under its id is
+    /// its own (this file, this line), else the row it repeats.
+    private func outcomeOfGroupedExchange(_ i: Int, _ c: BatchContext) throws -> RecordOutcome {
         let record = c.batch.records[i]
+        c.bind(findExchange, 1, record: i, field: ExchangeField.exchangeID)
+        guard try findExchange.step() else {
+            findExchange.reset()
+            throw StoreError(code: 1, message: "an exchange inserted in a group could not be found again", sql: findExchange.sql)
+        }
+        if findExchange.int64(1) == c.batch.fileID && findExchange.int64(2) == record.line {
+            findExchange.reset()
+            return .loaded
+        }
+        return try compareExisting(findExchange, hashColumn: 0, record: record,
+                                   key: "exchange_id \(c.text(i, ExchangeField.exchangeID)!)", alreadyStepped: true)
+    }
+
+    private func writeExchange(_ i: Int, _ c: BatchContext) throws -> RecordOutcome {
         let indexSetAside = exchangeIds.indexSetAside
         let statement = indexSetAside ? insertExchangeWithoutIndex : try insertExchange.get()
-        c.bind(statement, 1, record: i, field: F.exchangeID)
-        statement.bind(2, try accountKey(c.bytes(i, F.accountID)!, fileID: c.batch.fileID, line: record.line))
-        c.bind(statement, 3, record: i, field: F.ts)
-        statement.bind(4, try c.bytes(i, F.model).map { try key($0, cache: &modelKeys, find: findModel, insert: insertModel) })
-        c.bind(statement, 5, record: i, field: F.apiKeyID)
-        statement.bind(6, try c.bytes(i, F.ip).map { try ipKey($0) })
-        statement.bind(7, try c.bytes(i, F.userAgent).map {
-            try key($0, cache: &userAgentKeys, find: findUserAgent, insert: insertUserAgent)
-        })
-        c.bind(statement, 8, record: i, field: F.inputTokens)
-        c.bind(statement, 9, record: i, field: F.outputTokens)
-        c.bind(statement, 10, record: i, field: F.status)
-        c.bind(statement, 11, record: i, field: F.latencyMS)
-        c.bind(statement, 12, record: i, field: F.prompt)
-        c.bind(statement, 13, record: i, field: F.response)
-        try runWithProvenance(statement, from: 14, record: record, c)
+        try bindExchange(i, c, to: statement, from: 1)
+        try statement.step()
+        statement.reset()
         if indexSetAside {
-            try exchangeIds.loaded(id: c.bytes(i, F.exchangeID)!, raw: c.raw(i))
+            try exchangeIds.loaded(id: c.bytes(i, ExchangeField.exchangeID)!, raw: c.raw(i), exchangePK: database.lastInsertedRowID)
             return .loaded
         }
         if database.changes == 1 { return .loaded }
-        c.bind(findExchange, 1, record: i, field: F.exchangeID)
-        return try compareExisting(findExchange, hashColumn: 0, record: record, key: "exchange_id \(c.text(i, F.exchangeID)!)")
+        c.bind(findExchange, 1, record: i, field: ExchangeField.exchangeID)
+        return try compareExisting(findExchange, hashColumn: 0, record: c.batch.records[i],
+                                   key: "exchange_id \(c.text(i, ExchangeField.exchangeID)!)")
+    }
+
+    /// Binds exchange `i`'s 17 values to parameters `first` on, finding or creating the keys it names.
+    private func bindExchange(_ i: Int, _ c: BatchContext, to statement: Statement, from first: Int32) throws {
+        typealias F = ExchangeField
+        let record = c.batch.records[i]
+        c.bind(statement, first, record: i, field: F.exchangeID)
+        statement.bind(first + 1, try accountKey(c.bytes(i, F.accountID)!, fileID: c.batch.fileID, line: record.line))
+        c.bind(statement, first + 2, record: i, field: F.ts)
+        statement.bind(first + 3, try c.bytes(i, F.model).map { try key($0, cache: &modelKeys, find: findModel, insert: insertModel) })
+        c.bind(statement, first + 4, record: i, field: F.apiKeyID)
+        statement.bind(first + 5, try c.bytes(i, F.ip).map { try ipKey($0) })
+        statement.bind(first + 6, try c.bytes(i, F.userAgent).map {
+            try key($0, cache: &userAgentKeys, find: findUserAgent, insert: insertUserAgent)
+        })
+        c.bind(statement, first + 7, record: i, field: F.inputTokens)
+        c.bind(statement, first + 8, record: i, field: F.outputTokens)
+        c.bind(statement, first + 9, record: i, field: F.status)
+        c.bind(statement, first + 10, record: i, field: F.latencyMS)
+        c.bind(statement, first + 11, record: i, field: F.prompt)
+        c.bind(statement, first + 12, record: i, field: F.response)
+        bindProvenance(statement, from: first + 13, record: record, c)
     }
 
     private func writePayment(_ i: Int, _ c: BatchContext) throws -> RecordOutcome {
@@ -556,12 +640,16 @@ final class BatchWriter {
     /// Binds the columns every fact row ends with (extra, source file, line, content hash),
     /// starting at parameter `first`, and runs the insert or update.
     private func runWithProvenance(_ statement: Statement, from first: Int32, record: ParsedRecord, _ c: BatchContext) throws {
+        bindProvenance(statement, from: first, record: record, c)
+        try statement.step()
+        statement.reset()
+    }
+
+    private func bindProvenance(_ statement: Statement, from first: Int32, record: ParsedRecord, _ c: BatchContext) {
         c.bind(statement, first, record.extra)
         statement.bind(first + 1, c.batch.fileID)
         statement.bind(first + 2, record.line)
         statement.bind(first + 3, record.contentHash)
-        try statement.step()
-        statement.reset()
     }
 
     /// Compares a record with the row already loaded under its identity (columns: hash, file, line).

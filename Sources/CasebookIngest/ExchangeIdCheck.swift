@@ -77,15 +77,15 @@ final class ExchangeIdCheck {
     }
 
     /// Adds a loaded record's id to the filter; when it may repeat an earlier one, keeps its raw text.
-    /// Call right after its row was inserted.
-    func loaded(id: UnsafeRawBufferPointer, raw: UnsafeRawBufferPointer) throws {
+    /// Call once its row, under key `exchangePK`, is inserted.
+    func loaded(id: UnsafeRawBufferPointer, raw: UnsafeRawBufferPointer, exchangePK: Int64) throws {
         if filter == nil { try fillFilter() }
         guard filter!.insert(id) else { return }
         if keepSuspect == nil {
             keepSuspect = try database.prepare("INSERT INTO exchange_id_suspects (exchange_pk, raw) VALUES (?1, ?2)")
         }
         let statement = keepSuspect!
-        statement.bind(1, database.lastInsertedRowID)
+        statement.bind(1, exchangePK)
         statement.bindText(2, borrowing: raw)
         try statement.step()
         statement.reset()

@@ -8,7 +8,9 @@ import XCTest
 final class ExchangeIdOrderTests: XCTestCase {
     /// Two files whose ids ascend, or land anywhere, with repeats: identical, identical but
     /// written differently, and changed, inside a file and across files. The first file is
-    /// three batches (8,192 records each), so the index may be set aside after the first.
+    /// three batches (8,192 records each), so the index may be set aside after the first. Each
+    /// file ends with 13 new ids after its repeats, so the repeats are inside a group of 16 rows
+    /// inserted by one statement, not among the rows left over at the end of a batch.
     /// - Returns: the three changed lines, as written.
     @discardableResult
     private func writeRepeats(_ f: Fixture, id: (Int) -> String) throws -> [String] {
@@ -19,11 +21,13 @@ final class ExchangeIdOrderTests: XCTestCase {
         first.append(line(10))
         first.append(#"{ "exchange_id" : "\#(id(20))", "account_id":"a20","ts":\#(1_768_465_820),"prompt":"changed" }"#)
         first.append(#"{"prompt":"p30","ts":\#(1_768_465_830),"account_id":"a30","exchange_id":"\#(id(30))"}"#)
+        first += (30000..<30013).map { line($0) }
         try f.write("exchanges-1.jsonl", first.joined(separator: "\n") + "\n")
         var second = (20000..<22000).map { line($0) }
         second.append(line(100))
         second.append(line(200, prompt: "changed too"))
         second.append(line(21000, prompt: "changed in its own file"))
+        second += (40000..<40013).map { line($0) }
         try f.write("exchanges-2.jsonl", second.joined(separator: "\n") + "\n")
         return [first[20001], second[2001], second[2002]]
     }
@@ -73,8 +77,8 @@ final class ExchangeIdOrderTests: XCTestCase {
         XCTAssertFalse(checked(try fitting.ingest()), "an index that fits in the cache is kept")
 
         let expected = [
-            "exchanges-1.jsonl 20003 20000 2 1", "exchanges-2.jsonl 2003 2000 1 2",
-            "22000 22000", "changed versions loaded: 0", "20000 2 1", "2000 1 2",
+            "exchanges-1.jsonl 20016 20013 2 1", "exchanges-2.jsonl 2016 2013 1 2",
+            "22026 22026", "changed versions loaded: 0", "20013 2 1", "2013 1 2",
         ]
         for (name, f, changes) in [("ascending", ascending, ascendingChanges), ("scattered", scattered, scatteredChanges),
                                    ("fitting", fitting, fittingChanges)] {
@@ -97,7 +101,7 @@ final class ExchangeIdOrderTests: XCTestCase {
         try f.ingest()
         try writeRepeats(f) { i in String(format: "%08x", UInt32(truncatingIfNeeded: i &* 2_654_435_761)) }
         XCTAssertFalse(checked(try f.ingest(cacheMiB: 1)), "only a load that began on an empty table sets the index aside")
-        XCTAssertEqual(try f.int("SELECT count(*) FROM exchange_rows"), 22001)
+        XCTAssertEqual(try f.int("SELECT count(*) FROM exchange_rows"), 22027)
     }
 
     func testTheFilterNeverForgetsAnIdAndRarelyFlagsANewOne() {

@@ -183,6 +183,47 @@ final class IngestContractTests: XCTestCase {
         XCTAssertEqual(try f.strings("SELECT email FROM accounts WHERE account_id = 'x'"), ["one@example.com"])
     }
 
+    /// Exchanges go in sixteen rows to a statement: repeats inside one such group, across two,
+    /// in the rows left over at a batch's end and in a later file must come out as they would
+    /// one row at a time: the first version kept, each repeat a duplicate or a conflict naming it.
+    func testRepeatsInsideAGroupOfInsertedRowsComeOutAsOneAtATime() throws {
+        let f = try Fixture()
+        func line(_ id: Int, _ prompt: String = "same") -> String {
+            #"{"exchange_id":"e\#(id)","account_id":"a\#(id % 3)","ts":\#(1_768_465_800 + id),"prompt":"\#(prompt)"}"#
+        }
+        // 40 lines: groups are lines 1-16 and 17-32, lines 33-40 go one by one.
+        var first = (1...40).map { line($0) }
+        first[2] = line(2)              // line 3 repeats line 2 as it is
+        first[4] = line(1, "changed")   // line 5 changes line 1
+        first[15] = line(5)             // line 16 is e5, whose first version is this line (line 5 was e1)
+        first[17] = line(17, "changed") // line 18 changes line 17, in the second group
+        first[37] = line(20)            // line 38, left over, repeats line 20 of the second group
+        let a = try f.write("exchanges-a.jsonl", first.joined(separator: "\n") + "\n")
+        var second = (41...60).map { line($0) }
+        second[0] = line(1)             // repeats file a's line 1
+        second[1] = line(4, "changed")  // changes file a's line 4
+        second[2] = line(41)            // its own line 1 was replaced: e41 is new here
+        let b = try f.write("exchanges-b.jsonl", second.joined(separator: "\n") + "\n")
+        try f.ingest([a, b])
+
+        XCTAssertEqual(try f.strings("""
+            SELECT r.source_file_id || ':' || r.line || ' ' || r.reason || ' ' || r.conflict_file_id || ':' || r.conflict_line
+            FROM rejects r ORDER BY r.source_file_id, r.line
+            """), ["1:5 conflict 1:1", "1:18 conflict 1:17", "2:2 conflict 1:4"])
+        XCTAssertEqual(try f.strings("""
+            SELECT records_read || ' ' || records_loaded || ' ' || records_duplicate || ' ' || records_rejected
+            FROM source_files ORDER BY file_id
+            """), ["40 36 2 2", "20 18 1 1"])
+        // Each id once, under the line that first gave it, with that line's text.
+        XCTAssertEqual(try f.int("SELECT count(*) FROM exchange_rows"), 54)
+        XCTAssertEqual(try f.int("SELECT count(DISTINCT exchange_id) FROM exchange_rows"), 54)
+        XCTAssertEqual(try f.int("SELECT count(*) FROM exchange_rows WHERE prompt = 'changed'"), 0)
+        XCTAssertEqual(try f.strings("""
+            SELECT exchange_id || ' ' || source_file_id || ':' || source_line FROM exchange_rows
+            WHERE exchange_id IN ('e1', 'e2', 'e5', 'e17', 'e20', 'e41') ORDER BY exchange_pk
+            """), ["e1 1:1", "e2 1:2", "e5 1:16", "e17 1:17", "e20 1:20", "e41 2:3"])
+    }
+
     func testACardNumberAnywhereInAPaymentIsRejectedAndNeverStored() throws {
         let f = try Fixture()
         let pan = "4539148803436467"
