@@ -465,7 +465,7 @@ final class BatchWriter {
         }
     }
 
-    static func exchangeInsertSQL(rows: Int) -> String {
+    private static func exchangeInsertSQL(rows: Int) -> String {
         let row = "(" + Array(repeating: "?", count: Int(exchangeColumns)).joined(separator: ", ") + ")"
         return """
             INSERT INTO exchange_rows (exchange_id, account_pk, ts_ms, model_pk, api_key_id, ip_pk, user_agent_pk,
