@@ -46,7 +46,7 @@ final class BatchWriter {
     /// A group's insert skips a row whose id is taken with `OR IGNORE`, not `ON CONFLICT DO NOTHING`:
     /// a statement of several rows that may abort (a `NOT NULL` column, ABORT by default) first
     /// copies every page it changes to a statement journal, so as to undo its own rows alone;
-    /// with ids in no order that was 5 GB of temporary writes at 700,000 exchanges. Ignoring
+    /// with ids in no order that was 5.3 GiB of temporary writes at 701,545 exchanges. Ignoring
     /// never aborts, and the columns `NOT NULL` makes it ignore are always bound with a value.
     private lazy var insertExchangeGroup = Result {
         try database.prepare(Self.exchangeInsertSQL(rows: Self.exchangeGroup, orIgnore: true))
@@ -54,11 +54,9 @@ final class BatchWriter {
     /// The same inserts while the unique index on exchange ids is set aside (see `ExchangeIdCheck`).
     private let insertExchangeWithoutIndex: Statement
     private let insertExchangeGroupWithoutIndex: Statement
-    /// Exchanges are inserted this many to a statement. Per row, one statement of 16 rows costs
-    /// SQLite about a quarter fewer instructions than a statement per row (its program started,
-    /// its cursors opened and the statement reset once per 16 rows): 10,200 against 13,500
-    /// instructions a row under callgrind, and 10-38% less CPU time in a loop of 700,000 rows.
-    /// 64 rows a statement gained little more.
+    /// Exchanges are inserted this many to a statement: SQLite starts its program, opens its
+    /// cursors and resets the statement once per 16 rows. `bench/rows-per-statement.c`: a
+    /// quarter fewer instructions a row, and a third less CPU over 700,000 rows.
     private static let exchangeGroup = 16
     /// The parameters one exchange binds.
     private static let exchangeColumns: Int32 = 17
