@@ -502,7 +502,7 @@ final class BatchWriter {
         if indexSetAside {
             // Without the unique index every row goes in, under consecutive keys.
             guard database.changes == records.count else {
-                throw StoreError(code: 1, message: "a group of exchanges did not go in whole", sql: statement.sql)
+                throw StoreError(code: 1, message: "a group of exchanges inserted while the exchange-id index is set aside did not all go in")
             }
             let lastKey = database.lastInsertedRowID
             for (row, i) in records.enumerated() {
