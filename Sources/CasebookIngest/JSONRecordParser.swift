@@ -88,7 +88,7 @@ struct JSONRecordParser {
         let field: Int?
         if key.escaped {
             scratch.removeAll(keepingCapacity: true)
-            try unescape(line, key, into: &scratch)
+            try Self.unescape(line, key, into: &scratch)
             field = scratch.withUnsafeBytes { builder.fieldIndex($0) }
         } else {
             field = builder.fieldIndex(UnsafeRawBufferPointer(rebasing: line[key.start..<key.end]))
@@ -108,7 +108,7 @@ struct JSONRecordParser {
             let inner = UnsafeRawBufferPointer(rebasing: valueJSON[(valueJSON.startIndex + 1)..<(valueJSON.endIndex - 1)])
             if escaped {
                 scratch.removeAll(keepingCapacity: true)
-                try unescapeBytes(inner, into: &scratch)
+                try Self.unescapeBytes(inner, into: &scratch)
                 scratch.withUnsafeBytes { builder.set(field: field, value: $0, shape: .string, batch: &batch) }
             } else {
                 builder.set(field: field, value: inner, shape: .string, batch: &batch)
@@ -239,12 +239,14 @@ struct JSONRecordParser {
         throw RecordFailure(reason: .badJSON, detail: "a string is not closed")
     }
 
-    private func unescape(_ s: UnsafeRawBufferPointer, _ span: Span, into out: inout [UInt8]) throws {
+    // Static, as `unescapeBytes`: a method would hold `self` while it appends to `self.scratch`,
+    // and the scratch buffer, no longer uniquely referenced, was copied for every escaped string.
+    private static func unescape(_ s: UnsafeRawBufferPointer, _ span: Span, into out: inout [UInt8]) throws {
         try unescapeBytes(UnsafeRawBufferPointer(rebasing: s[span.start..<span.end]), into: &out)
     }
 
     /// Decodes JSON escapes, including surrogate pairs; a lone surrogate is an error.
-    private func unescapeBytes(_ s: UnsafeRawBufferPointer, into out: inout [UInt8]) throws {
+    private static func unescapeBytes(_ s: UnsafeRawBufferPointer, into out: inout [UInt8]) throws {
         var i = 0
         func hex4(_ at: Int) throws -> UInt32 {
             guard at + 4 <= s.count else { throw RecordFailure(reason: .badJSON, detail: "incomplete \\u escape") }
@@ -293,7 +295,7 @@ struct JSONRecordParser {
                 } else if (0xDC00...0xDFFF).contains(scalar) {
                     throw RecordFailure(reason: .badJSON, detail: "unpaired UTF-16 surrogate in \\u escape")
                 }
-                out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
+                UTF8.encode(Unicode.Scalar(scalar)!) { out.append($0) }
             default:
                 throw RecordFailure(reason: .badJSON, detail: "invalid escape sequence")
             }

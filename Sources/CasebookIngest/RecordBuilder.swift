@@ -160,7 +160,7 @@ struct RecordBuilder {
             extraSlot = .text(start: batch.arena.count, count: extra.count)
             batch.arena.append(contentsOf: extra)
         }
-        batch.slots.append(contentsOf: values)
+        values.withUnsafeBufferPointer { batch.slots.append(contentsOf: $0) }
         batch.records.append(ParsedRecord(line: line, contentHash: hasher.value, extra: extraSlot))
         return nil
     }
