@@ -17,9 +17,10 @@ struct CSVRecordParser {
         var names: [[UInt8]] = []
         var cells: [(start: Int, end: Int, quoted: Bool)] = []
         try Self.split(header, into: &cells)
-        var scratch: [UInt8] = []
         for cell in cells {
-            names.append(Self.content(header, cell, scratch: &scratch))
+            var name: [UInt8] = []
+            Self.unquote(header, cell, into: &name)
+            names.append(name)
         }
         var seen = Set<[UInt8]>()
         for name in names where !seen.insert(name).inserted {
@@ -46,11 +47,8 @@ struct CSVRecordParser {
         }
         for (column, cell) in cells.enumerated() where cell.end > cell.start {
             let raw = UnsafeRawBufferPointer(rebasing: record[cell.start..<cell.end])
-            let needsUnquoting = cell.quoted && raw.contains(UInt8(ascii: "\""))
-            if needsUnquoting {
-                scratch = Self.content(record, cell, scratch: &scratch)
-            }
-            if needsUnquoting {
+            if cell.quoted && raw.contains(UInt8(ascii: "\"")) {
+                Self.unquote(record, cell, into: &scratch)
                 scratch.withUnsafeBytes { deliver($0, column: column, builder: &builder, batch: &batch) }
             } else {
                 deliver(raw, column: column, builder: &builder, batch: &batch)
@@ -99,10 +97,10 @@ struct CSVRecordParser {
         }
     }
 
-    /// A cell's text with doubled quotes undone.
-    private static func content(_ s: UnsafeRawBufferPointer, _ cell: (start: Int, end: Int, quoted: Bool),
-                                scratch: inout [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
+    /// A cell's text with doubled quotes undone, in `out` (emptied first, its capacity kept).
+    private static func unquote(_ s: UnsafeRawBufferPointer, _ cell: (start: Int, end: Int, quoted: Bool),
+                                into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
         out.reserveCapacity(cell.end - cell.start)
         var i = cell.start
         while i < cell.end {
@@ -110,6 +108,5 @@ struct CSVRecordParser {
             if cell.quoted && s[i] == UInt8(ascii: "\"") { i += 1 }
             i += 1
         }
-        return out
     }
 }
