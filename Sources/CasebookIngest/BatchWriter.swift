@@ -43,17 +43,15 @@ final class BatchWriter {
     private lazy var insertExchange = Result {
         try database.prepare(Self.exchangeInsertSQL(rows: 1) + " ON CONFLICT (exchange_id) DO NOTHING")
     }
+    /// The same insert while the unique index on exchange ids is set aside (see `ExchangeIdCheck`).
+    private let insertExchangeWithoutIndex: Statement
     /// A group's insert skips a row whose id is taken with `OR IGNORE`, not `ON CONFLICT DO NOTHING`:
     /// a statement of several rows that may abort (a `NOT NULL` column, ABORT by default) first
     /// copies every page it changes to a statement journal, so as to undo its own rows alone;
     /// with ids in no order that was 5.3 GiB of temporary writes at 701,545 exchanges. Ignoring
     /// never aborts, and the columns `NOT NULL` makes it ignore are always bound with a value.
-    private lazy var insertExchangeGroup = Result {
-        try database.prepare(Self.exchangeInsertSQL(rows: Self.exchangeGroup, orIgnore: true))
-    }
-    /// The same inserts while the unique index on exchange ids is set aside (see `ExchangeIdCheck`).
-    private let insertExchangeWithoutIndex: Statement
-    private let insertExchangeGroupWithoutIndex: Statement
+    /// It names no index, so it serves whether the unique index is there or set aside.
+    private let insertExchangeGroup: Statement
     /// Exchanges are inserted this many to a statement: SQLite starts its program, opens its
     /// cursors and resets the statement once per 16 rows. `bench/rows-per-statement.c`: a
     /// quarter fewer instructions a row, and a third less CPU over 700,000 rows.
@@ -91,7 +89,7 @@ final class BatchWriter {
         try database.execute("PRAGMA wal_autocheckpoint = 0")
         exchangeIds = try ExchangeIdCheck(database: database, indexBytesKept: cacheBytes / 16)
         insertExchangeWithoutIndex = try database.prepare(Self.exchangeInsertSQL(rows: 1))
-        insertExchangeGroupWithoutIndex = try database.prepare(Self.exchangeInsertSQL(rows: Self.exchangeGroup, orIgnore: true))
+        insertExchangeGroup = try database.prepare(Self.exchangeInsertSQL(rows: Self.exchangeGroup, orIgnore: true))
         findExchange = try database.prepare(
             "SELECT content_hash, source_file_id, source_line FROM exchange_rows WHERE exchange_id = ?1")
         findAccount = try database.prepare(
@@ -362,10 +360,14 @@ final class BatchWriter {
                         conflicts.append(try conflictReject(index, context, otherFileID: fileID, otherLine: line, key: key))
                     }
                 }
-                if batch.kind == .exchanges {
-                    try writeExchanges(context, tally)
-                } else {
-                    for index in batch.records.indices { try tally(index, try write(record: index, context)) }
+                func writeEach(_ write: (Int, BatchContext) throws -> RecordOutcome) throws {
+                    for index in batch.records.indices { try tally(index, try write(index, context)) }
+                }
+                switch batch.kind {
+                case .exchanges: try writeExchanges(context, tally)
+                case .accounts: try writeEach(writeAccount)
+                case .payments: try writeEach(writePayment)
+                case .ips: try writeEach(writeIP)
                 }
             } }
             // In line order, so reject ids follow the file whatever the batch boundaries were.
@@ -459,16 +461,6 @@ final class BatchWriter {
         case conflict(fileID: Int64, line: Int64, key: String)
     }
 
-    /// Accounts, payments and IPs, one record at a time (exchanges go through `writeExchanges`).
-    private func write(record index: Int, _ context: BatchContext) throws -> RecordOutcome {
-        switch context.batch.kind {
-        case .exchanges: return try writeExchange(index, context)
-        case .accounts: return try writeAccount(index, context)
-        case .payments: return try writePayment(index, context)
-        case .ips: return try writeIP(index, context)
-        }
-    }
-
     private static func exchangeInsertSQL(rows: Int, orIgnore: Bool = false) -> String {
         let row = "(" + Array(repeating: "?", count: Int(exchangeColumns)).joined(separator: ", ") + ")"
         return """
@@ -484,16 +476,18 @@ final class BatchWriter {
     private func writeExchanges(_ c: BatchContext, _ tally: (Int, RecordOutcome) throws -> Void) throws {
         let count = c.batch.records.count
         var first = 0
-        while count - first >= Self.exchangeGroup {
-            try writeExchangeGroup(first..<(first + Self.exchangeGroup), c, tally)
-            first += Self.exchangeGroup
+        while first < count {
+            let rows = count - first >= Self.exchangeGroup ? Self.exchangeGroup : 1
+            try writeExchangeGroup(first..<(first + rows), c, tally)
+            first += rows
         }
-        for index in first..<count { try tally(index, try writeExchange(index, c)) }
     }
 
+    /// Inserts the exchanges of `records` (a whole group, or one) in one statement.
     private func writeExchangeGroup(_ records: Range<Int>, _ c: BatchContext, _ tally: (Int, RecordOutcome) throws -> Void) throws {
         let indexSetAside = exchangeIds.indexSetAside
-        let statement = indexSetAside ? insertExchangeGroupWithoutIndex : try insertExchangeGroup.get()
+        let statement = records.count == Self.exchangeGroup ? insertExchangeGroup
+            : indexSetAside ? insertExchangeWithoutIndex : try insertExchange.get()
         for (row, i) in records.enumerated() {
             try bindExchange(i, c, to: statement, from: Int32(row) * Self.exchangeColumns + 1)
         }
@@ -519,7 +513,7 @@ final class BatchWriter {
     }
 
     /// Whether a record of a group that was not loaded whole went in: the row under its id is
-    /// its own (this file, this line), else the row it repeats.
+    /// its own (this file, this line), else the row it repeats (a duplicate or a conflict).
     private func outcomeOfGroupedExchange(_ i: Int, _ c: BatchContext) throws -> RecordOutcome {
         let record = c.batch.records[i]
         c.bind(findExchange, 1, record: i, field: ExchangeField.exchangeID)
@@ -533,22 +527,6 @@ final class BatchWriter {
         }
         return try compareExisting(findExchange, hashColumn: 0, record: record,
                                    key: "exchange_id \(c.text(i, ExchangeField.exchangeID)!)", alreadyStepped: true)
-    }
-
-    private func writeExchange(_ i: Int, _ c: BatchContext) throws -> RecordOutcome {
-        let indexSetAside = exchangeIds.indexSetAside
-        let statement = indexSetAside ? insertExchangeWithoutIndex : try insertExchange.get()
-        try bindExchange(i, c, to: statement, from: 1)
-        try statement.step()
-        statement.reset()
-        if indexSetAside {
-            try exchangeIds.loaded(id: c.bytes(i, ExchangeField.exchangeID)!, raw: c.raw(i), exchangePK: database.lastInsertedRowID)
-            return .loaded
-        }
-        if database.changes == 1 { return .loaded }
-        c.bind(findExchange, 1, record: i, field: ExchangeField.exchangeID)
-        return try compareExisting(findExchange, hashColumn: 0, record: c.batch.records[i],
-                                   key: "exchange_id \(c.text(i, ExchangeField.exchangeID)!)")
     }
 
     /// Binds exchange `i`'s 17 values to parameters `first` on, finding or creating the keys it names.
