@@ -161,11 +161,13 @@ public enum CaseFile {
     ///
     /// An index is built by sorting its entries. A cache smaller than the entries makes SQLite's
     /// sorter write several sorted runs, which a second thread sorts in parallel; one run the
-    /// size of the cache is sorted by one thread.
+    /// size of the cache is sorted by one thread. Each run is a linked list merged in memory, so
+    /// its sort waits on memory: runs of 4 MiB sort faster than runs of 16 (BENCHMARKS.md,
+    /// "The account index's sort runs").
     public static func sortingIndexes(_ database: Database, _ body: () throws -> Void) throws {
         let cacheSize = try database.scalarInt("PRAGMA cache_size") ?? -2000
         try database.execute("PRAGMA threads = 2")
-        try database.execute("PRAGMA cache_size = -16384")
+        try database.execute("PRAGMA cache_size = -4096")
         defer {
             try? database.execute("PRAGMA threads = 0")
             try? database.execute("PRAGMA cache_size = \(cacheSize)")
