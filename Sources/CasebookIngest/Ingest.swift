@@ -195,6 +195,9 @@ public final class Ingest {
                 return (cpu, try writer.rebuildDeferredIndexes())
             }
             writerStages.add("writer thread CPU while loading", writerCPU)
+            if let paused = checkpointer?.writerPaused, paused.count > 0 {
+                writerStages.add("writer waiting while the log started over (\(paused.count) times, within the load)", paused.seconds)
+            }
             let building = stages.lap()
             if let idCheck {
                 writerStages.add("exchange ids checked for repeats (their index set aside during the load, built)", idCheck)

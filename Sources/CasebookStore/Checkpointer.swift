@@ -28,6 +28,9 @@ public final class Checkpointer: @unchecked Sendable {
     private var restartAsked = false
     private var writerWaiting = false
     private let finished = DispatchSemaphore(value: 0)
+    /// How often, and for how long in all, the writer waited for the log to start over.
+    private var pauses = 0
+    private var pausedNanoseconds: UInt64 = 0
     /// A passive checkpoint each time the log has grown by this many bytes.
     private let interval: Int64
     /// The log is started over once it holds this many bytes.
@@ -99,10 +102,20 @@ public final class Checkpointer: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard restartAsked else { return }
+        let start = DispatchTime.now().uptimeNanoseconds
         writerWaiting = true
         condition.broadcast()
         while writerWaiting && !stopping { condition.wait() }
         writerWaiting = false
+        pauses += 1
+        pausedNanoseconds += DispatchTime.now().uptimeNanoseconds - start
+    }
+
+    /// How often the writer has waited in `restartWhileIdle`, and for how many seconds in all.
+    public var writerPaused: (count: Int, seconds: Double) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (pauses, Double(pausedNanoseconds) / 1e9)
     }
 
     /// Stops the thread and waits for it; later calls return at once.
