@@ -42,9 +42,17 @@ public final class FileSource: ByteSource {
     /// The size at opening, for a regular file; nil for a pipe, FIFO or terminal.
     public let size: Int64?
     public private(set) var consumedBytes: Int64 = 0
+    /// Whether the pages read are handed back to the kernel as reading goes on (see `init`).
+    private let dropsPagesRead: Bool
+    private var droppedBytes: Int64 = 0
 
     /// Opens `path`; "-" means standard input. `limit` reads at most that many bytes.
-    public init(path: String, limit: Int64? = nil) throws {
+    /// `dropsPagesRead`: for a file read once to its end (an input being loaded), the page
+    /// cache's copies of what was read are dropped every few megabytes. Kept, gigabytes of
+    /// input crowd out the case file being written, whose new pages must then come from
+    /// memory the machine has not touched for a while, which costs ten times as much on a
+    /// virtual machine that hands idle memory back to its host (BENCHMARKS.md).
+    public init(path: String, limit: Int64? = nil, dropsPagesRead: Bool = false) throws {
         self.path = path
         if path == "-" {
             descriptor = STDIN_FILENO
@@ -60,9 +68,12 @@ public final class FileSource: ByteSource {
         let regular = fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
         let current = regular ? Int64(info.st_size) : nil
         size = limit.map { min($0, current ?? $0) } ?? current
+        self.dropsPagesRead = dropsPagesRead && regular
     }
 
     deinit { if ownsDescriptor { close(descriptor) } }
+
+    private static let dropInterval: Int64 = 8 << 20
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var wanted = buffer.count
@@ -72,6 +83,10 @@ public final class FileSource: ByteSource {
             let count = Glibc.read(descriptor, buffer.baseAddress, wanted)
             if count >= 0 {
                 consumedBytes += Int64(count)
+                if dropsPagesRead && consumedBytes - droppedBytes >= Self.dropInterval {
+                    _ = posix_fadvise(descriptor, 0, off_t(consumedBytes), POSIX_FADV_DONTNEED)
+                    droppedBytes = consumedBytes
+                }
                 return count
             }
             if errno == EINTR { continue }

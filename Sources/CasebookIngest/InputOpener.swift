@@ -36,7 +36,7 @@ final class InputOpener: @unchecked Sendable {
 
     private static func open(_ file: InputFile) throws -> OpenedInput {
         // A regular file is read and hashed up to its size now, whatever is appended meanwhile.
-        let source = try FileSource(path: file.path)
+        let source = try FileSource(path: file.path, dropsPagesRead: true)
         let sha256 = file.isStream ? nil : try FileDigest.sha256(path: file.path, length: source.size)
         return OpenedInput(source: source, sha256: sha256)
     }

@@ -47,4 +47,39 @@ final class FileSourceTests: XCTestCase {
         XCTAssertEqual(source.size, Int64(bytes.count))
         XCTAssertTrue(drain(source, largestRead: 1 << 20).0 == bytes)
     }
+
+    func testAnInputReadToItsEndLeavesNoPagesInTheCacheBehindIt() throws {
+        let (path, bytes) = try file(20 << 20)
+        // Pages that are not yet on disk cannot be dropped: write them out first.
+        let descriptor = open(path, O_RDONLY)
+        XCTAssertEqual(fsync(descriptor), 0)
+        close(descriptor)
+        let checked = 16 << 20
+        XCTAssertGreaterThan(try residentPages(path, bytes: checked), checked / 4096 / 2, "a file just written is in the page cache")
+
+        let (read, error) = drain(try FileSource(path: path, dropsPagesRead: true), largestRead: 1 << 20)
+        XCTAssertNil(error)
+        XCTAssertTrue(read == bytes)
+        let resident = try residentPages(path, bytes: checked)
+        if resident >= checked / 4096 / 8 {
+            // A file system in memory (tmpfs) has no other copy to drop its pages for.
+            let descriptor = open(path, O_RDONLY)
+            _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
+            close(descriptor)
+            if try residentPages(path, bytes: checked) == resident { throw XCTSkip("this file system keeps every page") }
+        }
+        XCTAssertLessThan(resident, checked / 4096 / 8, "the pages read were dropped")
+    }
+
+    /// How many of the first `bytes` of the file at `path` are in the page cache (mincore).
+    private func residentPages(_ path: String, bytes: Int) throws -> Int {
+        let descriptor = open(path, O_RDONLY)
+        defer { close(descriptor) }
+        let mapping = try XCTUnwrap(mmap(nil, bytes, PROT_READ, MAP_SHARED, descriptor, 0))
+        XCTAssertNotEqual(mapping, MAP_FAILED)
+        defer { munmap(mapping, bytes) }
+        var flags = [UInt8](repeating: 0, count: bytes / 4096)
+        XCTAssertEqual(mincore(mapping, bytes, &flags), 0)
+        return flags.filter { $0 & 1 == 1 }.count
+    }
 }
