@@ -54,21 +54,21 @@ final class FileSourceTests: XCTestCase {
         let descriptor = open(path, O_RDONLY)
         XCTAssertEqual(fsync(descriptor), 0)
         close(descriptor)
-        let checked = 16 << 20
-        XCTAssertGreaterThan(try residentPages(path, bytes: checked), checked / 4096 / 2, "a file just written is in the page cache")
+        let checked = 16 << 20, pages = checked / sysconf(Int32(_SC_PAGESIZE))
+        XCTAssertGreaterThan(try residentPages(path, bytes: checked), pages / 2, "a file just written is in the page cache")
 
         let (read, error) = drain(try FileSource(path: path, dropsPagesRead: true), largestRead: 1 << 20)
         XCTAssertNil(error)
         XCTAssertTrue(read == bytes)
         let resident = try residentPages(path, bytes: checked)
-        if resident >= checked / 4096 / 8 {
+        if resident >= pages / 8 {
             // A file system in memory (tmpfs) has no other copy to drop its pages for.
             let descriptor = open(path, O_RDONLY)
             _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
             close(descriptor)
             if try residentPages(path, bytes: checked) == resident { throw XCTSkip("this file system keeps every page") }
         }
-        XCTAssertLessThan(resident, checked / 4096 / 8, "the pages read were dropped")
+        XCTAssertLessThan(resident, pages / 8, "the pages read were dropped")
     }
 
     /// How many of the first `bytes` of the file at `path` are in the page cache (mincore).
@@ -76,9 +76,9 @@ final class FileSourceTests: XCTestCase {
         let descriptor = open(path, O_RDONLY)
         defer { close(descriptor) }
         let mapping = try XCTUnwrap(mmap(nil, bytes, PROT_READ, MAP_SHARED, descriptor, 0))
-        XCTAssertNotEqual(mapping, MAP_FAILED)
+        guard mapping != MAP_FAILED else { throw XCTSkip("the file cannot be mapped") }
         defer { munmap(mapping, bytes) }
-        var flags = [UInt8](repeating: 0, count: bytes / 4096)
+        var flags = [UInt8](repeating: 0, count: bytes / sysconf(Int32(_SC_PAGESIZE)))
         XCTAssertEqual(mincore(mapping, bytes, &flags), 0)
         return flags.filter { $0 & 1 == 1 }.count
     }
