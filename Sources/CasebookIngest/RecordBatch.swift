@@ -108,6 +108,15 @@ struct RecordBatch: Sendable {
 
     func raw(of record: Int) -> [UInt8] { Array(rawArena[rawRanges[record]]) }
 
+    /// The memory the batch holds, counting the capacity its reused buffers keep.
+    var footprint: Int {
+        arena.capacity + rawArena.capacity
+            + slots.capacity * MemoryLayout<Slot>.stride
+            + records.capacity * MemoryLayout<ParsedRecord>.stride
+            + rawRanges.capacity * MemoryLayout<Range<Int>>.stride
+            + rejects.reduce(rejects.capacity * MemoryLayout<RejectedRecord>.stride) { $0 + $1.raw.count + $1.detail.utf8.count }
+    }
+
     var isFull: Bool { records.count + rejects.count >= 8192 || arena.count + rawArena.count >= (24 << 20) }
 
     func slot(_ record: Int, _ field: Int) -> Slot { slots[record * fieldCount + field] }

@@ -3,8 +3,12 @@ import Foundation
 /// The bounded hand-off between the parsing thread and the writing thread.
 ///
 /// Parsing (and gzip) runs on one core and SQLite on the other; the bound
-/// keeps memory flat when one side is faster. A writer failure is stored and
-/// handed to the parser at its next send, so the parser stops promptly.
+/// keeps memory flat when one side is faster. It is deep enough for the parser
+/// to keep working through the writer's pauses (a log started over, a large
+/// commit), and bounded in bytes as well as in batches, because a batch of
+/// wide rows holds many times the memory of one of narrow rows. A writer
+/// failure is stored and handed to the parser at its next send, so the parser
+/// stops promptly.
 final class WriterChannel: @unchecked Sendable {
     enum Job {
         case batch(RecordBatch)
@@ -14,21 +18,43 @@ final class WriterChannel: @unchecked Sendable {
     }
 
     private let condition = NSCondition()
-    private var jobs: [Job] = []
+    /// Waiting jobs with the memory each holds.
+    private var jobs: [(job: Job, bytes: Int)] = []
     private var head = 0
     private var failure: Error?
     private let capacity: Int
-    private var spareBatches: [RecordBatch] = []
+    private let byteBudget: Int
+    /// The memory held by the batches waiting in `jobs`.
+    private var queuedBytes = 0
+    private var spareBatches: [(batch: RecordBatch, bytes: Int)] = []
+    private var spareBytes = 0
 
-    init(capacity: Int = 4) { self.capacity = capacity }
+    /// - Parameters:
+    ///   - capacity: the most jobs waiting at once.
+    ///   - byteBudget: the most memory the waiting batches hold; a batch is
+    ///     always taken when nothing waits, however large.
+    init(capacity: Int = 16, byteBudget: Int = 256 << 20) {
+        self.capacity = capacity
+        self.byteBudget = byteBudget
+    }
 
     func send(_ job: Job) throws {
+        let bytes = Self.footprint(of: job)
         condition.lock()
         defer { condition.unlock() }
-        while jobs.count - head >= capacity && failure == nil { condition.wait() }
+        while failure == nil && jobs.count > head
+                && (jobs.count - head >= capacity || queuedBytes + bytes > byteBudget) {
+            condition.wait()
+        }
         if let failure { throw failure }
-        jobs.append(job)
+        jobs.append((job, bytes))
+        queuedBytes += bytes
         condition.broadcast()
+    }
+
+    private static func footprint(of job: Job) -> Int {
+        if case let .batch(batch) = job { return batch.footprint }
+        return 0
     }
 
     /// Whether no job is waiting (the writer is keeping up with the readers).
@@ -44,8 +70,9 @@ final class WriterChannel: @unchecked Sendable {
         defer { condition.unlock() }
         while jobs.count == head && failure == nil { condition.wait() }
         if failure != nil { return nil }
-        let job = jobs[head]
-        jobs[head] = .stop  // drop the queue's reference so a batch can be recycled without a copy
+        let (job, bytes) = jobs[head]
+        queuedBytes -= bytes
+        jobs[head] = (.stop, 0)  // drop the queue's reference so a batch can be recycled without a copy
         head += 1
         if head > 64 {
             jobs.removeFirst(head)
@@ -55,17 +82,25 @@ final class WriterChannel: @unchecked Sendable {
         return job
     }
 
-    /// Hands a written batch back for reuse.
+    /// Hands a written batch back for reuse. Spares are kept up to the queue's
+    /// own bounds, so the batches alive never hold much more than a full queue.
     func recycle(_ batch: consuming RecordBatch) {
+        let bytes = batch.footprint
         condition.lock()
-        if spareBatches.count < capacity + 2 { spareBatches.append(batch) }
+        if spareBatches.count < capacity && spareBytes + bytes <= byteBudget {
+            spareBatches.append((batch, bytes))
+            spareBytes += bytes
+        }
         condition.unlock()
     }
 
     /// An empty batch, reusing a written one when there is one.
     func emptyBatch(kind: RecordKind, fileID: Int64) -> RecordBatch {
         condition.lock()
-        var batch = spareBatches.popLast()
+        var batch = spareBatches.popLast().map { spare in
+            spareBytes -= spare.bytes
+            return spare.batch
+        }
         condition.unlock()
         guard batch != nil else { return RecordBatch(kind: kind, fileID: fileID) }
         batch!.reuse(kind: kind, fileID: fileID)
