@@ -35,8 +35,21 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var isCorrupt: Bool { code & 0xff == SQLITE_CORRUPT || code & 0xff == SQLITE_NOTADB }
 
     public var description: String {
-        if let sql { return "\(message) (SQLite code \(code), in: \(sql))" }
+        if let sql { return "\(message) (SQLite code \(code), in: \(Self.opening(of: sql)))" }
         return "\(message) (SQLite code \(code))"
+    }
+
+    /// Enough of a statement to tell which one failed, on one line: the writer's
+    /// statements run to hundreds of lines and placeholders.
+    static func opening(of sql: String, limit: Int = 80) -> String {
+        let words = sql.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
+        var line = ""
+        for word in words {
+            if !line.isEmpty { line += " " }
+            line += word
+            if line.count > limit { return String(line.prefix(limit)) + "…" }
+        }
+        return line
     }
 }
 

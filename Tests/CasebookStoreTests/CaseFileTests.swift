@@ -14,6 +14,21 @@ final class CaseFileTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// A failed statement is named in the message by its opening words on one line, not by
+    /// its whole text: the writer's group insert alone is hundreds of lines of placeholders.
+    func testAFailedLongStatementIsNamedByItsOpeningOnOneLine() throws {
+        let database = try Database(path: directory + "/s.db", mode: .readWriteCreate)
+        let rows = Array(repeating: "(?, ?, ?, ?)", count: 16).joined(separator: ",\n    ")
+        let sql = "INSERT INTO missing_table (a, b, c, d)\nVALUES\n    \(rows)"
+        XCTAssertThrowsError(try database.prepare(sql)) { error in
+            let text = String(describing: error)
+            XCTAssertTrue(text.contains("no such table: missing_table"), text)
+            XCTAssertTrue(text.contains("in: INSERT INTO missing_table (a, b, c, d) VALUES (?, ?, ?, ?), (?"), text)
+            XCTAssertFalse(text.contains("\n"), text)
+            XCTAssertLessThan(text.count, 160, text)
+        }
+    }
+
     func testEverySchemaFileIsAMigrationAndTheBinaryAppliesExactlyThem() throws {
         // The repository's schema/ folder, found from this source file.
         let schemaDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
