@@ -42,7 +42,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     /// Enough of a statement to tell which one failed, on one line: the writer's
     /// statements run to hundreds of lines and placeholders.
     static func opening(of sql: String, limit: Int = 80) -> String {
-        let words = sql.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
+        let words = sql.split(whereSeparator: \.isWhitespace)
         var line = ""
         for word in words {
             if !line.isEmpty { line += " " }
