@@ -84,6 +84,8 @@ public final class FileSource: ByteSource {
             if count >= 0 {
                 consumedBytes += Int64(count)
                 if dropsPagesRead && consumedBytes - droppedBytes >= Self.dropInterval {
+                    // From the start each time: pages still in flight (readahead) at one call
+                    // stay behind, and dropping only the new range leaves them for good.
                     _ = posix_fadvise(descriptor, 0, off_t(consumedBytes), POSIX_FADV_DONTNEED)
                     droppedBytes = consumedBytes
                 }
