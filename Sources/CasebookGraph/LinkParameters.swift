@@ -67,9 +67,10 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     /// three) of its sampled prompts: an operator repeats its template in nearly every request,
     /// a person rarely repeats a phrasing in a quarter of theirs.
     public var templatePhraseShare = 0.25
-    /// Fewer recurring phrases than this is a habit of phrasing ("can you help me write"),
-    /// not a template: an operator's template repeats a whole paragraph.
-    public var templateMinPhrases = 16
+    /// Fewer recurring phrases than this (a sentence of ten words) is a habit of phrasing ("can
+    /// you help me write"), not a template: an operator's template repeats at least a sentence,
+    /// and a reasoning-extraction template may be no more than one.
+    public var templateMinPhrases = 8
     /// Phrases of its own (not generic wording) a template needs to count as its accounts' own wording.
     public var templateMinSpecificPhrases = 8
     /// A template of a few accounts is theirs only if at most this share of their sampled prompts lack it.
@@ -88,6 +89,13 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     public var synchronyMinLift = 4.0
     public var synchronyMinActiveHours = 12
     public var synchronyMaxActiveShare = 0.5
+    /// Accounts of different countries are compared by their hours only when they keep one
+    /// schedule of more than `smallCrowdAccounts` accounts on one template, and share an hour on
+    /// at least this many times as many of the days both were active as their hours of the day
+    /// explain (any day of one against any day of the other), with chance at most
+    /// `scheduleMaxChance`: strangers of neighbouring countries keep one working day every day,
+    /// an operator's accounts keep its bursts, which move from day to day.
+    public var synchronyAcrossCountriesMinDayLift = 1.5
     /// Accounts on one template keep one operator's schedule when their hours fall in the
     /// schedule's hours at least `scheduleMinLift` times as often as chance, and chance would give
     /// that many at most `scheduleMaxChance`; each account is compared with at most

@@ -505,6 +505,57 @@ struct Linker {
         return expected >= 1 && Double(shared) < 2 * expected
     }
 
+    /// Two accounts on one template in one schedule that more than a few accounts keep, who share
+    /// an hour on far more of their days than their hours of the day explain: the only pairs whose
+    /// hours are compared across countries. Strangers of neighbouring countries keep one working
+    /// day; an operator's bursts move from day to day, and its accounts' hours with them.
+    /// - Returns: what the pair's days show, for the evidence; nil when their hours are not compared.
+    private func keepOneScheduleAcrossCountries(_ a: Int, _ b: Int, template: Double) -> String? {
+        let x = scheduleOf[a]
+        guard template >= parameters.templateMinJaccard, x >= 0, x == scheduleOf[b], templateGroup[a] == templateGroup[b],
+              (scheduleSize[x] ?? 0) > parameters.smallCrowdAccounts else { return nil }
+        let (days, matching, chance) = Self.dayCoincidence(features.activeHours[a], features.activeHours[b])
+        guard days > 0, chance > 0 else { return nil }
+        let share = Double(matching) / Double(days)
+        guard share >= parameters.synchronyAcrossCountriesMinDayLift * chance else { return nil }
+        // P(at least `matching` of `days` by chance) <= exp(-days * KL(share || chance)).
+        var divergence = share * log(share / chance)
+        if share < 1 { divergence += (1 - share) * log((1 - share) / (1 - chance)) }
+        guard Double(days) * divergence >= -log(parameters.scheduleMaxChance) else { return nil }
+        return String(format: "from two countries, an hour shared on %d of %d days, %.1f times what their hours of the day give",
+                      matching, days, share / chance)
+    }
+
+    /// On the days both accounts were active (the latest 256 of them): how many days they were,
+    /// on how many the two shared an hour, and the chance that a day of one shares an hour with
+    /// a day of the other taken at random among those days.
+    static func dayCoincidence(_ x: [UInt32], _ y: [UInt32]) -> (days: Int, matching: Int, chance: Double) {
+        /// Each day's active hours as a mask, days ascending (the hours are sorted).
+        func days(_ hours: [UInt32]) -> [(day: UInt32, mask: UInt32)] {
+            var result: [(day: UInt32, mask: UInt32)] = []
+            for hour in hours {
+                let day = hour / 24, bit = UInt32(1) << (hour % 24)
+                if result.last?.day == day { result[result.count - 1].mask |= bit } else { result.append((day, bit)) }
+            }
+            return result
+        }
+        let dx = days(x), dy = days(y)
+        var masksX: [UInt32] = [], masksY: [UInt32] = []
+        var i = dx.count - 1, j = dy.count - 1
+        while i >= 0 && j >= 0 && masksX.count < 256 {
+            if dx[i].day == dy[j].day { masksX.append(dx[i].mask); masksY.append(dy[j].mask); i -= 1; j -= 1 }
+            else if dx[i].day > dy[j].day { i -= 1 } else { j -= 1 }
+        }
+        guard !masksX.isEmpty else { return (0, 0, 0) }
+        let matching = zip(masksX, masksY).filter { $0 & $1 != 0 }.count
+        var countsX: [UInt32: Int] = [:], countsY: [UInt32: Int] = [:]
+        for mask in masksX { countsX[mask, default: 0] += 1 }
+        for mask in masksY { countsY[mask, default: 0] += 1 }
+        var coinciding = 0
+        for (maskX, n) in countsX { for (maskY, m) in countsY where maskX & maskY != 0 { coinciding += n * m } }
+        return (masksX.count, matching, Double(coinciding) / Double(masksX.count * masksX.count))
+    }
+
     private func synchronyEligible(_ account: Int) -> Bool {
         let hours = features.activeHours[account]
         guard hours.count >= parameters.synchronyMinActiveHours, let first = hours.first, let last = hours.last else { return false }
@@ -555,14 +606,18 @@ struct Linker {
             found.append(Evidence(signal: "prompt_template", value: value, weight: weight))
         }
         // Schedules are compared between accounts of one country: two operators' bursts overlap by
-        // chance. Two accounts whose template group keeps them apart share hours only by chance.
-        // Among the many users of a public template, some pair of one country shares a few
-        // daytime hours at several times the chance of evenly spread hours: for them, only most
-        // hours shared counts.
-        if synchronyEligible(Int(a)) && synchronyEligible(Int(b)), judge.sameCountryOrUnknown(Int(a), Int(b)),
-           !keepSchedulesApart(Int(a), Int(b)),
-           let together = synchrony(Int(a), Int(b), byLift: !publicTemplate) {
-            found.append(Evidence(signal: "synchronized_activity", value: together, weight: parameters.synchronyWeight))
+        // chance. Across countries, only accounts that keep one schedule of many on one template
+        // (an operator spreading its accounts over countries). Two accounts whose template group
+        // keeps them apart share hours only by chance. Among the many users of a public template,
+        // some pair of one country shares a few daytime hours at several times the chance of
+        // evenly spread hours: for them, only most hours shared counts.
+        if synchronyEligible(Int(a)) && synchronyEligible(Int(b)), !keepSchedulesApart(Int(a), Int(b)) {
+            let sameCountry = judge.sameCountryOrUnknown(Int(a), Int(b))
+            let acrossCountries = sameCountry ? nil : keepOneScheduleAcrossCountries(Int(a), Int(b), template: template)
+            if sameCountry || acrossCountries != nil, let together = synchrony(Int(a), Int(b), byLift: !publicTemplate) {
+                let value = acrossCountries.map { "\(together); \($0)" } ?? together
+                found.append(Evidence(signal: "synchronized_activity", value: value, weight: parameters.synchronyWeight))
+            }
         }
         if let succession = successions[Self.pairKey(a, b)] {
             found.append(Evidence(signal: "succession", value: succession, weight: parameters.successionWeight))
