@@ -90,12 +90,13 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     public var synchronyMinActiveHours = 12
     public var synchronyMaxActiveShare = 0.5
     /// Accounts of different countries are compared by their hours only when they keep one
-    /// schedule of more than `smallCrowdAccounts` accounts on one template, and share an hour on
-    /// at least this many times as many of the days both were active as their hours of the day
-    /// explain (any day of one against any day of the other), with chance at most
-    /// `scheduleMaxChance`: strangers of neighbouring countries keep one working day every day,
-    /// an operator's accounts keep its bursts, which move from day to day.
-    public var synchronyAcrossCountriesMinDayLift = 1.5
+    /// schedule of more than `smallCrowdAccounts` accounts on one template; they, and users of a
+    /// template strangers use too, only when they share an hour on at least this many times as
+    /// many of the days both were active as their hours of the day explain (any day of one
+    /// against any day of the other), with chance at most `scheduleMaxChance`: strangers of
+    /// neighbouring countries or of one office keep one working day every day, an operator's
+    /// accounts keep its bursts, which move from day to day.
+    public var synchronyMinDayLift = 1.5
     /// Accounts on one template keep one operator's schedule when their hours fall in the
     /// schedule's hours at least `scheduleMinLift` times as often as chance, and chance would give
     /// that many at most `scheduleMaxChance`; each account is compared with at most

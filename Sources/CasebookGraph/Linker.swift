@@ -505,25 +505,28 @@ struct Linker {
         return expected >= 1 && Double(shared) < 2 * expected
     }
 
-    /// Two accounts on one template in one schedule that more than a few accounts keep, who share
-    /// an hour on far more of their days than their hours of the day explain: the only pairs whose
-    /// hours are compared across countries. Strangers of neighbouring countries keep one working
-    /// day; an operator's bursts move from day to day, and its accounts' hours with them.
-    /// - Returns: what the pair's days show, for the evidence; nil when their hours are not compared.
-    private func keepOneScheduleAcrossCountries(_ a: Int, _ b: Int, template: Double) -> String? {
+    /// Two accounts on one template in one schedule that more than a few accounts keep: the only
+    /// pairs whose hours are compared across countries (when their days coincide, `daysCoincide`).
+    private func keepOneSchedule(_ a: Int, _ b: Int, template: Double) -> Bool {
         let x = scheduleOf[a]
-        guard template >= parameters.templateMinJaccard, x >= 0, x == scheduleOf[b], templateGroup[a] == templateGroup[b],
-              (scheduleSize[x] ?? 0) > parameters.smallCrowdAccounts else { return nil }
+        return template >= parameters.templateMinJaccard && x >= 0 && x == scheduleOf[b] && templateGroup[a] == templateGroup[b]
+            && (scheduleSize[x] ?? 0) > parameters.smallCrowdAccounts
+    }
+
+    /// Whether two accounts share an hour on far more of their days than their hours of the day
+    /// explain. Strangers of neighbouring countries, or of one office, keep one working day; an
+    /// operator's bursts move from day to day, and its accounts' hours with them.
+    /// - Returns: what the pair's days show, for the evidence; nil when they do not coincide.
+    private func daysCoincide(_ a: Int, _ b: Int) -> String? {
         let (days, matching, chance) = Self.dayCoincidence(features.activeHours[a], features.activeHours[b])
         guard days > 0, chance > 0 else { return nil }
         let share = Double(matching) / Double(days)
-        guard share >= parameters.synchronyAcrossCountriesMinDayLift * chance else { return nil }
+        guard share >= parameters.synchronyMinDayLift * chance else { return nil }
         // P(at least `matching` of `days` by chance) <= exp(-days * KL(share || chance)).
         var divergence = share * log(share / chance)
         if share < 1 { divergence += (1 - share) * log((1 - share) / (1 - chance)) }
         guard Double(days) * divergence >= -log(parameters.scheduleMaxChance) else { return nil }
-        return String(format: "from two countries, an hour shared on %d of %d days, %.1f times what their hours of the day give",
-                      matching, days, share / chance)
+        return String(format: "an hour shared on %d of %d days, %.1f times what their hours of the day give", matching, days, share / chance)
     }
 
     /// On the days both accounts were active (the latest 256 of them): how many days they were,
@@ -607,16 +610,20 @@ struct Linker {
         }
         // Schedules are compared between accounts of one country: two operators' bursts overlap by
         // chance. Across countries, only accounts that keep one schedule of many on one template
-        // (an operator spreading its accounts over countries). Two accounts whose template group
-        // keeps them apart share hours only by chance. Among the many users of a public template,
-        // some pair of one country shares a few daytime hours at several times the chance of
-        // evenly spread hours: for them, only most hours shared counts.
+        // (an operator spreading its accounts over countries), and only when their days coincide.
+        // Two accounts whose template group keeps them apart share hours only by chance. Among the
+        // many users of a public template, some pair of one country shares a few daytime hours at
+        // several times the chance of evenly spread hours, and people of one office keep one
+        // working day: for them, only most hours shared counts, on days that coincide.
         if synchronyEligible(Int(a)) && synchronyEligible(Int(b)), !keepSchedulesApart(Int(a), Int(b)) {
             let sameCountry = judge.sameCountryOrUnknown(Int(a), Int(b))
-            let acrossCountries = sameCountry ? nil : keepOneScheduleAcrossCountries(Int(a), Int(b), template: template)
-            if sameCountry || acrossCountries != nil, let together = synchrony(Int(a), Int(b), byLift: !publicTemplate) {
-                let value = acrossCountries.map { "\(together); \($0)" } ?? together
-                found.append(Evidence(signal: "synchronized_activity", value: value, weight: parameters.synchronyWeight))
+            if sameCountry || keepOneSchedule(Int(a), Int(b), template: template),
+               let together = synchrony(Int(a), Int(b), byLift: !publicTemplate) {
+                let days = sameCountry && !publicTemplate ? nil : daysCoincide(Int(a), Int(b))
+                if sameCountry && !publicTemplate || days != nil {
+                    let value = [together, sameCountry ? nil : "from two countries", days].compactMap { $0 }.joined(separator: "; ")
+                    found.append(Evidence(signal: "synchronized_activity", value: value, weight: parameters.synchronyWeight))
+                }
             }
         }
         if let succession = successions[Self.pairKey(a, b)] {

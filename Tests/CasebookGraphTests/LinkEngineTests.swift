@@ -255,30 +255,33 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertNotNil(result.cluster[accounts[0].id])
         XCTAssertEqual(Set(accounts.map { result.cluster[$0.id] }).count, 1, "one operator across three countries, one cluster")
         XCTAssertTrue(result.links.contains { link in
-            link.evidence.contains { $0.signal == "synchronized_activity" && $0.value.contains("from two countries, an hour shared on") }
+            link.evidence.contains { $0.signal == "synchronized_activity" && $0.value.contains("from two countries; an hour shared on") }
         }, "the evidence says why hours count across countries")
         XCTAssertTrue(strangers(100).allSatisfy { result.cluster[$0.id] == nil }, "no stranger linked")
     }
 
-    func testStrangersOfManyCountriesKeepingOneWorkingDayOnAPublicTemplateAreNotLinked() {
-        // Forty people, each of a country of their own in one time zone, signed up at different
-        // times on different clients, paste a public template in half their prompts and use the
-        // API in the same two hours of every weekday: one schedule, but the same hours every day,
-        // which their hours of the day explain.
-        let users = (0..<40).map { n -> Person in
-            let home = Int64(8_000 + n)
-            addresses[home] = ("99.\(n).3.4", "residential")
-            let hours = (0..<30).filter { ($0 + 3) % 7 < 5 }.flatMap { d -> [Int64] in
-                let begin = Self.start + Int64(d) * Self.day + 8 * Self.hour
-                return (d + n) % 5 == 0 ? [begin] : [begin, begin + Self.hour]
+    func testStrangersKeepingOneWorkingDayOnAPublicTemplateAreNotLinked() {
+        // Forty people of one time zone, signed up at different times on different clients, paste
+        // a public template in half their prompts and use the API in the same two hours of every
+        // weekday: one schedule, most hours shared, but the same hours every day, which their
+        // hours of the day explain. Each of a country of their own, and of four neighbouring ones.
+        for fourCountries in [false, true] {
+            let users = (0..<40).map { n -> Person in
+                let home = Int64(8_000 + n)
+                addresses[home] = ("99.\(n).3.4", "residential")
+                let hours = (0..<30).filter { ($0 + 3) % 7 < 5 }.flatMap { d -> [Int64] in
+                    let begin = Self.start + Int64(d) * Self.day + 8 * Self.hour
+                    return (d + n) % 5 == 0 ? [begin] : [begin, begin + Self.hour]
+                }
+                return Person(id: "office-\(n)", country: fourCountries ? ["DE", "FR", "NL", "BE"][n % 4] : "C\(n)", created: Self.start - Int64(n * 37 % 400) * Self.day,
+                              email: nil, card: "fp-office-\(n)", client: Int64(1 + n % 5),
+                              exchanges: hours.map { ($0 + Int64(n) * 60_000, home) },
+                              prompts: (0..<24).map { $0 % 2 == 0 ? self.shortTemplate("Popular:", n * 24 + $0) : "my own question number \(n * 24 + $0)" })
             }
-            return Person(id: "office-\(n)", country: "C\(n)", created: Self.start - Int64(n * 37 % 400) * Self.day, email: nil,
-                          card: "fp-office-\(n)", client: Int64(1 + n % 5),
-                          exchanges: hours.map { ($0 + Int64(n) * 60_000, home) },
-                          prompts: (0..<24).map { $0 % 2 == 0 ? self.shortTemplate("Popular:", n * 24 + $0) : "my own question number \(n * 24 + $0)" })
+            let result = link(users + strangers(100))
+            XCTAssertTrue(users.allSatisfy { result.cluster[$0.id] == nil },
+                          "\(result.cluster.count) strangers put in clusters (four countries: \(fourCountries))")
         }
-        let result = link(users + strangers(100))
-        XCTAssertTrue(users.allSatisfy { result.cluster[$0.id] == nil }, "\(result.cluster.count) strangers put in clusters")
     }
 
     func testTwoAccountsShareAnHourOnADayFarMoreOftenThanTheirHoursOfTheDayExplain() {
