@@ -75,6 +75,9 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     public var templateMinSpecificPhrases = 8
     /// A template of a few accounts is theirs only if at most this share of their sampled prompts lack it.
     public var templateMaxUntemplatedShare = 0.05
+    /// A template a coherent crowd uses is two accounts' operator's only if at most this share of
+    /// each one's sampled prompts lack it: people pasting a public template write much of theirs.
+    public var templateCrowdMaxUntemplatedShare = 0.25
     /// A phrase in more accounts' templates than this is judged by its crowd: one it takes more
     /// than `commonPhraseMaxKinds` kinds of account (country and client) to make up is generic or
     /// public wording, which no template counts as its own (templates are still compared whole).

@@ -328,14 +328,21 @@ struct Linker {
                ownWording[a], ownWording[b],
                features.untemplatedShare(a) <= parameters.templateMaxUntemplatedShare,
                features.untemplatedShare(b) <= parameters.templateMaxUntemplatedShare { return true }
+            // A crowd alike in client and hours can be people pasting one public template at
+            // work; an operator sends its template in nearly every request, they write much of
+            // what they send themselves.
+            let sendsMostlyTemplate = max(features.untemplatedShare(a), features.untemplatedShare(b))
+                <= parameters.templateCrowdMaxUntemplatedShare
             if let crowd = templateGroupCrowd[group] {
-                if crowd.isOneOperator && judge.pairFits(a, b, crowd) { return true }
+                if sendsMostlyTemplate && crowd.isOneOperator && judge.pairFits(a, b, crowd) { return true }
                 // Strangers pasting one public template: however alike two of them happen to be
                 // (one country, one popular client), the template is not theirs.
                 if crowd.coherence < parameters.coherentCrowd / 2 { return false }
             }
             // Several operators on one template: each one's accounts keep their own schedule.
-            if sameSchedule, let crowd = scheduleCrowd[x], crowd.isOneOperator, judge.pairFits(a, b, crowd) { return true }
+            if sendsMostlyTemplate, sameSchedule, let crowd = scheduleCrowd[x], crowd.isOneOperator, judge.pairFits(a, b, crowd) {
+                return true
+            }
         }
         // Agreement that chance gives some pair among the many users of a widely used template
         // (two strangers of one country on one popular client) is no evidence: the bits needed

@@ -236,6 +236,13 @@ final class LinkEngineTests: XCTestCase {
             + "\(words[n % 12]) \(words[(n * 5 + 1) % 12]) \(words[(n * 7 + 3) % 11]) \(words[(n / 3) % 12])?"
     }
 
+    /// A prompt of a person's own: words that no two prompts put in the same order.
+    func ownWords(_ n: Int) -> String {
+        let words = ["budget", "wedding", "guitar", "invoice", "kitchen", "poem", "translate", "excel", "garden", "loan", "essay",
+                     "chords", "recipe"]
+        return (0..<6).map { words[(n * (2 * $0 + 3) + $0 * 5) % 13] }.joined(separator: " ")
+    }
+
     func testAnOperatorOnAShortTemplateAcrossCountriesInOneScheduleIsOneCluster() {
         // Accounts from three countries, each on its own residential address and a client many
         // strangers use, each with its own card: only the one-sentence template and the bursts,
@@ -261,11 +268,12 @@ final class LinkEngineTests: XCTestCase {
     }
 
     func testStrangersKeepingOneWorkingDayOnAPublicTemplateAreNotLinked() {
-        // Forty people of one time zone, signed up at different times on different clients, paste
-        // a public template in half their prompts and use the API in the same two hours of every
-        // weekday: one schedule, most hours shared, but the same hours every day, which their
-        // hours of the day explain. Each of a country of their own, and of four neighbouring ones.
-        for fourCountries in [false, true] {
+        // Forty people of one time zone, signed up at different times, paste a public template in
+        // half their prompts and use the API in the same two hours of every weekday: one schedule,
+        // most hours shared, but the same hours every day, which their hours of the day explain.
+        // Each of a country of their own, of four neighbouring ones, and of those on one client
+        // (a crowd alike in client and hours, whose members write half their prompts themselves).
+        for (fourCountries, oneClient) in [(false, false), (true, false), (true, true)] {
             let users = (0..<40).map { n -> Person in
                 let home = Int64(8_000 + n)
                 addresses[home] = ("99.\(n).3.4", "residential")
@@ -274,13 +282,13 @@ final class LinkEngineTests: XCTestCase {
                     return (d + n) % 5 == 0 ? [begin] : [begin, begin + Self.hour]
                 }
                 return Person(id: "office-\(n)", country: fourCountries ? ["DE", "FR", "NL", "BE"][n % 4] : "C\(n)", created: Self.start - Int64(n * 37 % 400) * Self.day,
-                              email: nil, card: "fp-office-\(n)", client: Int64(1 + n % 5),
+                              email: nil, card: "fp-office-\(n)", client: oneClient ? 1 : Int64(1 + n % 5),
                               exchanges: hours.map { ($0 + Int64(n) * 60_000, home) },
-                              prompts: (0..<24).map { $0 % 2 == 0 ? self.shortTemplate("Popular:", n * 24 + $0) : "my own question number \(n * 24 + $0)" })
+                              prompts: (0..<24).map { $0 % 2 == 0 ? self.shortTemplate("Popular:", n * 24 + $0) : self.ownWords(n * 24 + $0) })
             }
             let result = link(users + strangers(100))
             XCTAssertTrue(users.allSatisfy { result.cluster[$0.id] == nil },
-                          "\(result.cluster.count) strangers put in clusters (four countries: \(fourCountries))")
+                          "\(result.cluster.count) strangers put in clusters (four countries: \(fourCountries), one client: \(oneClient))")
         }
     }
 
