@@ -43,7 +43,8 @@ public struct UsageError: Error, CustomStringConvertible, Sendable {
 /// The files an ingest will read, and what it passed over in directories.
 public struct IngestPlan: Sendable {
     public let files: [InputFile]
-    /// One sentence per directory entry skipped (a FIFO, a device, a socket).
+    /// One sentence per directory entry skipped: a FIFO, a device or a socket, or an input file
+    /// whose name does not say its record kind.
     public let notes: [String]
 
     /// Turns `casebook ingest` arguments into the files to read, by the contract's naming rules.
@@ -77,7 +78,11 @@ public struct IngestPlan: Sendable {
                         return nil
                     }
                     let named = RecordKind.fromFileName(name)
-                    guard let fileKind = try Self.kind(kind, named: named, path: entry) else { return nil }
+                    guard let fileKind = try Self.kind(kind, named: named, path: entry) else {
+                        // A CSV or JSON Lines file left out silently could be an export named its own way.
+                        notes.append("skipped \(Printable.escaped(entry)): its name does not start with accounts, payments, ips or exchanges (ingest it by its path with --kind)")
+                        return nil
+                    }
                     return InputFile(path: entry, kind: fileKind, format: format ?? nameFormat, gzip: compressed,
                                      timestamps: timestamps)
                 }

@@ -37,6 +37,13 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(plan.files.map { ($0.path as NSString).lastPathComponent }, ["accounts.csv"])
         XCTAssertEqual(plan.notes.count, 1)
         XCTAssertTrue(plan.notes[0].contains("exchanges-fifo.jsonl"), plan.notes[0])
+        // An export named its own way is named in a note, not passed over in silence; other files are not inputs.
+        try f.write("Accounts_export.csv", "account_id,created_at\na2,1\n")
+        try f.write("readme.txt", "not data\n")
+        let named = try IngestPlan(paths: [f.directory + "/in"], kind: nil, format: nil)
+        XCTAssertEqual(named.files.map { ($0.path as NSString).lastPathComponent }, ["accounts.csv"])
+        XCTAssertEqual(named.notes.filter { $0.contains("Accounts_export.csv") && $0.contains("--kind") }.count, 1, "\(named.notes)")
+        XCTAssertEqual(named.notes.count, 2, "\(named.notes)")
         XCTAssertThrowsError(try IngestPlan(paths: ["/dev/zero"], kind: .exchanges, format: .jsonl)) { error in
             XCTAssertTrue("\(error)".contains("device"), "\(error)")
         }
