@@ -236,7 +236,8 @@ final class LinkEngineTests: XCTestCase {
             + "\(words[n % 12]) \(words[(n * 5 + 1) % 12]) \(words[(n * 7 + 3) % 11]) \(words[(n / 3) % 12])?"
     }
 
-    /// A prompt of a person's own: words that no two prompts put in the same order.
+    /// A prompt of a person's own: six words in an order that seldom repeats, so that no phrase
+    /// of them recurs in a quarter of an account's prompts (no template).
     func ownWords(_ n: Int) -> String {
         let words = ["budget", "wedding", "guitar", "invoice", "kitchen", "poem", "translate", "excel", "garden", "loan", "essay",
                      "chords", "recipe"]
@@ -281,8 +282,8 @@ final class LinkEngineTests: XCTestCase {
                     let begin = Self.start + Int64(d) * Self.day + 8 * Self.hour
                     return (d + n) % 5 == 0 ? [begin] : [begin, begin + Self.hour]
                 }
-                return Person(id: "office-\(n)", country: fourCountries ? ["DE", "FR", "NL", "BE"][n % 4] : "C\(n)", created: Self.start - Int64(n * 37 % 400) * Self.day,
-                              email: nil, card: "fp-office-\(n)", client: oneClient ? 1 : Int64(1 + n % 5),
+                return Person(id: "office-\(n)", country: fourCountries ? ["DE", "FR", "NL", "BE"][n % 4] : "C\(n)",
+                              created: Self.start - Int64(n * 37 % 400) * Self.day, email: nil, card: "fp-office-\(n)", client: oneClient ? 1 : Int64(1 + n % 5),
                               exchanges: hours.map { ($0 + Int64(n) * 60_000, home) },
                               prompts: (0..<24).map { $0 % 2 == 0 ? self.shortTemplate("Popular:", n * 24 + $0) : self.ownWords(n * 24 + $0) })
             }
