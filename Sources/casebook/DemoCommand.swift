@@ -35,7 +35,8 @@ extension Casebook {
             let db = db ?? ProcessInfo.processInfo.environment["CASEBOOK_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "demo.casebook.db"
             let report = try Generate.write(campaign.spec(defaultPreset: "demo"), to: dir)
             print(Generate.describe(report))
-            let summary = try Ingest.ingest(paths: [dir], kind: nil, format: nil, gzip: false, databasePath: db,
+            // The files it wrote, not the directory: the ground truth beside them is not an input.
+            let summary = try Ingest.ingest(paths: report.files, kind: nil, format: nil, gzip: false, databasePath: db,
                                             actor: Investigator.resolve())
             print(IngestReport.text(summary, databasePath: db), terminator: "")
             let link = try withCaseFile(db) {
