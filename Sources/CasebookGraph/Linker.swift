@@ -290,12 +290,18 @@ struct Linker {
             if hours[i] == schedule[j] { inside += 1; i += 1; j += 1 } else if hours[i] < schedule[j] { i += 1 } else { j += 1 }
         }
         let share = Double(inside) / Double(hours.count)
-        guard share < 1 || chance < 1, share / chance >= parameters.scheduleMinLift else { return nil }
-        // P(at least `inside` of n hours by chance) <= exp(-n * KL(share || chance)).
+        guard share < 1 || chance < 1, share / chance >= parameters.scheduleMinLift,
+              rareByChance(share: share, of: hours.count, chance: chance) else { return nil }
+        return share / chance
+    }
+
+    /// Whether chance, at `chance` a try, would give `share` of `trials` tries at most
+    /// `scheduleMaxChance` of the time: P(at least that many) <= exp(-trials * KL(share || chance))
+    /// (a Chernoff bound). For `share` above `chance`.
+    private func rareByChance(share: Double, of trials: Int, chance: Double) -> Bool {
         var divergence = share * log(share / chance)
         if share < 1 { divergence += (1 - share) * log((1 - share) / (1 - chance)) }
-        guard Double(hours.count) * divergence >= -log(parameters.scheduleMaxChance) else { return nil }
-        return share / chance
+        return Double(trials) * divergence >= -log(parameters.scheduleMaxChance)
     }
 
     static func mergedHours(_ x: [UInt32], _ y: [UInt32]) -> [UInt32] {
@@ -528,11 +534,7 @@ struct Linker {
         let (days, matching, chance) = Self.dayCoincidence(features.activeHours[a], features.activeHours[b])
         guard days > 0, chance > 0 else { return nil }
         let share = Double(matching) / Double(days)
-        guard share >= parameters.synchronyMinDayLift * chance else { return nil }
-        // P(at least `matching` of `days` by chance) <= exp(-days * KL(share || chance)).
-        var divergence = share * log(share / chance)
-        if share < 1 { divergence += (1 - share) * log((1 - share) / (1 - chance)) }
-        guard Double(days) * divergence >= -log(parameters.scheduleMaxChance) else { return nil }
+        guard share >= parameters.synchronyMinDayLift * chance, rareByChance(share: share, of: days, chance: chance) else { return nil }
         return String(format: "an hour shared on %d of %d days, %.1f times what their hours of the day give", matching, days, share / chance)
     }
 
@@ -626,8 +628,9 @@ struct Linker {
             let sameCountry = judge.sameCountryOrUnknown(Int(a), Int(b))
             if sameCountry || keepOneSchedule(Int(a), Int(b), template: template),
                let together = synchrony(Int(a), Int(b), byLift: !publicTemplate) {
-                let days = sameCountry && !publicTemplate ? nil : daysCoincide(Int(a), Int(b))
-                if sameCountry && !publicTemplate || days != nil {
+                let needsDays = !sameCountry || publicTemplate
+                let days = needsDays ? daysCoincide(Int(a), Int(b)) : nil
+                if !needsDays || days != nil {
                     let value = [together, sameCountry ? nil : "from two countries", days].compactMap { $0 }.joined(separator: "; ")
                     found.append(Evidence(signal: "synchronized_activity", value: value, weight: parameters.synchronyWeight))
                 }
