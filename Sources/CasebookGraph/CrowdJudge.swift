@@ -34,12 +34,17 @@ struct CrowdJudge {
     private(set) var baseline: [Double] = []
     /// Share of accounts with each value of each trait (for the bits a pair's agreement is worth).
     private var valueShare: [[Int32: Double]] = []
+    /// Accounts holding each email domain (free mail left out), to tell an organisation's domain
+    /// from an operator's throwaway ones.
+    private var domainAccounts: [Int32: Int] = [:]
+    private let organisationMinAccounts: Int
     private let sampleSize: Int
     private let agreedLift: Double
     private let coherent: Double
 
     init(features f: AccountFeatures, parameters: LinkParameters) {
         sampleSize = parameters.crowdSampleAccounts
+        organisationMinAccounts = parameters.organisationMinAccounts
         agreedLift = parameters.crowdAgreedLift
         coherent = parameters.coherentCrowd
         var ids: [[String: Int32]] = Array(repeating: [:], count: Trait.allCases.count)
@@ -63,6 +68,7 @@ struct CrowdJudge {
                 traits[Trait.emailDomain.rawValue][a] = freeMail.contains(domain) ? -1 : id(.emailDomain, domain)
             }
         }
+        for domain in traits[Trait.emailDomain.rawValue] where domain >= 0 { domainAccounts[domain, default: 0] += 1 }
         valueShare = traits.map { column in
             var counts: [Int32: Int] = [:]
             var known = 0
@@ -155,14 +161,25 @@ struct CrowdJudge {
     }
 
     /// Whether two sharers of a value are of one operator as far as the crowd can tell: both
-    /// fit it, they have the same value of every notable identity trait (a crowd can be two
-    /// operators on one provider's block, each coherent on its own), and they differ on at most
-    /// one of the traits the crowd agrees on (an operator's sign-up waves spread over weeks).
+    /// fit it, they are not of two organisations, they have the same value of every notable
+    /// identity trait (a crowd can be two operators on one provider's block, each coherent on
+    /// its own), and they differ on at most one of the traits the crowd agrees on (an
+    /// operator's sign-up waves spread over weeks).
     func pairFits(_ a: Int, _ b: Int, _ crowd: Crowd) -> Bool {
-        guard fits(a, crowd), fits(b, crowd) else { return false }
+        guard fits(a, crowd), fits(b, crowd), !ofTwoOrganisations(a, b) else { return false }
         for trait in crowd.notableIdentity where traits[trait.rawValue][a] != traits[trait.rawValue][b] { return false }
         let differing = crowd.agreed.filter { traits[$0.trait.rawValue][a] != traits[$0.trait.rawValue][b] }.count
         return differing <= (crowd.agreed.count >= 3 ? 1 : 0)
+    }
+
+    /// Two accounts whose email domains differ and are each held by several accounts: staff of two
+    /// firms. A crowd of many firms (a business ISP's block, a shared office) agrees on country,
+    /// client and working hours, as one operator's accounts do; an operator's own domains are
+    /// one, or one throwaway domain to an account.
+    func ofTwoOrganisations(_ a: Int, _ b: Int) -> Bool {
+        let x = traits[Trait.emailDomain.rawValue][a], y = traits[Trait.emailDomain.rawValue][b]
+        guard x >= 0, y >= 0, x != y else { return false }
+        return domainAccounts[x, default: 0] >= organisationMinAccounts && domainAccounts[y, default: 0] >= organisationMinAccounts
     }
 
     func sameCountryOrUnknown(_ a: Int, _ b: Int) -> Bool { sameOrUnknown(.country, a, b) }

@@ -338,6 +338,37 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertTrue(result.links.contains { $0.evidence.contains { $0.signal == "ip_net" && $0.value == "45.1.2.0/24" } })
     }
 
+    func testFirmsInOneBusinessBlockAreOneClusterEachNotOneOperator() {
+        // Eight firms' evaluation scripts: one country, client, sign-up week and round-the-clock
+        // rhythm, each firm on its own office address in one /24, with its own domain and card.
+        // (Up to five firms are told apart by their domains alone, a notable identity trait.)
+        let firms = (0..<8).flatMap { firm in
+            operatorAccounts("firm\(firm)", count: 5, country: "US", client: 2) { _ in
+                self.addresses[Int64(5_000 + firm)] = ("199.0.33.\(firm * 2 + 1)", "business")
+                return Int64(5_000 + firm)
+            }.enumerated().map { n, person in
+                var staff = person
+                staff.email = "staff\(n)@firm\(firm)evals.com"
+                staff.card = "fp_firm\(firm)"
+                return staff
+            }
+        }
+        func firmClusters(_ parameters: LinkParameters) -> [Int32?] {
+            let result = link(firms + strangers(100), parameters: parameters)
+            return (0..<8).map { firm in
+                let clusters = Set(firms[(firm * 5)..<(firm * 5 + 5)].map { result.cluster[$0.id] })
+                XCTAssertEqual(clusters.count, 1, "a firm's staff share its card")
+                return clusters.first!
+            }
+        }
+        let clusters = firmClusters(LinkParameters())
+        XCTAssertFalse(clusters.contains(nil))
+        XCTAssertEqual(Set(clusters).count, 8, "firms sharing a block are not one operator")
+        var domainsIgnored = LinkParameters()
+        domainsIgnored.organisationMinAccounts = .max
+        XCTAssertEqual(Set(firmClusters(domainsIgnored)).count, 1, "without their domains the block's crowd is one operator")
+    }
+
     func testAnAddressHandedToAnotherHouseholdWeeksLaterIsNotShared() {
         addresses[3_000] = ("82.4.5.6", "residential")
         func household(_ name: String, card: String, from: Int64) -> [Person] {
