@@ -21,8 +21,13 @@ enum IngestReport {
         let total = summary.total()
         let rate = summary.seconds > 0 ? Double(total.read) / summary.seconds : 0
         var out = "Ingested into \(Printable.escaped(databasePath)): \(summary.files.count) file(s), \(Terminal.grouped(total.read)) records read in "
-            + String(format: "%.1f s (%@ records/s, %.1f MB/s)\n", summary.seconds, Terminal.grouped(Int(rate)),
-                     summary.seconds > 0 ? Double(summary.bytesRead) / summary.seconds / 1e6 : 0)
+            + String(format: "%.1f s", summary.seconds)
+        // Files skipped as already ingested are still hashed; a rate of their bytes would say nothing.
+        if total.read > 0 {
+            out += String(format: " (%@ records/s, %.1f MB/s)", Terminal.grouped(Int(rate)),
+                          summary.seconds > 0 ? Double(summary.bytesRead) / summary.seconds / 1e6 : 0)
+        }
+        out += "\n"
         out += "  kind         loaded  duplicate   rejected\n"
         for kind in RecordKind.allCases {
             let counts = summary.total(kind)

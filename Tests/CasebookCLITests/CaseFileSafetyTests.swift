@@ -56,6 +56,8 @@ final class CaseFileSafetyTests: XCTestCase {
         let again = try ingestStandardInput()
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stdout.contains("already ingested"), again.stdout)
+        XCTAssertTrue(again.stdout.contains("0 records read in"), again.stdout)
+        XCTAssertFalse(again.stdout.contains("MB/s"), "no rate of bytes only hashed: \(again.stdout)")
         XCTAssertEqual(try scalar("SELECT count(*) FROM source_files"), "1")
         XCTAssertEqual(try scalar("SELECT count(*) FROM rejects"), "1")
 
