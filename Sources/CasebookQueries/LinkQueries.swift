@@ -41,6 +41,26 @@ public struct ExplainedLink: Sendable {
     public let evidence: [EvidenceItem]
 }
 
+/// A value two accounts have in common in the case file's rows, whether or not the link run
+/// counted it: what an investigator checks when two accounts they suspect were not linked.
+public struct SharedValue: Sendable {
+    /// The link signal the value would be evidence under (`card`, `ip`, `ip_net`, `user_agent`, `email_domain`).
+    public let signal: String
+    public let value: String
+    /// The address's kind for `ip`; nil otherwise.
+    public let kind: String?
+    /// How many accounts hold the value, where the case file can say without a scan of every exchange.
+    public let accounts: Int?
+    public let sources: [SourceRow]
+}
+
+/// Two accounts the latest link run did not put in one cluster: the cluster of each, and what they share.
+public struct UnlinkedPair: Sendable {
+    public let firstCluster: Int64?
+    public let secondCluster: Int64?
+    public let shared: [SharedValue]
+}
+
 public struct AccountExplanation: Sendable {
     public let accountID: String
     public let clusterID: Int64?
@@ -131,6 +151,59 @@ public enum LinkQueries {
             node = previous
         }
         return hops.reversed()
+    }
+
+    /// What two accounts have in common (cards, addresses, address blocks, clients, email domain) and
+    /// the cluster of each in the latest link run: the answer to "why are these two not linked?".
+    /// Reads each account's own rows through its indexes; counts sharers only of cards and domains,
+    /// which need no scan of the exchanges.
+    public static func inCommon(_ database: Database, _ first: String, _ second: String) throws -> UnlinkedPair {
+        guard let run = try database.scalarInt("SELECT run_id FROM latest_link_run") else { throw QueryError.noLinkRun }
+        let (a, b) = (try accountKey(database, first), try accountKey(database, second))
+        let clusterOf = try database.prepare("SELECT cluster_id FROM run_members WHERE run_id = ?1 AND account_pk = ?2")
+        var shared: [SharedValue] = []
+        func add(_ signal: String, _ value: String, kind: String? = nil, accounts: Int? = nil) throws {
+            shared.append(SharedValue(signal: signal, value: value, kind: kind, accounts: accounts,
+                                      sources: try sources(database, signal: signal, value: value, accounts: [a, b])))
+        }
+
+        let cards = try database.prepare("SELECT DISTINCT fingerprint FROM payment_rows WHERE account_pk = ?1")
+        let cardHolders = try database.prepare("SELECT count(DISTINCT account_pk) FROM payment_rows WHERE fingerprint = ?1")
+        let cardsOfB = Set(try cards.rows([b]) { $0.string(0) ?? "" })
+        for card in try cards.rows([a], { $0.string(0) ?? "" }).sorted() where cardsOfB.contains(card) {
+            try add("card", card, accounts: try cardHolders.rows([card]) { $0.int(0) }.first)
+        }
+
+        let addresses = try database.prepare("""
+            SELECT i.ip, i.kind FROM (SELECT DISTINCT ip_pk FROM exchange_rows WHERE account_pk = ?1) e JOIN ip_rows i USING (ip_pk)
+            """)
+        let addressesOfA = try addresses.rows([a]) { ($0.string(0) ?? "", $0.string(1)) }
+        let addressesOfB = try addresses.rows([b]) { ($0.string(0) ?? "", $0.string(1)) }
+        let textsOfB = Set(addressesOfB.map(\.0))
+        for (ip, kind) in addressesOfA.sorted(by: { $0.0 < $1.0 }) where textsOfB.contains(ip) { try add("ip", ip, kind: kind) }
+        let blocksOfB = Set(addressesOfB.compactMap { IPBlock.block(of: $0.0) })
+        for block in Set(addressesOfA.compactMap { IPBlock.block(of: $0.0) }).sorted() where blocksOfB.contains(block) {
+            try add("ip_net", block)
+        }
+
+        let clients = try database.prepare("""
+            SELECT u.text FROM (SELECT DISTINCT user_agent_pk FROM exchange_rows WHERE account_pk = ?1) e JOIN user_agents u USING (user_agent_pk)
+            """)
+        let clientsOfB = Set(try clients.rows([b]) { $0.string(0) ?? "" })
+        for client in try clients.rows([a], { $0.string(0) ?? "" }).sorted() where clientsOfB.contains(client) { try add("user_agent", client) }
+
+        let domain = try database.prepare("""
+            SELECT lower(substr(email, instr(email, '@') + 1)) FROM account_rows WHERE account_pk = ?1 AND instr(email, '@') > 0
+            """)
+        if let domainOfA = try domain.rows([a], { $0.string(0) }).first ?? nil, !domainOfA.isEmpty,
+           try domain.rows([b], { $0.string(0) }).first == domainOfA {
+            let holders = try database.prepare("""
+                SELECT count(*) FROM account_rows WHERE instr(email, '@') > 0 AND lower(substr(email, instr(email, '@') + 1)) = ?1
+                """).rows([domainOfA]) { $0.int(0) }.first
+            try add("email_domain", domainOfA, accounts: holders)
+        }
+        return UnlinkedPair(firstCluster: try clusterOf.rows([run, a], { $0.int64(0) }).first,
+                            secondCluster: try clusterOf.rows([run, b], { $0.int64(0) }).first, shared: shared)
     }
 
     private static func accountKey(_ database: Database, _ accountID: String) throws -> Int64 {

@@ -288,8 +288,10 @@ public final class App {
         return nil
     }
 
-    /// The marked account and the selected one (or the cluster's first member when none is marked).
+    /// The two accounts of a why-linked sheet; else the marked account and the selected one (or the
+    /// cluster's first member when none is marked).
     private func accountPair() -> (String, String)? {
+        if let pair = (stack.last as? DocumentSheet)?.accounts { return pair }
         guard let selected = selectedAccount() else {
             message = "select an account in a cluster (m marks one, w or p on another)"
             return nil

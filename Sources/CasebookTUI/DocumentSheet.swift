@@ -38,6 +38,8 @@ struct Paragraph {
 final class DocumentSheet: Sheet {
     let crumb: String
     let target: Target?
+    /// The two accounts a sheet is about (why they are linked, or not): p compares their prompts from it.
+    let accounts: (String, String)?
     private var paragraphs: [Paragraph]
     private let build: (() throws -> [Paragraph])?
     private var cursor = 0
@@ -49,9 +51,10 @@ final class DocumentSheet: Sheet {
     private var pendingParagraph: Int?
 
     /// `build` makes the paragraphs, again on reload (after a note or tag).
-    init(crumb: String, target: Target? = nil, build: @escaping () throws -> [Paragraph]) throws {
+    init(crumb: String, target: Target? = nil, accounts: (String, String)? = nil, build: @escaping () throws -> [Paragraph]) throws {
         self.crumb = crumb
         self.target = target
+        self.accounts = accounts
         self.build = build
         paragraphs = try build()
     }
@@ -59,6 +62,7 @@ final class DocumentSheet: Sheet {
     init(crumb: String, paragraphs: [Paragraph]) {
         self.crumb = crumb
         target = nil
+        accounts = nil
         build = nil
         self.paragraphs = paragraphs
     }

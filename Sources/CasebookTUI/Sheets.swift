@@ -180,9 +180,10 @@ enum Sheets {
     // MARK: - Why linked
 
     static func whyLinked(_ context: SheetContext, _ first: String, _ second: String) throws -> Sheet {
-        try DocumentSheet(crumb: "why \(DisplayWidth.truncate(oneLine(first), to: 10))–\(DisplayWidth.truncate(oneLine(second), to: 10))") {
+        try DocumentSheet(crumb: "why \(DisplayWidth.truncate(oneLine(first), to: 10))–\(DisplayWidth.truncate(oneLine(second), to: 10))",
+                          accounts: (first, second)) {
             guard let hops = try LinkQueries.path(context.database, from: first, to: second) else {
-                return [Paragraph("\(oneLine(first)) and \(oneLine(second)) are not in the same cluster.", Style(.warning))]
+                return try notLinked(context, first, second)
             }
             var paragraphs = [Paragraph([Span("\(oneLine(first)) and \(oneLine(second))", Style(.accent, bold: true)),
                                          Span(" are linked in \(hops.count) step(s). Enter on a source row opens it; p compares prompts.")])]
@@ -193,16 +194,44 @@ enum Sheets {
                 for item in hop.evidence {
                     paragraphs.append(Paragraph([Span(String(format: "+%.2f  ", item.weight), Style(.accent)),
                                                  Span("\(item.signal): "), Span(oneLine(item.value), Style(.highlight))], indent: 2))
-                    for source in item.sources {
-                        paragraphs.append(Paragraph("from \(oneLine(source.description))", Style(.dim), indent: 8) {
-                            if let exchangeID = source.exchangeID { return .push(try exchange(context, id: exchangeID)) }
-                            if let accountID = source.accountID { return .push(try account(context, id: accountID)) }
-                            return .message("this source row is not loaded as an exchange or account")
-                        })
-                    }
+                    paragraphs += item.sources.map { sourceParagraph(context, $0) }
                 }
             }
             return paragraphs
+        }
+    }
+
+    /// Two accounts the link run kept apart: the cluster of each and what they share all the same.
+    private static func notLinked(_ context: SheetContext, _ first: String, _ second: String) throws -> [Paragraph] {
+        let pair = try LinkQueries.inCommon(context.database, first, second)
+        func place(_ cluster: Int64?) -> String { cluster.map { "cluster \($0)" } ?? "no cluster" }
+        var paragraphs = [
+            Paragraph([Span("\(oneLine(first)) and \(oneLine(second))", Style(.accent, bold: true)),
+                       Span(" are not in the same cluster", Style(.warning)),
+                       Span(" (\(place(pair.firstCluster)) and \(place(pair.secondCluster))). p compares prompts.")]),
+            Paragraph.blank,
+        ]
+        guard !pair.shared.isEmpty else {
+            return paragraphs + [Paragraph("They share no card, address, address block, client or email domain.")]
+        }
+        paragraphs.append(Paragraph("What they share, which the link run did not count as a link between them (a value is weighed by "
+                                    + "how many accounts share it and whether its sharers look like one operator):", Style(.dim)))
+        for value in pair.shared {
+            var spans = [Span("\(value.signal): "), Span(oneLine(value.value), Style(.highlight))]
+            if let kind = value.kind { spans.append(Span(" (\(oneLine(kind)))")) }
+            if let count = value.accounts { spans.append(Span(", held by \(count) account(s)", Style(.dim))) }
+            paragraphs.append(Paragraph(spans, indent: 2))
+            paragraphs += value.sources.map { sourceParagraph(context, $0) }
+        }
+        return paragraphs
+    }
+
+    /// An input row behind a value; Enter opens the exchange or account it became.
+    private static func sourceParagraph(_ context: SheetContext, _ source: SourceRow) -> Paragraph {
+        Paragraph("from \(oneLine(source.description))", Style(.dim), indent: 8) {
+            if let exchangeID = source.exchangeID { return .push(try exchange(context, id: exchangeID)) }
+            if let accountID = source.accountID { return .push(try account(context, id: accountID)) }
+            return .message("this source row is not loaded as an exchange or account")
         }
     }
 

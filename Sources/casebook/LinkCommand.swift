@@ -133,7 +133,10 @@ extension Casebook {
             discussion: """
                 With one account: its cluster and every link that touches it. With two: the \
                 chain of links between them. Each link lists what the accounts share, the \
-                weight of each signal, and the input rows (file:line) it comes from.
+                weight of each signal, and the input rows (file:line) it comes from. Two \
+                accounts that are not in one cluster: the cluster of each, and what they \
+                share all the same (cards, addresses, address blocks, clients, email domain), \
+                none of it counted as a link between them.
 
                 Examples:
                   casebook explain acct-7h2k9x
@@ -159,7 +162,9 @@ extension Casebook {
                 if accounts.count == 1 {
                     try explainOne(try withQueryErrors { try LinkQueries.explain(database, account: accounts[0]) })
                 } else {
-                    try explainChain(try withQueryErrors { try LinkQueries.path(database, from: accounts[0], to: accounts[1]) })
+                    let hops = try withQueryErrors { try LinkQueries.path(database, from: accounts[0], to: accounts[1]) }
+                    if let hops { return try explainChain(hops) }
+                    try explainUnlinked(try withQueryErrors { try LinkQueries.inCommon(database, accounts[0], accounts[1]) })
                 }
             }
         }
@@ -180,18 +185,41 @@ extension Casebook {
             for link in explanation.links { print(Self.describe(link)) }
         }
 
-        private func explainChain(_ hops: [ExplainedLink]?) throws {
+        private func explainChain(_ hops: [ExplainedLink]) throws {
             if json {
-                return try printJSON(["from": accounts[0], "to": accounts[1], "linked": hops != nil,
-                                      "links": (hops ?? []).map(Self.object)])
+                return try printJSON(["from": accounts[0], "to": accounts[1], "linked": true, "links": hops.map(Self.object)])
+            }
+            print("\(Printable.escaped(accounts[0])) and \(Printable.escaped(accounts[1])) are linked in \(hops.count) step(s):")
+            for hop in hops { print(Self.describe(hop)) }
+        }
+
+        private func explainUnlinked(_ pair: UnlinkedPair) throws {
+            if json {
+                return try printJSON([
+                    "from": accounts[0], "to": accounts[1], "linked": false, "links": [],
+                    "clusters": ["from": pair.firstCluster as Any? ?? NSNull(), "to": pair.secondCluster as Any? ?? NSNull()],
+                    "shared": pair.shared.map { value -> [String: Any] in
+                        ["signal": value.signal, "value": value.value, "kind": value.kind as Any? ?? NSNull(),
+                         "accounts": value.accounts as Any? ?? NSNull(), "sources": value.sources.map(\.description)]
+                    },
+                ])
             }
             let (from, to) = (Printable.escaped(accounts[0]), Printable.escaped(accounts[1]))
-            guard let hops else {
-                print("\(from) and \(to) are not in the same cluster.")
+            func place(_ cluster: Int64?) -> String { cluster.map { "in cluster \($0)" } ?? "in no cluster" }
+            print("\(from) and \(to) are not in the same cluster (\(from) \(place(pair.firstCluster)), \(to) \(place(pair.secondCluster))).")
+            guard !pair.shared.isEmpty else {
+                print("They share no card, address, address block, client or email domain.")
                 return
             }
-            print("\(from) and \(to) are linked in \(hops.count) step(s):")
-            for hop in hops { print(Self.describe(hop)) }
+            print("What they share, which the link run did not count as a link between them (a value is weighed by how many")
+            print("accounts share it and whether its sharers look like one operator; see \"Linking\" in schema/README.md):")
+            for value in pair.shared {
+                var line = "  \(value.signal): \(Printable.escaped(value.value))"
+                if let kind = value.kind { line += " (\(Printable.escaped(kind)))" }
+                if let count = value.accounts { line += ", held by \(Terminal.grouped(count)) account(s)" }
+                print(line)
+                if !value.sources.isEmpty { print("      from " + Printable.escaped(value.sources.map(\.description).joined(separator: ", "))) }
+            }
         }
 
         private func printJSON(_ object: [String: Any]) throws {

@@ -149,6 +149,31 @@ final class LinkSignalTests: XCTestCase {
         XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM link_runs WHERE status = 'complete'"), 2)
     }
 
+    func testTwoAccountsKeptApartAreShownWhatTheyShareAllTheSame() throws {
+        let people = (1...40).map { "p\($0)" }
+        try load([
+            "accounts.csv": accounts(["card-a", "card-b"] + people),
+            "payments.csv": "account_id,fingerprint\ncard-a,fp_shared\ncard-b,fp_shared\n",
+            "ips.csv": "ip,kind\n10.9.9.9,vpn\n10.9.9.10,vpn\n",
+            "exchanges.jsonl": people.map { exchange("x-\($0)", $0, ip: "10.9.9.9") }.joined(separator: "\n") + "\n"
+                + exchange("y-p1", "p1", ip: "10.9.9.10", agent: "own-client/2") + "\n",
+        ])
+        let clusters = try link()
+        let db = try CaseFile.open(database, access: .read)
+        XCTAssertNil(try LinkQueries.path(db, from: "p1", to: "p2"))
+        let pair = try LinkQueries.inCommon(db, "p1", "p2")
+        XCTAssertNil(pair.firstCluster)
+        XCTAssertNil(pair.secondCluster)
+        let shared = pair.shared.map { "\($0.signal) \($0.value) \($0.kind ?? "-") \($0.accounts.map(String.init) ?? "-")" }
+        XCTAssertEqual(shared, ["ip 10.9.9.9 vpn -", "ip_net 10.9.9.0/24 - -", "user_agent acme-sdk/1.0 - -", "email_domain gmail.com - 42"])
+        XCTAssertTrue(pair.shared[0].sources.contains { $0.exchangeID == "x-p1" } && pair.shared[0].sources.contains { $0.exchangeID == "x-p2" },
+                      "\(pair.shared[0].sources)")
+        let apart = try LinkQueries.inCommon(db, "card-a", "p1")
+        XCTAssertEqual(apart.firstCluster, clusters["card-a"])
+        XCTAssertEqual(apart.shared.map(\.signal), ["email_domain"])
+        XCTAssertThrowsError(try LinkQueries.inCommon(db, "p1", "nobody"))
+    }
+
     func testTokenCountsAtTheEdgeOfTheirTypeDoNotTrap() throws {
         let big = Int64.max
         try load([
