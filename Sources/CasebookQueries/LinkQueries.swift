@@ -59,6 +59,9 @@ public struct UnlinkedPair: Sendable {
     public let firstCluster: Int64?
     public let secondCluster: Int64?
     public let shared: [SharedValue]
+    /// Shared values past the first `sharedListed` of a signal (two accounts behind one proxy pool
+    /// can share thousands of exits): counted, not listed.
+    public let unlisted: [String: Int]
 }
 
 public struct AccountExplanation: Sendable {
@@ -153,6 +156,9 @@ public enum LinkQueries {
         return hops.reversed()
     }
 
+    /// Shared values listed of each signal by `inCommon`, each with its source rows.
+    public static let sharedListed = 20
+
     /// What two accounts have in common (cards, addresses, address blocks, clients, email domain) and
     /// the cluster of each in the latest link run: the answer to "why are these two not linked?".
     /// Reads each account's own rows through its indexes; counts sharers only of cards and domains,
@@ -162,8 +168,10 @@ public enum LinkQueries {
         let (a, b) = (try accountKey(database, first), try accountKey(database, second))
         let clusterOf = try database.prepare("SELECT cluster_id FROM run_members WHERE run_id = ?1 AND account_pk = ?2")
         var shared: [SharedValue] = []
-        func add(_ signal: String, _ value: String, kind: String? = nil, accounts: Int? = nil) throws {
-            shared.append(SharedValue(signal: signal, value: value, kind: kind, accounts: accounts,
+        var unlisted: [String: Int] = [:]
+        func add(_ signal: String, _ value: String, kind: String? = nil, accounts: @autoclosure () throws -> Int? = nil) throws {
+            guard shared.count(where: { $0.signal == signal }) < sharedListed else { unlisted[signal, default: 0] += 1; return }
+            shared.append(SharedValue(signal: signal, value: value, kind: kind, accounts: try accounts(),
                                       sources: try sources(database, signal: signal, value: value, accounts: [a, b])))
         }
 
@@ -203,7 +211,7 @@ public enum LinkQueries {
             try add("email_domain", domainOfA, accounts: holders)
         }
         return UnlinkedPair(firstCluster: try clusterOf.rows([run, a], { $0.int64(0) }).first,
-                            secondCluster: try clusterOf.rows([run, b], { $0.int64(0) }).first, shared: shared)
+                            secondCluster: try clusterOf.rows([run, b], { $0.int64(0) }).first, shared: shared, unlisted: unlisted)
     }
 
     private static func accountKey(_ database: Database, _ accountID: String) throws -> Int64 {

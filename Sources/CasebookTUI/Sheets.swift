@@ -223,6 +223,9 @@ enum Sheets {
             paragraphs.append(Paragraph(spans, indent: 2))
             paragraphs += value.sources.map { sourceParagraph(context, $0) }
         }
+        for (signal, count) in pair.unlisted.sorted(by: { $0.key < $1.key }) {
+            paragraphs.append(Paragraph("… and \(count) more \(signal) value(s) in common", Style(.dim), indent: 2))
+        }
         return paragraphs
     }
 

@@ -198,6 +198,7 @@ extension Casebook {
                 return try printJSON([
                     "from": accounts[0], "to": accounts[1], "linked": false, "links": [],
                     "clusters": ["from": pair.firstCluster as Any? ?? NSNull(), "to": pair.secondCluster as Any? ?? NSNull()],
+                    "unlisted": pair.unlisted,
                     "shared": pair.shared.map { value -> [String: Any] in
                         ["signal": value.signal, "value": value.value, "kind": value.kind as Any? ?? NSNull(),
                          "accounts": value.accounts as Any? ?? NSNull(), "sources": value.sources.map(\.description)]
@@ -219,6 +220,9 @@ extension Casebook {
                 if let count = value.accounts { line += ", held by \(Terminal.grouped(count)) account(s)" }
                 print(line)
                 if !value.sources.isEmpty { print("      from " + Printable.escaped(value.sources.map(\.description).joined(separator: ", "))) }
+            }
+            for (signal, count) in pair.unlisted.sorted(by: { $0.key < $1.key }) {
+                print("  … and \(Terminal.grouped(count)) more \(signal) value(s) in common")
             }
         }
 

@@ -174,6 +174,24 @@ final class LinkSignalTests: XCTestCase {
         XCTAssertThrowsError(try LinkQueries.inCommon(db, "p1", "nobody"))
     }
 
+    func testAccountsBehindOneProxyPoolAreShownTheirFirstSharedExitsAndHowManyMore() throws {
+        let exits = (1...30).map { "82.\($0).0.9" }
+        try load([
+            "accounts.csv": accounts(["u", "v", "card-a", "card-b"]),
+            "payments.csv": "account_id,fingerprint\ncard-a,fp_shared\ncard-b,fp_shared\n",
+            "ips.csv": "ip,kind\n" + exits.map { "\($0),residential" }.joined(separator: "\n") + "\n",
+            "exchanges.jsonl": exits.enumerated().flatMap { n, ip in
+                [exchange("u-\(n)", "u", hour: n, ip: ip), exchange("v-\(n)", "v", hour: n + 40, ip: ip)]
+            }.joined(separator: "\n") + "\n",
+        ])
+        _ = try link()
+        let pair = try LinkQueries.inCommon(try CaseFile.open(database, access: .read), "u", "v")
+        XCTAssertEqual(pair.shared.filter { $0.signal == "ip" }.count, LinkQueries.sharedListed)
+        XCTAssertEqual(pair.shared.filter { $0.signal == "ip_net" }.count, LinkQueries.sharedListed)
+        XCTAssertEqual(pair.unlisted, ["ip": 10, "ip_net": 10])
+        XCTAssertTrue(pair.shared.allSatisfy { $0.signal != "ip" || ($0.kind == "residential" && $0.sources.count == 2) })
+    }
+
     func testTokenCountsAtTheEdgeOfTheirTypeDoNotTrap() throws {
         let big = Int64.max
         try load([
