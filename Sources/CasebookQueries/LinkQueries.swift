@@ -200,14 +200,16 @@ public enum LinkQueries {
         let clientsOfB = Set(try clients.rows([b]) { $0.string(0) ?? "" })
         for client in try clients.rows([a], { $0.string(0) ?? "" }).sorted() where clientsOfB.contains(client) { try add("user_agent", client) }
 
-        let domain = try database.prepare("""
-            SELECT lower(substr(email, instr(email, '@') + 1)) FROM account_rows WHERE account_pk = ?1 AND instr(email, '@') > 0
-            """)
-        if let domainOfA = try domain.rows([a], { $0.string(0) }).first ?? nil, !domainOfA.isEmpty,
-           try domain.rows([b], { $0.string(0) }).first == domainOfA {
-            let holders = try database.prepare("""
-                SELECT count(*) FROM account_rows WHERE instr(email, '@') > 0 AND lower(substr(email, instr(email, '@') + 1)) = ?1
-                """).rows([domainOfA]) { $0.int(0) }.first
+        // The domain after the last '@', lower-cased, as the link run reads it.
+        let email = try database.prepare("SELECT email FROM account_rows WHERE account_pk = ?1")
+        func domain(_ account: Int64) throws -> String? {
+            guard let address = try email.rows([account], { $0.string(0) }).first ?? nil, let at = address.lastIndex(of: "@") else { return nil }
+            let domain = address[address.index(after: at)...].lowercased()
+            return domain.isEmpty ? nil : domain
+        }
+        if let domainOfA = try domain(a), try domain(b) == domainOfA {
+            let holders = try database.prepare("SELECT count(*) FROM account_rows WHERE substr(lower(email), -length(?1) - 1) = '@' || ?1")
+                .rows([domainOfA]) { $0.int(0) }.first
             try add("email_domain", domainOfA, accounts: holders)
         }
         return UnlinkedPair(firstCluster: try clusterOf.rows([run, a], { $0.int64(0) }).first,
