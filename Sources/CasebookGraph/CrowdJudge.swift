@@ -182,6 +182,9 @@ struct CrowdJudge {
         return domainAccounts[x, default: 0] >= organisationMinAccounts && domainAccounts[y, default: 0] >= organisationMinAccounts
     }
 
+    /// Whether the account's activity is spread evenly over the hours of the day (`rhythm` 8).
+    func aroundTheClock(_ a: Int) -> Bool { traits[Trait.rhythm.rawValue][a] == 8 }
+
     func sameCountryOrUnknown(_ a: Int, _ b: Int) -> Bool { sameOrUnknown(.country, a, b) }
     func sameClientOrUnknown(_ a: Int, _ b: Int) -> Bool { sameOrUnknown(.client, a, b) }
 

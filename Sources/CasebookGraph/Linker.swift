@@ -322,7 +322,7 @@ struct Linker {
         // A pair alone decides about schedules when the group could not (see `keepSchedulesApart`).
         let x = scheduleOf[a]
         let sameSchedule = sameGroup && x >= 0 && x == scheduleOf[b]
-        if keepSchedulesApart(a, b) || (!sameSchedule && keepDifferentSchedules(a, b)) { return false }
+        if keepSchedulesApart(a, b) || (!sameSchedule && keepDifferentSchedules(a, b)) || burstsAgainstTheClock(a, b) { return false }
         if sameGroup {
             // A few accounts on one template: theirs if no other template looks like it, every
             // prompt they send is from it (a person pasting a public template also writes prompts
@@ -516,6 +516,20 @@ struct Linker {
         guard synchronyEligible(a), synchronyEligible(b) else { return false }
         let (shared, expected) = coactivity(a, b)
         return expected >= 1 && Double(shared) < 2 * expected
+    }
+
+    /// One account that works in bursts and one that works around the clock: two ways of running
+    /// accounts, so two operators' tooling, however alike their templates (an operator that gives
+    /// each account a template of its own writes, now and then, one like another operator's).
+    private func burstsAgainstTheClock(_ a: Int, _ b: Int) -> Bool {
+        (synchronyEligible(a) && worksAroundTheClock(b)) || (synchronyEligible(b) && worksAroundTheClock(a))
+    }
+
+    /// Active in most hours of its span, with no hour of the day favoured: a machine that never stops.
+    private func worksAroundTheClock(_ account: Int) -> Bool {
+        let hours = features.activeHours[account]
+        guard hours.count >= parameters.synchronyMinActiveHours, let first = hours.first, let last = hours.last else { return false }
+        return Double(hours.count) / Double(last - first + 1) > parameters.synchronyMaxActiveShare && judge.aroundTheClock(account)
     }
 
     /// Two accounts on one template in one schedule that more than a few accounts keep: the only

@@ -212,6 +212,24 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertNotEqual(result.cluster[first[0].id], result.cluster[second[0].id], "two operators, two clusters")
     }
 
+    func testAnAccountRunningAroundTheClockOnAnotherOperatorsTemplateIsNotItsOperator() {
+        // A careful operator works in bursts; another runs each account around the clock on its own
+        // address of one block, and one of its accounts happens to send the first one's template.
+        let careful = careful("alpha", count: 30, proxies: 5_000...5_007) { self.quarter(of: self.bursts(3), seed: UInt64(3 + 1_000 * $0)) }
+        let rotating = operatorAccounts("rotating", count: 20, country: "BR", client: 7) { self.hosting(Int64(6_000 + $0), "45.9.9.\($0 + 10)") }
+            .enumerated().map { n, person in
+                var account = person
+                if n == 0 { account.prompts = (0..<24).map { self.templated("[KIT-42]", 2_000 + $0) } }
+                return account
+            }
+        let result = link(careful + rotating + strangers(60))
+        XCTAssertNotNil(result.cluster[careful[0].id])
+        XCTAssertNotNil(result.cluster[rotating[0].id])
+        XCTAssertEqual(Set(careful.map { result.cluster[$0.id] }).count, 1, "the careful operator in one cluster")
+        XCTAssertEqual(Set(rotating.map { result.cluster[$0.id] }).count, 1, "the rotating operator in one cluster")
+        XCTAssertNotEqual(result.cluster[careful[0].id], result.cluster[rotating[0].id], "two operators, two clusters")
+    }
+
     func testAnOperatorWhoseBusiestAccountsShareNoHourIsStillOneCluster() {
         // Its two busiest accounts work disjoint halves of its bursts, so each starts a schedule and
         // the others split between them; the two schedules' pooled hours are one operator's.
