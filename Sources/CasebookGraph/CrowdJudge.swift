@@ -79,13 +79,13 @@ struct CrowdJudge {
     }
 
     /// The hours of the day an account is active, coarsely: the three-hour block around its
-    /// busiest hour, or "around the clock" (8) when its activity is nearly flat.
+    /// busiest hour, or `aroundTheClockRhythm` when its activity is nearly flat.
     static func rhythm(_ f: AccountFeatures, _ a: Int) -> Int32 {
         let counts = (0..<24).map { Double(f.hourOfDay[a * 24 + $0]) }
         let total = counts.reduce(0, +)
         guard total >= 12 else { return -1 }
         let entropy = -counts.filter { $0 > 0 }.map { $0 / total * log2($0 / total) }.reduce(0, +) / log2(24)
-        if entropy > 0.95 { return 8 }
+        if entropy > 0.95 { return aroundTheClockRhythm }
         var best = 0, bestCount = -1.0
         for hour in 0..<24 {
             let window = counts[(hour + 23) % 24] + counts[hour] + counts[(hour + 1) % 24]
@@ -182,8 +182,11 @@ struct CrowdJudge {
         return domainAccounts[x, default: 0] >= organisationMinAccounts && domainAccounts[y, default: 0] >= organisationMinAccounts
     }
 
-    /// Whether the account's activity is spread evenly over the hours of the day (`rhythm` 8).
-    func aroundTheClock(_ a: Int) -> Bool { traits[Trait.rhythm.rawValue][a] == 8 }
+    /// The rhythm of an account active evenly over the hours of the day (the blocks are 0...7).
+    static let aroundTheClockRhythm: Int32 = 8
+
+    /// Whether the account's activity is spread evenly over the hours of the day.
+    func aroundTheClock(_ a: Int) -> Bool { traits[Trait.rhythm.rawValue][a] == Self.aroundTheClockRhythm }
 
     func sameCountryOrUnknown(_ a: Int, _ b: Int) -> Bool { sameOrUnknown(.country, a, b) }
     func sameClientOrUnknown(_ a: Int, _ b: Int) -> Bool { sameOrUnknown(.client, a, b) }
