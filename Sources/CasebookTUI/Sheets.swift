@@ -214,7 +214,7 @@ enum Sheets {
         guard !pair.shared.isEmpty else {
             return paragraphs + [Paragraph("They share no card, address, address block, client or email domain.")]
         }
-        paragraphs.append(Paragraph("What they share, which the link run did not count as a link between them (a value is weighed by "
+        paragraphs.append(Paragraph("What they share, which was not enough for the link run to link them (a value is weighed by "
                                     + "how many accounts share it and whether its sharers look like one operator):", Style(.dim)))
         for value in pair.shared {
             var spans = [Span("\(value.signal): "), Span(oneLine(value.value), Style(.highlight))]

@@ -136,7 +136,7 @@ extension Casebook {
                 weight of each signal, and the input rows (file:line) it comes from. Two \
                 accounts that are not in one cluster: the cluster of each, and what they \
                 share all the same (cards, addresses, address blocks, clients, email domain), \
-                none of it counted as a link between them.
+                none of it enough for a link between them.
 
                 Examples:
                   casebook explain acct-7h2k9x
@@ -213,8 +213,8 @@ extension Casebook {
                 print("They share no card, address, address block, client or email domain.")
                 return
             }
-            print("What they share, which the link run did not count as a link between them (a value is weighed by how many")
-            print("accounts share it and whether its sharers look like one operator; see \"Linking\" in schema/README.md):")
+            print("What they share, which was not enough for the link run to link them (a value is weighed by how many")
+            print("accounts share it and whether its sharers look like one operator; see \"How accounts are linked\" in schema/README.md):")
             for value in pair.shared {
                 var line = "  \(value.signal): \(Printable.escaped(value.value))"
                 if let kind = value.kind { line += " (\(Printable.escaped(kind)))" }
