@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "CasebookAudit", dependencies: ["CasebookStore", "CasebookIO", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CasebookCases", dependencies: ["CasebookStore", "CasebookAudit"]),
         .target(name: "CasebookQueries", dependencies: ["CasebookStore", "CasebookIO"]),
-        .target(name: "CasebookTUI", dependencies: ["CasebookStore", "CasebookIO", "CasebookQueries", "CasebookCases", "CasebookAudit"]),
+        .target(name: "CasebookTUI", dependencies: ["CasebookStore", "CasebookIO", "CasebookQueries", "CasebookGraph", "CasebookCases", "CasebookAudit"]),
         .target(name: "CasebookTerminal", dependencies: ["CNCursesW", "CasebookTUI"]),
         .target(name: "CasebookIngest", dependencies: ["CasebookStore", "CasebookIO", "CasebookAudit"]),
         .target(name: "CasebookGenerate", dependencies: ["CasebookIO"]),

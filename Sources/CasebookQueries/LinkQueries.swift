@@ -162,8 +162,10 @@ public enum LinkQueries {
     /// What two accounts have in common (cards, addresses, address blocks, clients, email domain) and
     /// the cluster of each in the latest link run: the answer to "why are these two not linked?".
     /// Reads each account's own rows through its indexes; counts sharers only of cards and domains,
-    /// which need no scan of the exchanges.
-    public static func inCommon(_ database: Database, _ first: String, _ second: String) throws -> UnlinkedPair {
+    /// which need no scan of the exchanges. `templateLikeness`, the share of recurring phrases
+    /// their templates have in common as the link engine measures it, is listed with their first prompts.
+    public static func inCommon(_ database: Database, _ first: String, _ second: String,
+                                templateLikeness: Double? = nil) throws -> UnlinkedPair {
         guard let run = try database.scalarInt("SELECT run_id FROM latest_link_run") else { throw QueryError.noLinkRun }
         let (a, b) = (try accountKey(database, first), try accountKey(database, second))
         let clusterOf = try database.prepare("SELECT cluster_id FROM run_members WHERE run_id = ?1 AND account_pk = ?2")
@@ -211,6 +213,9 @@ public enum LinkQueries {
             let holders = try database.prepare("SELECT count(*) FROM account_rows WHERE substr(lower(email), -length(?1) - 1) = '@' || ?1")
                 .rows([domainOfA]) { $0.int(0) }.first
             try add("email_domain", domainOfA, accounts: holders)
+        }
+        if let templateLikeness {
+            try add("prompt_template", String(format: "%.2f of recurring phrases shared", templateLikeness))
         }
         return UnlinkedPair(firstCluster: try clusterOf.rows([run, a], { $0.int64(0) }).first,
                             secondCluster: try clusterOf.rows([run, b], { $0.int64(0) }).first, shared: shared, unlisted: unlisted)

@@ -1,6 +1,7 @@
 import CasebookAudit
 import CasebookCases
 import CasebookIO
+import CasebookGraph
 import CasebookQueries
 import CasebookStore
 import Foundation
@@ -203,7 +204,8 @@ enum Sheets {
 
     /// Two accounts the link run kept apart: the cluster of each and what they share all the same.
     private static func notLinked(_ context: SheetContext, _ first: String, _ second: String) throws -> [Paragraph] {
-        let pair = try LinkQueries.inCommon(context.database, first, second)
+        let pair = try LinkQueries.inCommon(context.database, first, second,
+                                            templateLikeness: try TemplateComparison.alike(context.database, first, second))
         func place(_ cluster: Int64?) -> String { cluster.map { "cluster \($0)" } ?? "no cluster" }
         var paragraphs = [
             Paragraph([Span("\(oneLine(first)) and \(oneLine(second))", Style(.accent, bold: true)),
@@ -212,7 +214,7 @@ enum Sheets {
             Paragraph.blank,
         ]
         guard !pair.shared.isEmpty else {
-            return paragraphs + [Paragraph("They share no card, address, address block, client or email domain.")]
+            return paragraphs + [Paragraph("They share no card, address, address block, client, email domain or template.")]
         }
         paragraphs.append(Paragraph("What they share, which was not enough for the link run to link them (a value is weighed by "
                                     + "how many accounts share it and whether its sharers look like one operator):", Style(.dim)))

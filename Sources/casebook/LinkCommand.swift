@@ -135,7 +135,8 @@ extension Casebook {
                 chain of links between them. Each link lists what the accounts share, the \
                 weight of each signal, and the input rows (file:line) it comes from. Two \
                 accounts that are not in one cluster: the cluster of each, and what they \
-                share all the same (cards, addresses, address blocks, clients, email domain), \
+                share all the same (cards, addresses, address blocks, clients, email domain, \
+                templates alike), \
                 none of it enough for a link between them.
 
                 Examples:
@@ -165,7 +166,10 @@ extension Casebook {
                 } else {
                     let hops = try withQueryErrors { try LinkQueries.path(database, from: accounts[0], to: accounts[1]) }
                     if let hops { return try explainChain(hops) }
-                    try explainUnlinked(try withQueryErrors { try LinkQueries.inCommon(database, accounts[0], accounts[1]) })
+                    try explainUnlinked(try withQueryErrors {
+                        try LinkQueries.inCommon(database, accounts[0], accounts[1],
+                                                 templateLikeness: try TemplateComparison.alike(database, accounts[0], accounts[1]))
+                    })
                 }
             }
         }
@@ -210,7 +214,7 @@ extension Casebook {
             func place(_ cluster: Int64?) -> String { cluster.map { "in cluster \($0)" } ?? "in no cluster" }
             print("\(from) and \(to) are not in the same cluster (\(from) \(place(pair.firstCluster)), \(to) \(place(pair.secondCluster))).")
             guard !pair.shared.isEmpty else {
-                print("They share no card, address, address block, client or email domain.")
+                print("They share no card, address, address block, client, email domain or template.")
                 return
             }
             print("What they share, which was not enough for the link run to link them (a value is weighed by how many")

@@ -192,6 +192,35 @@ final class LinkSignalTests: XCTestCase {
         XCTAssertTrue(pair.shared.allSatisfy { $0.signal != "ip" || ($0.kind == "residential" && $0.sources.count == 2) })
     }
 
+    func testTemplatesAreComparedOnTheSampleTheLinkRunTakes() throws {
+        // Each account's first 24 exchanges carry the template; the 36 after them are its own words,
+        // with no template a sample taken in another order could find. A card links the two, so
+        // the run's evidence states the likeness it measured.
+        let fruit = ["kiwi", "plum", "fig", "lime", "date", "pear", "yam", "leek"]
+        func prompt(_ n: Int, _ account: String) -> String {
+            n < 24 ? "You are a meticulous tutor. Here is task \(n * 7 + account.count) from our exam set; think aloud inside "
+                + "<scratchpad> tags, do not skip any step, then give the answer inside <answer> tags."
+                : (0..<5).map { fruit[(n * (2 * $0 + 1) + $0 * 3) % 8] }.joined(separator: " ")
+        }
+        let lines = ["t1", "t2"].flatMap { account in
+            (0..<60).map { n in exchange("\(account)-\(n)", account, hour: n, prompt: prompt(n, account)) }
+        }
+        try load([
+            "accounts.csv": accounts(["t1", "t2"]),
+            "payments.csv": "account_id,fingerprint\nt1,fp_pair\nt2,fp_pair\n",
+            "exchanges.jsonl": lines.joined(separator: "\n") + "\n",
+        ])
+        _ = try link()
+        let db = try CaseFile.open(database, access: .read)
+        let stated = try XCTUnwrap(try db.prepare("SELECT value FROM link_evidence WHERE signal = 'prompt_template'").rows { $0.string(0) }.first ?? nil)
+        let likeness = try XCTUnwrap(try TemplateComparison.likeness(db, "t1", "t2"))
+        XCTAssertEqual(String(format: "%.2f of recurring phrases shared", likeness), stated)
+        XCTAssertGreaterThan(likeness, 0.5)
+        let pair = try LinkQueries.inCommon(db, "t1", "t2", templateLikeness: likeness)
+        XCTAssertTrue(pair.shared.contains { $0.signal == "prompt_template" && $0.value == stated && $0.sources.count == 2 })
+        XCTAssertNil(try TemplateComparison.likeness(db, "t1", "nobody"), "an unknown account has no template")
+    }
+
     func testTokenCountsAtTheEdgeOfTheirTypeDoNotTrap() throws {
         let big = Int64.max
         try load([
