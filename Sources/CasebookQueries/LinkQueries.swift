@@ -44,7 +44,8 @@ public struct ExplainedLink: Sendable {
 /// A value two accounts have in common in the case file's rows, whether or not the link run
 /// counted it: what an investigator checks when two accounts they suspect were not linked.
 public struct SharedValue: Sendable {
-    /// The link signal the value would be evidence under (`card`, `ip`, `ip_net`, `user_agent`, `email_domain`).
+    /// The link signal the value would be evidence under (`card`, `ip`, `ip_net`, `user_agent`, `email_domain`,
+    /// `prompt_template`).
     public let signal: String
     public let value: String
     /// The address's kind for `ip`; nil otherwise.
