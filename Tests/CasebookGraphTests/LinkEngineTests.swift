@@ -187,17 +187,22 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertNil(result.cluster[users[50].id], "two strangers pasting one public template were linked")
     }
 
+    /// Each operator's accounts all in one cluster, and the two clusters distinct.
+    func assertTwoClusters(_ first: [Person], _ second: [Person], in cluster: [String: Int32],
+                           file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotNil(cluster[first[0].id], "the first operator is clustered", file: file, line: line)
+        XCTAssertNotNil(cluster[second[0].id], "the second operator is clustered", file: file, line: line)
+        XCTAssertEqual(Set(first.map { cluster[$0.id] }).count, 1, "the first operator in one cluster", file: file, line: line)
+        XCTAssertEqual(Set(second.map { cluster[$0.id] }).count, 1, "the second operator in one cluster", file: file, line: line)
+        XCTAssertNotEqual(cluster[first[0].id], cluster[second[0].id], "two operators, two clusters", file: file, line: line)
+    }
+
     func testTwoOperatorsOnOneBoughtTemplateStayTwoClusters() {
         // Each runs its own burst schedule, from its own country; each account works two thirds of it.
         func twoThirds(_ hours: [Int64], _ n: Int) -> [Int64] { hours.enumerated().filter { ($0.offset + n) % 3 != 0 }.map(\.element) }
         let first = careful("alpha", count: 30, country: "DE", proxies: 5_000...5_007) { twoThirds(self.bursts(3), $0) }
         let second = careful("beta", count: 30, proxies: 5_008...5_015) { twoThirds(self.bursts(11), $0) }
-        let result = link(first + second + strangers(60))
-        XCTAssertNotNil(result.cluster[first[0].id])
-        XCTAssertNotNil(result.cluster[second[0].id])
-        XCTAssertEqual(Set(first.map { result.cluster[$0.id] }).count, 1, "the first operator in one cluster")
-        XCTAssertEqual(Set(second.map { result.cluster[$0.id] }).count, 1, "the second operator in one cluster")
-        XCTAssertNotEqual(result.cluster[first[0].id], result.cluster[second[0].id], "two operators, two clusters")
+        assertTwoClusters(first, second, in: link(first + second + strangers(60)).cluster)
     }
 
     func testTwoOperatorsOnOneTemplateInOneCountryAndClientAreToldApartByTheirBursts() {
@@ -205,11 +210,7 @@ final class LinkEngineTests: XCTestCase {
         // too few hours to tell (fewer than one expected by chance), their operator's pooled hours do.
         let first = careful("alpha", count: 40, proxies: 5_000...5_007) { self.quarter(of: self.bursts(3), seed: UInt64(3 + 1_000 * $0)) }
         let second = careful("beta", count: 40, proxies: 5_008...5_015) { self.quarter(of: self.bursts(11), seed: UInt64(11 + 1_000 * $0)) }
-        let result = link(first + second + strangers(60))
-        XCTAssertEqual(Set(first.map { result.cluster[$0.id] }).count, 1, "the first operator in one cluster")
-        XCTAssertEqual(Set(second.map { result.cluster[$0.id] }).count, 1, "the second operator in one cluster")
-        XCTAssertNotNil(result.cluster[first[0].id])
-        XCTAssertNotEqual(result.cluster[first[0].id], result.cluster[second[0].id], "two operators, two clusters")
+        assertTwoClusters(first, second, in: link(first + second + strangers(60)).cluster)
     }
 
     func testAnAccountRunningAroundTheClockOnAnotherOperatorsTemplateIsNotItsOperator() {
@@ -222,12 +223,7 @@ final class LinkEngineTests: XCTestCase {
                 if n == 0 { account.prompts = (0..<24).map { self.templated("[KIT-42]", 2_000 + $0) } }
                 return account
             }
-        let result = link(careful + rotating + strangers(60))
-        XCTAssertNotNil(result.cluster[careful[0].id])
-        XCTAssertNotNil(result.cluster[rotating[0].id])
-        XCTAssertEqual(Set(careful.map { result.cluster[$0.id] }).count, 1, "the careful operator in one cluster")
-        XCTAssertEqual(Set(rotating.map { result.cluster[$0.id] }).count, 1, "the rotating operator in one cluster")
-        XCTAssertNotEqual(result.cluster[careful[0].id], result.cluster[rotating[0].id], "two operators, two clusters")
+        assertTwoClusters(careful, rotating, in: link(careful + rotating + strangers(60)).cluster)
     }
 
     func testAnOperatorWhoseBusiestAccountsShareNoHourIsStillOneCluster() {
