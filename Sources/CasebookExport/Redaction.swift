@@ -1,3 +1,4 @@
+import CasebookIO
 import Crypto
 import Foundation
 
@@ -150,7 +151,7 @@ final class Redactor {
     private(set) var domainsSeen = Set<String>()
 
     func noteDomain(ofEmail value: String) {
-        if let at = value.lastIndex(of: "@") { domainsSeen.insert(String(value[value.index(after: at)...]).lowercased()) }
+        if let domain = EmailText.domain(of: value) { domainsSeen.insert(domain.lowercased()) }
     }
 
     static func looksLikeEmail(_ value: String) -> Bool {

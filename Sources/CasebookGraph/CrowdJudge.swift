@@ -1,3 +1,4 @@
+import CasebookIO
 import Foundation
 
 /// Tells an operator's accounts from a crowd of strangers by what the accounts sharing a
@@ -63,8 +64,7 @@ struct CrowdJudge {
             traits[Trait.signupWeek.rawValue][a] = f.createdAt[a].map { Int32(clamping: $0 / (7 * 86_400_000)) } ?? -1
             traits[Trait.rhythm.rawValue][a] = Self.rhythm(f, a)
             traits[Trait.bin.rawValue][a] = id(.bin, f.bins[a].first)
-            if let email = f.emails[a], let at = email.lastIndex(of: "@") {
-                let domain = String(email[email.index(after: at)...])
+            if let domain = f.emails[a].flatMap(EmailText.domain) {
                 traits[Trait.emailDomain.rawValue][a] = freeMail.contains(domain) ? -1 : id(.emailDomain, domain)
             }
         }

@@ -103,8 +103,7 @@ struct Linker {
             }
             for net in nets.sorted() { add("ip_net", net, account) }
             for agent in features.userAgentKeys[account] { add("user_agent", String(agent), account) }
-            if let email = features.emails[account], let at = email.lastIndex(of: "@") {
-                let domain = String(email[email.index(after: at)...])
+            if let domain = features.emails[account].flatMap(EmailText.domain) {
                 if !freeMail.contains(domain) { add("email_domain", domain, account) }
             }
         }
