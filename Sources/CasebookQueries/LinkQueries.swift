@@ -124,9 +124,8 @@ public enum LinkQueries {
     public static func path(_ database: Database, from first: String, to second: String) throws -> [ExplainedLink]? {
         guard let run = try database.scalarInt("SELECT run_id FROM latest_link_run") else { throw QueryError.noLinkRun }
         let (a, b) = (try accountKey(database, first), try accountKey(database, second))
-        let clusterOf = try database.prepare("SELECT cluster_id FROM run_members WHERE run_id = ?1 AND account_pk = ?2")
-        guard let cluster = try clusterOf.rows([run, a], { $0.int64(0) }).first,
-              try clusterOf.rows([run, b], { $0.int64(0) }).first == cluster else { return nil }
+        guard let cluster = try clusterOf(database, run: run, account: a),
+              try clusterOf(database, run: run, account: b) == cluster else { return nil }
         var adjacency: [Int64: [(Int64, Int64, Double)]] = [:]
         for (linkID, x, y, score) in try database.prepare(
             "SELECT link_id, account_a, account_b, score FROM run_links WHERE run_id = ?1 AND cluster_id = ?2"
@@ -169,7 +168,6 @@ public enum LinkQueries {
                                 templateLikeness: Double? = nil) throws -> UnlinkedPair {
         guard let run = try database.scalarInt("SELECT run_id FROM latest_link_run") else { throw QueryError.noLinkRun }
         let (a, b) = (try accountKey(database, first), try accountKey(database, second))
-        let clusterOf = try database.prepare("SELECT cluster_id FROM run_members WHERE run_id = ?1 AND account_pk = ?2")
         var shared: [SharedValue] = []
         var unlisted: [String: Int] = [:]
         func add(_ signal: String, _ value: String, kind: String? = nil, accounts: @autoclosure () throws -> Int? = nil) throws {
@@ -206,9 +204,9 @@ public enum LinkQueries {
         // The domain after the last '@', lower-cased, as the link run reads it.
         let email = try database.prepare("SELECT email FROM account_rows WHERE account_pk = ?1")
         func domain(_ account: Int64) throws -> String? {
-            guard let address = try email.rows([account], { $0.string(0) }).first ?? nil, let at = address.lastIndex(of: "@") else { return nil }
-            let domain = address[address.index(after: at)...].lowercased()
-            return domain.isEmpty ? nil : domain
+            guard let address = try email.rows([account], { $0.string(0) }).first ?? nil,
+                  let domain = EmailText.domain(of: address.lowercased()), !domain.isEmpty else { return nil }
+            return domain
         }
         if let domainOfA = try domain(a), try domain(b) == domainOfA {
             let holders = try database.prepare("SELECT count(*) FROM account_rows WHERE substr(lower(email), -length(?1) - 1) = '@' || ?1")
@@ -218,8 +216,13 @@ public enum LinkQueries {
         if let templateLikeness {
             try add("prompt_template", String(format: "%.2f of recurring phrases shared", templateLikeness))
         }
-        return UnlinkedPair(firstCluster: try clusterOf.rows([run, a], { $0.int64(0) }).first,
-                            secondCluster: try clusterOf.rows([run, b], { $0.int64(0) }).first, shared: shared, unlisted: unlisted)
+        return UnlinkedPair(firstCluster: try clusterOf(database, run: run, account: a),
+                            secondCluster: try clusterOf(database, run: run, account: b), shared: shared, unlisted: unlisted)
+    }
+
+    /// The account's cluster in link run `run`, nil when it is in none.
+    private static func clusterOf(_ database: Database, run: Int64, account: Int64) throws -> Int64? {
+        try database.prepare("SELECT cluster_id FROM run_members WHERE run_id = ?1 AND account_pk = ?2").rows([run, account]) { $0.int64(0) }.first
     }
 
     private static func accountKey(_ database: Database, _ accountID: String) throws -> Int64 {
