@@ -315,13 +315,42 @@ struct Linker {
         return merged
     }
 
+    /// Why two accounts' near-identical template is, or is not, counted as one operator's: the
+    /// evidence says which, so an investigator reading a weak template link knows what weakened it.
+    enum TemplateVerdict {
+        case theirs
+        /// Other accounts use it too, as strangers pasting a public template do.
+        case widelyUsed
+        /// The two keep schedules of their own: two operators on one template.
+        case twoSchedules
+        /// One works in bursts, the other around the clock: two operators' tooling.
+        case burstsAgainstTheClock
+
+        var evidenceNote: String? {
+            switch self {
+            case .theirs: nil
+            case .widelyUsed: "a template strangers use too"
+            case .twoSchedules: "a template used on two schedules that do not coincide"
+            case .burstsAgainstTheClock: "a template sent in bursts by one, around the clock by the other"
+            }
+        }
+    }
+
     /// Whether two accounts' near-identical template is one operator's rather than a public one.
-    private func templateIsTheirs(_ a: Int, _ b: Int) -> Bool {
+    private func templateVerdict(_ a: Int, _ b: Int) -> TemplateVerdict {
+        if burstsAgainstTheClock(a, b) { return .burstsAgainstTheClock }
         let group = templateGroup[a], sameGroup = group == templateGroup[b]
         // A pair alone decides about schedules when the group could not (see `keepSchedulesApart`).
         let x = scheduleOf[a]
         let sameSchedule = sameGroup && x >= 0 && x == scheduleOf[b]
-        if keepSchedulesApart(a, b) || (!sameSchedule && keepDifferentSchedules(a, b)) || burstsAgainstTheClock(a, b) { return false }
+        if keepSchedulesApart(a, b) || (!sameSchedule && keepDifferentSchedules(a, b)) { return .twoSchedules }
+        return contextMakesTemplateTheirs(a, b, group: group, sameGroup: sameGroup, sameSchedule: sameSchedule) ? .theirs : .widelyUsed
+    }
+
+    /// For two accounts whose schedules do not tell them apart: whether what surrounds their
+    /// template (its users, its wording, their country, client and hours) makes it one operator's.
+    private func contextMakesTemplateTheirs(_ a: Int, _ b: Int, group: Int32, sameGroup: Bool, sameSchedule: Bool) -> Bool {
+        let x = scheduleOf[a]
         if sameGroup {
             // A few accounts on one template: theirs if no other template looks like it, every
             // prompt they send is from it (a person pasting a public template also writes prompts
@@ -611,7 +640,7 @@ struct Linker {
                                   weight: parameters.emailSequenceWeight))
         }
         let template = MinHash.jaccard(features.templatePhrases[Int(a)], features.templatePhrases[Int(b)])
-        var publicTemplate = false
+        var templateNotTheirs = false
         // Half alike may be only the vocabulary many operators share: a merely similar template
         // counts when the wording that is not generic is alike as well.
         if template >= parameters.templateMinJaccard
@@ -621,12 +650,12 @@ struct Linker {
             var value = String(format: "%.2f of recurring phrases shared", template)
             if template < parameters.templateMinJaccard {
                 weight = parameters.similarTemplateWeight
-            } else if templateIsTheirs(Int(a), Int(b)) {
-                weight = parameters.templateWeight
-            } else {
+            } else if let note = templateVerdict(Int(a), Int(b)).evidenceNote {
                 weight = parameters.publicTemplateWeight
-                value += " (a template strangers use too)"
-                publicTemplate = true
+                value += " (\(note))"
+                templateNotTheirs = true
+            } else {
+                weight = parameters.templateWeight
             }
             found.append(Evidence(signal: "prompt_template", value: value, weight: weight))
         }
@@ -640,8 +669,8 @@ struct Linker {
         if synchronyEligible(Int(a)) && synchronyEligible(Int(b)), !keepSchedulesApart(Int(a), Int(b)) {
             let sameCountry = judge.sameCountryOrUnknown(Int(a), Int(b))
             if sameCountry || keepOneSchedule(Int(a), Int(b), template: template),
-               let together = synchrony(Int(a), Int(b), byLift: !publicTemplate) {
-                let needsDays = !sameCountry || publicTemplate
+               let together = synchrony(Int(a), Int(b), byLift: !templateNotTheirs) {
+                let needsDays = !sameCountry || templateNotTheirs
                 let days = needsDays ? daysCoincide(Int(a), Int(b)) : nil
                 if !needsDays || days != nil {
                     let value = [together, sameCountry ? nil : "from two countries", days].compactMap { $0 }.joined(separator: "; ")

@@ -210,7 +210,11 @@ final class LinkEngineTests: XCTestCase {
         // too few hours to tell (fewer than one expected by chance), their operator's pooled hours do.
         let first = careful("alpha", count: 40, proxies: 5_000...5_007) { self.quarter(of: self.bursts(3), seed: UInt64(3 + 1_000 * $0)) }
         let second = careful("beta", count: 40, proxies: 5_008...5_015) { self.quarter(of: self.bursts(11), seed: UInt64(11 + 1_000 * $0)) }
-        assertTwoClusters(first, second, in: link(first + second + strangers(60)).cluster)
+        let result = link(first + second + strangers(60))
+        assertTwoClusters(first, second, in: result.cluster)
+        let template = result.linker.evidence(0, Int32(first.count)).first { $0.signal == "prompt_template" }
+        XCTAssertEqual(template?.value.hasSuffix("(a template used on two schedules that do not coincide)"), true,
+                       template?.value ?? "no template evidence")
     }
 
     func testAnAccountRunningAroundTheClockOnAnotherOperatorsTemplateIsNotItsOperator() {
@@ -223,7 +227,12 @@ final class LinkEngineTests: XCTestCase {
                 if n == 0 { account.prompts = (0..<24).map { self.templated("[KIT-42]", 2_000 + $0) } }
                 return account
             }
-        assertTwoClusters(careful, rotating, in: link(careful + rotating + strangers(60)).cluster)
+        let result = link(careful + rotating + strangers(60))
+        assertTwoClusters(careful, rotating, in: result.cluster)
+        // The template still shows as evidence, with why it was not counted as theirs.
+        let template = result.linker.evidence(0, Int32(careful.count)).first { $0.signal == "prompt_template" }
+        XCTAssertEqual(template?.value.hasSuffix("(a template sent in bursts by one, around the clock by the other)"), true,
+                       template?.value ?? "no template evidence")
     }
 
     func testAnOperatorWhoseBusiestAccountsShareNoHourIsStillOneCluster() {
