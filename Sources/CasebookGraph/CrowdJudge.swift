@@ -35,17 +35,18 @@ struct CrowdJudge {
     private(set) var baseline: [Double] = []
     /// Share of accounts with each value of each trait (for the bits a pair's agreement is worth).
     private var valueShare: [[Int32: Double]] = []
-    /// Accounts holding each email domain (free mail left out), to tell an organisation's domain
-    /// from an operator's throwaway ones.
-    private var domainAccounts: [Int32: Int] = [:]
-    private let organisationMinAccounts: Int
+    /// Email domains (free mail left out) that look like an organisation's: held by at least
+    /// `organisationMinAccounts` accounts, two of which share an office address (see `findOrganisations`).
+    private var organisations: Set<Int32> = []
+    /// Pairs of organisation domains (`pairKey`) whose accounts use one address: one office, or
+    /// one operator's pool its accounts on several domains take turns on.
+    private var domainsMeeting: Set<Int64> = []
     private let sampleSize: Int
     private let agreedLift: Double
     private let coherent: Double
 
     init(features f: AccountFeatures, parameters: LinkParameters) {
         sampleSize = parameters.crowdSampleAccounts
-        organisationMinAccounts = parameters.organisationMinAccounts
         agreedLift = parameters.crowdAgreedLift
         coherent = parameters.coherentCrowd
         var ids: [[String: Int32]] = Array(repeating: [:], count: Trait.allCases.count)
@@ -68,7 +69,7 @@ struct CrowdJudge {
                 traits[Trait.emailDomain.rawValue][a] = freeMail.contains(domain) ? -1 : id(.emailDomain, domain)
             }
         }
-        for domain in traits[Trait.emailDomain.rawValue] where domain >= 0 { domainAccounts[domain, default: 0] += 1 }
+        findOrganisations(f, parameters: parameters)
         valueShare = traits.map { column in
             var counts: [Int32: Int] = [:]
             var known = 0
@@ -172,14 +173,45 @@ struct CrowdJudge {
         return differing <= (crowd.agreed.count >= 3 ? 1 : 0)
     }
 
-    /// Two accounts whose email domains differ and are each held by several accounts: staff of two
+    /// Finds the domains whose accounts behave as a firm's staff: several accounts on the domain,
+    /// two of them behind one office address (business, hosting or unclassified: not a home, a
+    /// carrier, a VPN). An operator spreading accounts over bought domains in one block gives each
+    /// its own address, or lets accounts of all its domains take turns on one pool (`domainsMeeting`).
+    private mutating func findOrganisations(_ f: AccountFeatures, parameters: LinkParameters) {
+        let domains = traits[Trait.emailDomain.rawValue]
+        var holders: [Int32: Int] = [:]
+        for domain in domains where domain >= 0 { holders[domain, default: 0] += 1 }
+        let candidates = Set(holders.filter { $0.value >= parameters.organisationMinAccounts }.keys)
+        guard candidates.count >= 2 else { return }
+        let notOffices = Set(parameters.crowdIPKinds + ["residential"])
+        var users: [Int64: [Int32: Int]] = [:]
+        for a in 0..<f.count where candidates.contains(domains[a]) {
+            for key in f.ipKeys[a] where !notOffices.contains(f.ipKind[key] ?? "") {
+                users[key, default: [:]][domains[a], default: 0] += 1
+            }
+        }
+        for byDomain in users.values {
+            for (domain, accounts) in byDomain where accounts >= 2 { organisations.insert(domain) }
+            // An exit of a cloud NAT can carry thousands of domains: their pairs would fill memory,
+            // and such an address says nothing about any two of them.
+            guard byDomain.count >= 2, byDomain.count <= Self.meetingMaxDomains else { continue }
+            let present = byDomain.keys.sorted()
+            for (i, x) in present.enumerated() { for y in present[(i + 1)...] { domainsMeeting.insert(Self.pairKey(x, y)) } }
+        }
+    }
+
+    /// The most organisation domains on one address whose pairs are recorded as meeting.
+    private static let meetingMaxDomains = 64
+
+    private static func pairKey(_ x: Int32, _ y: Int32) -> Int64 { Int64(min(x, y)) << 32 | Int64(max(x, y)) }
+
+    /// Two accounts of two organisations (`findOrganisations`) that share no address: staff of two
     /// firms. A crowd of many firms (a business ISP's block, a shared office) agrees on country,
-    /// client and working hours, as one operator's accounts do; an operator's own domains are
-    /// one, or one throwaway domain to an account.
+    /// client and working hours, as one operator's accounts do.
     func ofTwoOrganisations(_ a: Int, _ b: Int) -> Bool {
         let x = traits[Trait.emailDomain.rawValue][a], y = traits[Trait.emailDomain.rawValue][b]
-        guard x >= 0, y >= 0, x != y else { return false }
-        return domainAccounts[x, default: 0] >= organisationMinAccounts && domainAccounts[y, default: 0] >= organisationMinAccounts
+        guard x >= 0, y >= 0, x != y, organisations.contains(x), organisations.contains(y) else { return false }
+        return !domainsMeeting.contains(Self.pairKey(x, y))
     }
 
     /// The rhythm of an account active evenly over the hours of the day (the blocks are 0...7).

@@ -14,9 +14,10 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     public var crowdAgreedLift = 0.7
     /// Sharers sampled to judge a crowd, whatever its size.
     public var crowdSampleAccounts = 200
-    /// An email domain outside the free-mail providers held by at least this many accounts is an
-    /// organisation's: two sharers of a crowd from two such domains are two organisations (firms
-    /// in one business park's address block), not one operator, however alike their traits.
+    /// An email domain outside the free-mail providers held by at least this many accounts, two of
+    /// them behind one office address, is an organisation's: two sharers of a crowd from two such
+    /// domains that share no address are two organisations (firms in one business park's address
+    /// block), not one operator, however alike their traits.
     public var organisationMinAccounts = 3
 
     /// The same payment fingerprint: enough alone.

@@ -361,6 +361,32 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertTrue(result.links.contains { $0.evidence.contains { $0.signal == "ip_net" && $0.value == "45.1.2.0/24" } })
     }
 
+    func testAnOperatorSigningUpOnManyBoughtDomainsInOneBlockIsOneCluster() {
+        // Forty accounts signed up on ten domains the operator bought (four each), in one hosting
+        // /24. Ten firms in a block, each behind an office address of its own, are ten clusters
+        // (`testFirmsInOneBusinessBlock…`); these accounts either share no address (each its own:
+        // no firm's staff) or take turns on one pool of six (all the domains meet on it).
+        let domains = (0..<10).map { "mail-\($0 * 7 + 3)x.net" }
+        func onDomains(_ people: [Person]) -> [Person] {
+            people.enumerated().map { n, person in
+                var account = person
+                account.email = "agent\(n)@\(domains[n % 10])"
+                return account
+            }
+        }
+        let rotating = onDomains(operatorAccounts("rotor", count: 40, country: "SG", client: 5) {
+            self.hosting(Int64(7_000 + $0), "45.7.7.\($0 + 10)")
+        })
+        let pooled = onDomains(operatorAccounts("pool", count: 40, country: "SG", client: 5,
+                                                address: { self.hosting(Int64(7_100 + $0 % 6), "45.7.8.\($0 % 6 + 10)") },
+                                                second: { self.hosting(Int64(7_100 + ($0 + 1) % 6), "45.7.8.\(($0 + 1) % 6 + 10)") }))
+        for (layout, accounts) in [("own addresses", rotating), ("one pool", pooled)] {
+            let result = link(accounts + strangers(100))
+            XCTAssertNotNil(result.cluster[accounts[0].id], layout)
+            XCTAssertEqual(Set(accounts.map { result.cluster[$0.id] }).count, 1, "one operator, one cluster: \(layout)")
+        }
+    }
+
     func testFirmsInOneBusinessBlockAreOneClusterEachNotOneOperator() {
         // Eight firms' evaluation scripts: one country, client, sign-up week and round-the-clock
         // rhythm, each firm on its own office address in one /24, with its own domain and card.
