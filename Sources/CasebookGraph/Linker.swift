@@ -317,7 +317,7 @@ struct Linker {
 
     /// Why two accounts' near-identical template is, or is not, counted as one operator's: the
     /// evidence says which, so an investigator reading a weak template link knows what weakened it.
-    enum TemplateVerdict {
+    private enum TemplateVerdict {
         case theirs
         /// Other accounts use it too, as strangers pasting a public template do.
         case widelyUsed
@@ -336,7 +336,7 @@ struct Linker {
         }
     }
 
-    /// Whether two accounts' near-identical template is one operator's rather than a public one.
+    /// Whether two accounts' near-identical template is one operator's, and if not, why not.
     private func templateVerdict(_ a: Int, _ b: Int) -> TemplateVerdict {
         if burstsAgainstTheClock(a, b) { return .burstsAgainstTheClock }
         let group = templateGroup[a], sameGroup = group == templateGroup[b]
