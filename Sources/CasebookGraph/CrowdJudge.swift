@@ -35,12 +35,11 @@ struct CrowdJudge {
     private(set) var baseline: [Double] = []
     /// Share of accounts with each value of each trait (for the bits a pair's agreement is worth).
     private var valueShare: [[Int32: Double]] = []
-    /// Email domains (free mail left out) that look like an organisation's: held by at least
-    /// `organisationMinAccounts` accounts, two of which share an office address (see `findOrganisations`).
-    private var organisations: Set<Int32> = []
-    /// Pairs of organisation domains (`pairKey`) whose accounts use one address: one office, or
-    /// one operator's pool its accounts on several domains take turns on.
-    private var domainsMeeting: Set<Int64> = []
+    /// For each email domain that looks like an organisation's (`findOrganisations`), the first
+    /// of the domains it meets: domains whose accounts used one address, directly or through
+    /// other such domains (one office building, or one operator's pool that its accounts on
+    /// several domains take turns on).
+    private var meetingGroup: [Int32: Int32] = [:]
     private let sampleSize: Int
     private let agreedLift: Double
     private let coherent: Double
@@ -176,7 +175,7 @@ struct CrowdJudge {
     /// Finds the domains whose accounts behave as a firm's staff: several accounts on the domain,
     /// two of them behind one office address (business, hosting or unclassified: not a home, a
     /// carrier, a VPN). An operator spreading accounts over bought domains in one block gives each
-    /// its own address, or lets accounts of all its domains take turns on one pool (`domainsMeeting`).
+    /// its own address, or lets accounts of all its domains take turns on one pool (`meetingGroup`).
     private mutating func findOrganisations(_ f: AccountFeatures, parameters: LinkParameters) {
         let domains = traits[Trait.emailDomain.rawValue]
         var holders: [Int32: Int] = [:]
@@ -190,28 +189,33 @@ struct CrowdJudge {
                 users[key, default: [:]][domains[a], default: 0] += 1
             }
         }
+        var organisations: Set<Int32> = []
+        var parent: [Int32: Int32] = [:]
+        func root(_ x: Int32) -> Int32 {
+            var x = x
+            while let up = parent[x], up != x { parent[x] = parent[up] ?? up; x = up }
+            return x
+        }
         for byDomain in users.values {
             for (domain, accounts) in byDomain where accounts >= 2 { organisations.insert(domain) }
-            // An exit of a cloud NAT can carry thousands of domains: their pairs would fill memory,
-            // and such an address says nothing about any two of them.
+            // An exit of a cloud NAT can carry thousands of domains: it says nothing about any two.
             guard byDomain.count >= 2, byDomain.count <= Self.meetingMaxDomains else { continue }
-            let present = byDomain.keys.sorted()
-            for (i, x) in present.enumerated() { for y in present[(i + 1)...] { domainsMeeting.insert(Self.pairKey(x, y)) } }
+            let present = Array(byDomain.keys), first = root(present[0])
+            for other in present.dropFirst() { parent[root(other)] = first }
         }
+        for domain in organisations { meetingGroup[domain] = root(domain) }
     }
 
-    /// The most organisation domains on one address whose pairs are recorded as meeting.
+    /// The most organisation domains on one address for it to join them as meeting.
     private static let meetingMaxDomains = 64
 
-    private static func pairKey(_ x: Int32, _ y: Int32) -> Int64 { Int64(min(x, y)) << 32 | Int64(max(x, y)) }
-
-    /// Two accounts of two organisations (`findOrganisations`) that share no address: staff of two
+    /// Two accounts of two organisations (`findOrganisations`) that do not meet: staff of two
     /// firms. A crowd of many firms (a business ISP's block, a shared office) agrees on country,
     /// client and working hours, as one operator's accounts do.
     func ofTwoOrganisations(_ a: Int, _ b: Int) -> Bool {
         let x = traits[Trait.emailDomain.rawValue][a], y = traits[Trait.emailDomain.rawValue][b]
-        guard x >= 0, y >= 0, x != y, organisations.contains(x), organisations.contains(y) else { return false }
-        return !domainsMeeting.contains(Self.pairKey(x, y))
+        guard x >= 0, y >= 0, x != y, let xGroup = meetingGroup[x], let yGroup = meetingGroup[y] else { return false }
+        return xGroup != yGroup
     }
 
     /// The rhythm of an account active evenly over the hours of the day (the blocks are 0...7).
