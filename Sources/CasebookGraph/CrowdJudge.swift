@@ -36,9 +36,9 @@ struct CrowdJudge {
     /// Share of accounts with each value of each trait (for the bits a pair's agreement is worth).
     private var valueShare: [[Int32: Double]] = []
     /// For each email domain that looks like an organisation's (`findOrganisations`), the first
-    /// of the domains it meets: domains whose accounts used one address, directly or through
-    /// other such domains (one office building, or one operator's pool that its accounts on
-    /// several domains take turns on).
+    /// of the domains it meets: domains whose accounts used one address, directly or through a
+    /// chain of domains each held by `organisationMinAccounts` accounts (one office building, or
+    /// one operator's pool that its accounts on several domains take turns on).
     private var meetingGroup: [Int32: Int32] = [:]
     private let sampleSize: Int
     private let agreedLift: Double
