@@ -182,10 +182,9 @@ struct CrowdJudge {
         for domain in domains where domain >= 0 { holders[domain, default: 0] += 1 }
         let candidates = Set(holders.filter { $0.value >= parameters.organisationMinAccounts }.keys)
         guard candidates.count >= 2 else { return }
-        let notOffices = Set(parameters.crowdIPKinds + ["residential"])
         var users: [Int64: [Int32: Int]] = [:]
         for a in 0..<f.count where candidates.contains(domains[a]) {
-            for key in f.ipKeys[a] where !notOffices.contains(f.ipKind[key] ?? "") {
+            for key in f.ipKeys[a] where parameters.isUsersOwnAddress(kind: f.ipKind[key]) {
                 users[key, default: [:]][domains[a], default: 0] += 1
             }
         }

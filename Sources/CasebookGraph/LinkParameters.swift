@@ -34,6 +34,14 @@ public struct LinkParameters: Codable, Sendable, Equatable {
     public var ipOverlapDays = 7
     /// IP kinds shared by crowds of strangers: never evidence on their own.
     public var crowdIPKinds = ["vpn", "mobile", "education", "tor"]
+
+    /// Whether an address of this kind is its user's own (hosting, business or unclassified): an
+    /// operator's pool or a firm's office, not a home's line or a crowd's exit (`crowdIPKinds`).
+    /// Only such addresses make up a block (`ip_net`) or an office (`CrowdJudge`).
+    func isUsersOwnAddress(kind: String?) -> Bool {
+        guard let kind else { return true }
+        return kind != "residential" && !crowdIPKinds.contains(kind)
+    }
     /// Hosting and business addresses in one /24 (IPv4) or /48 (IPv6): an operator that gives each
     /// account its own address in one block. Evidence only when a coherent crowd uses the block.
     public var ipNetWeight = 1.0

@@ -99,7 +99,9 @@ struct Linker {
                 let kind = features.ipKind[ip]
                 if let kind, crowdKinds.contains(kind) { continue }
                 add("ip", String(ip), account)
-                if kind != "residential", let text = features.ipText[ip], let net = IPBlock.block(of: text) { nets.insert(net) }
+                if parameters.isUsersOwnAddress(kind: kind), let text = features.ipText[ip], let net = IPBlock.block(of: text) {
+                    nets.insert(net)
+                }
             }
             for net in nets.sorted() { add("ip_net", net, account) }
             for agent in features.userAgentKeys[account] { add("user_agent", String(agent), account) }
