@@ -33,6 +33,10 @@ struct CrowdJudge {
     private(set) var traits: [[Int32]] = []
     /// How often two accounts picked at random from the whole file share each trait.
     private(set) var baseline: [Double] = []
+    /// Accounts with each value of each trait, and with any value, to measure a crowd against
+    /// the accounts outside it (`chanceAgreement`).
+    private var valueCount: [[Int32: Int]] = []
+    private var knownCount: [Int] = []
     /// Share of accounts with each value of each trait (for the bits a pair's agreement is worth).
     private var valueShare: [[Int32: Double]] = []
     /// For each email domain that looks like an organisation's (`findOrganisations`), the first
@@ -69,13 +73,37 @@ struct CrowdJudge {
             }
         }
         findOrganisations(f, parameters: parameters)
-        valueShare = traits.map { column in
+        for column in traits {
             var counts: [Int32: Int] = [:]
             var known = 0
             for value in column where value >= 0 { counts[value, default: 0] += 1; known += 1 }
-            return counts.mapValues { Double($0) / Double(max(known, 1)) }
+            valueCount.append(counts)
+            knownCount.append(known)
+            valueShare.append(counts.mapValues { Double($0) / Double(max(known, 1)) })
         }
         baseline = valueShare.map { shares in shares.values.reduce(0) { $0 + $1 * $1 } }
+    }
+
+    /// How often two accounts share a trait by chance, for a crowd whose sample holds `counts`
+    /// of its values and stands for `scale` times as many accounts: the file's
+    /// baseline, or the agreement among the accounts outside the crowd when that is lower. A
+    /// crowd that is most of the file makes the file's mix its own (an operator holding 99% of
+    /// the accounts agrees with the file on everything); the accounts outside it still show what
+    /// strangers look like. One outside account, or none, shows nothing, and the file's mix stays.
+    private func chanceAgreement(_ trait: Trait, counts: [Int32: Int], scale: Double) -> Double {
+        let fileCounts = valueCount[trait.rawValue]
+        let fileKnown = Double(knownCount[trait.rawValue])
+        let file = baseline[trait.rawValue]
+        // Outside counts differ from the file's only in the values the sample holds.
+        var outside = fileKnown, squares = file * fileKnown * fileKnown
+        for (value, count) in counts {
+            let inFile = Double(fileCounts[value] ?? 0)
+            let out = max(0, inFile - Double(count) * scale)
+            outside += out - inFile
+            squares += out * out - inFile * inFile
+        }
+        guard outside >= 2 else { return file }
+        return min(file, max(0, squares) / (outside * outside))
     }
 
     /// The hours of the day an account is active, coarsely: the three-hour block around its
@@ -100,6 +128,7 @@ struct CrowdJudge {
     func judge(_ members: [Int32], excluding implied: Trait? = nil) -> Crowd {
         let step = max(1, members.count / sampleSize)
         let sample = stride(from: 0, to: members.count, by: step).prefix(sampleSize).map { Int(members[$0]) }
+        let scale = Double(members.count) / Double(max(sample.count, 1))
         var lifts: [(Trait, Double, Int32)] = []
         var structured: [Trait] = []
         for trait in Trait.allCases where trait != implied {
@@ -112,7 +141,7 @@ struct CrowdJudge {
             // A trait most of the crowd lacks says nothing about it.
             guard known >= 2, known * 2 >= sample.count else { continue }
             let agreement = counts.values.reduce(0.0) { $0 + Double($1 * $1) } / Double(known * known)
-            let base = baseline[trait.rawValue]
+            let base = chanceAgreement(trait, counts: counts, scale: scale)
             guard base < 0.98 else { continue }
             let lift = max(0, min(1, (agreement - base) / (1 - base)))
             let modal = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!.key

@@ -104,6 +104,19 @@ final class LinkEngineTests: XCTestCase {
         }
     }
 
+    func testAnOperatorThatIsNearlyTheWholeFileIsOneCluster() {
+        // 300 accounts of one hydra and three strangers: the file's own mix is the operator's, so
+        // the operator's crowd is compared with the accounts outside it.
+        let pool = (0..<20).map { hosting(Int64(1_000 + $0), "45.9.\($0).7") }
+        let op = operatorAccounts("op", count: 300, country: "KR", client: 900, address: { pool[$0 % 20] },
+                                  second: { pool[($0 + 1) % 20] })
+        let outsiders = strangers(3)
+        let result = link(op + outsiders)
+        XCTAssertNotNil(result.cluster[op[0].id])
+        XCTAssertEqual(Set(op.map { result.cluster[$0.id] }).count, 1)
+        XCTAssertTrue(outsiders.allSatisfy { result.cluster[$0.id] == nil })
+    }
+
     /// A template of fixed wording with per-request fillers, as an operator or a public prompt site writes it.
     func templated(_ label: String, _ i: Int) -> String {
         let topics = ["organic chemistry", "graph theory", "tax law", "genetics", "compilers", "statistics", "probability"]
