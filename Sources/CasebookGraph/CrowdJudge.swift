@@ -26,6 +26,9 @@ struct CrowdJudge {
         /// four fifths of the crowd: each operator in it holds one, so two sharers of different
         /// operators differ on one (a trait an operator randomises has many values).
         let notableIdentity: [Trait]
+        /// Traits whose agreement could be measured (known for most of the crowd, not one value
+        /// for the whole file and everyone outside the crowd).
+        let judgedTraits: Int
     }
 
     static let identityTraits: Set<Trait> = [.country, .client, .bin, .emailDomain]
@@ -45,11 +48,13 @@ struct CrowdJudge {
     /// one operator's pool that its accounts on several domains take turns on).
     private var meetingGroup: [Int32: Int32] = [:]
     private let sampleSize: Int
+    private let accounts: Int
     private let agreedLift: Double
     private let coherent: Double
 
     init(features f: AccountFeatures, parameters: LinkParameters) {
         sampleSize = parameters.crowdSampleAccounts
+        accounts = f.count
         agreedLift = parameters.crowdAgreedLift
         coherent = parameters.coherentCrowd
         var ids: [[String: Int32]] = Array(repeating: [:], count: Trait.allCases.count)
@@ -158,7 +163,15 @@ struct CrowdJudge {
         let coherence = top.count < 2 ? 0 : top.reduce(0, +) / Double(top.count)
         let agreed = lifts.filter { $0.1 >= agreedLift }.map { (trait: $0.0, value: $0.2) }
         return Crowd(coherence: coherence, agreed: agreed, isOneOperator: coherence >= coherent && agreed.count >= 2,
-                     notableIdentity: structured.filter(Self.identityTraits.contains))
+                     notableIdentity: structured.filter(Self.identityTraits.contains), judgedTraits: lifts.count)
+    }
+
+    /// Whether a crowd could not be judged for want of other accounts: it holds all the case
+    /// file's accounts but one at most, and agrees on every trait but one at most. A case file
+    /// of one operator's accounts alone (the suspects of a detection rule, without the accounts
+    /// around them) has nothing to tell it from strangers; `casebook link` says so.
+    func lacksContrast(_ members: [Int32], _ crowd: Crowd) -> Bool {
+        members.count + 1 >= accounts && crowd.judgedTraits < 2
     }
 
     /// How many kinds of account (country and client together) it takes to make up four fifths

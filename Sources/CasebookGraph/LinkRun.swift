@@ -14,6 +14,17 @@ public struct LinkSummary: Sendable {
     /// new / same / grown / shrunk / merged / split → number of clusters.
     public let changes: [String: Int]
     public let dissolved: Int
+    /// Values (nearly) every account shares, which weighed nothing: the case file held no other
+    /// accounts to tell their sharers from strangers.
+    public let uncontrasted: [UncontrastedValue]
+}
+
+/// A value shared by all of a case file's accounts but one at most, weighed as nothing because
+/// no accounts outside its crowd show what strangers look like.
+public struct UncontrastedValue: Sendable, Equatable {
+    public let signal: String
+    public let value: String
+    public let accounts: Int
 }
 
 /// `casebook link`: reads the facts, links accounts, and stores the run: its
@@ -162,7 +173,7 @@ public enum LinkRun {
             ], at: finished)
             return LinkSummary(runID: runID, accounts: features.count, clusters: clusters.count,
                                clusteredAccounts: clusters.reduce(0) { $0 + $1.count }, links: links.count,
-                               seconds: seconds, changes: changes, dissolved: dissolved.count)
+                               seconds: seconds, changes: changes, dissolved: dissolved.count, uncontrasted: linker.uncontrasted)
         }
     }
 }

@@ -63,6 +63,9 @@ struct Linker {
     private var templateReach: [Int] = []
     /// Succession pairs and what each succession was.
     private(set) var successions: [UInt64: String] = [:]
+    /// Values shared by (nearly) every account of the case file, whose crowd could not be judged
+    /// (`CrowdJudge.lacksContrast`) and so weighed nothing.
+    private(set) var uncontrasted: [UncontrastedValue] = []
 
     init(features: AccountFeatures, parameters: LinkParameters) {
         self.features = features
@@ -120,6 +123,10 @@ struct Linker {
             } else if !isResidential(signals[id], values[id]) {
                 // A residential address shared by a crowd is a proxy exit: a hub whoever rents it.
                 let crowd = judge.judge(members[id], excluding: Self.impliedTrait[signals[id]])
+                if judge.lacksContrast(members[id], crowd) {
+                    uncontrasted.append(UncontrastedValue(signal: signals[id], value: displayValue(id),
+                                                          accounts: members[id].count))
+                }
                 if signals[id] == "card" {
                     // One payment instrument on many accounts is one payer unless its accounts are as
                     // varied as strangers (a test card, a processor's placeholder fingerprint).
@@ -213,7 +220,14 @@ struct Linker {
         var schedules: Int32 = 0
         for (group, members) in membersOfGroup {
             templateGroupSize[group] = members.count
-            if members.count > parameters.smallCrowdAccounts { templateGroupCrowd[group] = judge.judge(members) }
+            if members.count > parameters.smallCrowdAccounts {
+                let crowd = judge.judge(members)
+                templateGroupCrowd[group] = crowd
+                if judge.lacksContrast(members, crowd) {
+                    uncontrasted.append(UncontrastedValue(signal: "prompt_template", value: "near-identical templates",
+                                                          accounts: members.count))
+                }
+            }
             if members.count > 1 { assignSchedules(members, numbering: &schedules) }
         }
     }

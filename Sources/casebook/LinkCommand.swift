@@ -54,12 +54,26 @@ extension Casebook {
                     "run_id": summary.runID, "accounts": summary.accounts, "clusters": summary.clusters,
                     "clustered_accounts": summary.clusteredAccounts, "links": summary.links,
                     "seconds": (summary.seconds * 1000).rounded() / 1000, "changes": summary.changes, "dissolved": summary.dissolved,
+                    "uncontrasted": summary.uncontrasted.map { ["signal": $0.signal, "value": $0.value, "accounts": $0.accounts] },
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else if !quiet {
                 print(Self.describe(summary))
+                if let note = Self.contrastNote(summary.uncontrasted) { Terminal.note(note) }
             }
+        }
+
+        /// Why values every account shares weighed nothing, and what to load so that they count.
+        static func contrastNote(_ values: [UncontrastedValue]) -> String? {
+            guard !values.isEmpty else { return nil }
+            let listed = values.sorted { ($0.signal, $0.value) < ($1.signal, $1.value) }.prefix(5)
+                .map { "\($0.signal) \($0.value)" }.joined(separator: ", ")
+            let more = values.count > 5 ? " and \(values.count - 5) more" : ""
+            return "\(values.count) value(s) are shared by (nearly) every account in the case file (\(listed)\(more)). "
+                + "With no other accounts to compare with, nothing showed whether their sharers are one operator or "
+                + "a crowd of strangers, so they weighed nothing. To have them weighed, ingest the suspects together "
+                + "with the accounts around them (the platform's other accounts of the same period)."
         }
 
         static func describe(_ s: LinkSummary) -> String {

@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+
+final class LinkCommandTests: XCTestCase {
+    var directory: String!
+
+    override func setUpWithError() throws { directory = try temporaryDirectory("link") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Writes `name` as JSON Lines, one object per line.
+    private func write(_ name: String, _ records: [[String: Any]]) throws {
+        let lines = try records.map { String(decoding: try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]), as: UTF8.self) }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+    }
+
+    /// Twelve accounts of one operator, each on its own hosting address of one /24, on one client,
+    /// signed up within hours, working around the clock; `strangers` people of other countries,
+    /// clients, sign-up months and hours, at home.
+    private func writeCampaign(strangers: Int) throws {
+        let start = 1_767_571_200.0
+        var accounts: [[String: Any]] = [], exchanges: [[String: Any]] = [], ips: [[String: Any]] = []
+        for n in 0..<12 {
+            let id = "op-\(n)", ip = "45.3.3.\(n + 10)"
+            accounts.append(["account_id": id, "created_at": start + Double(n) * 600, "country": "KR", "email": "op\(n)@gmail.com"])
+            ips.append(["ip": ip, "kind": "hosting"])
+            for h in 0..<120 {
+                exchanges.append(["exchange_id": "\(id)-\(h)", "account_id": id, "ts": start + 86_400 + Double(h) * 3_600 + Double(n) * 60,
+                                  "ip": ip, "user_agent": "harvester/0.9", "input_tokens": 100, "output_tokens": 900])
+            }
+        }
+        let countries = ["US", "GB", "DE", "FR", "BR"]
+        for n in 0..<strangers {
+            let id = "person-\(n)", ip = "74.1.\(n).9"
+            accounts.append(["account_id": id, "created_at": start - Double(n + 1) * 40 * 86_400, "country": countries[n % 5],
+                             "email": "p\(n)@gmail.com"])
+            ips.append(["ip": ip, "kind": "residential"])
+            for d in 0..<30 {
+                exchanges.append(["exchange_id": "\(id)-\(d)", "account_id": id, "ts": start + Double(d) * 86_400 + Double(9 + n * 5) * 3_600,
+                                  "ip": ip, "user_agent": "client-\(n)", "input_tokens": 100, "output_tokens": 300])
+            }
+        }
+        try write("accounts.jsonl", accounts)
+        try write("ips.jsonl", ips)
+        try write("exchanges.jsonl", exchanges)
+    }
+
+    func testLinkNamesTheValuesEveryAccountSharesWhenTheFileHoldsNothingToCompareThemWith() throws {
+        try writeCampaign(strangers: 0)
+        XCTAssertEqual(try Casebook.run(["ingest", "--db", "alone.db", "--quiet", "."], in: directory).status, 0)
+        let link = try Casebook.run(["link", "--db", "alone.db"], in: directory)
+        XCTAssertEqual(link.status, 0, link.stderr)
+        XCTAssertTrue(link.stdout.hasPrefix("Link run 1: 0 of 12 accounts in 0 clusters"), link.stdout)
+        XCTAssertTrue(link.stderr.contains("2 value(s) are shared by (nearly) every account in the case file "
+                                           + "(ip_net 45.3.3.0/24, user_agent harvester/0.9)"), link.stderr)
+        XCTAssertTrue(link.stderr.contains("ingest the suspects together with the accounts around them"), link.stderr)
+        let json = try Casebook.run(["link", "--db", "alone.db", "--json"], in: directory)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let values = try XCTUnwrap(summary["uncontrasted"] as? [[String: Any]])
+        XCTAssertEqual(Set(values.compactMap { $0["signal"] as? String }), ["ip_net", "user_agent"])
+        XCTAssertTrue(values.allSatisfy { $0["accounts"] as? Int == 12 })
+        XCTAssertEqual(try Casebook.run(["link", "--db", "alone.db", "--quiet"], in: directory).stderr, "")
+
+        // The same operator among five strangers: one cluster, and nothing to report.
+        try writeCampaign(strangers: 5)
+        XCTAssertEqual(try Casebook.run(["ingest", "--db", "among.db", "--quiet", "."], in: directory).status, 0)
+        let among = try Casebook.run(["link", "--db", "among.db", "--json"], in: directory)
+        let amongSummary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(among.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(amongSummary["clusters"] as? Int, 1, among.stdout)
+        XCTAssertEqual(amongSummary["clustered_accounts"] as? Int, 12, among.stdout)
+        XCTAssertEqual((amongSummary["uncontrasted"] as? [Any])?.count, 0)
+        XCTAssertFalse(try Casebook.run(["link", "--db", "among.db"], in: directory).stderr.contains("every account"))
+    }
+}
