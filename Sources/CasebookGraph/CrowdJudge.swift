@@ -26,9 +26,10 @@ struct CrowdJudge {
         /// four fifths of the crowd: each operator in it holds one, so two sharers of different
         /// operators differ on one (a trait an operator randomises has many values).
         let notableIdentity: [Trait]
-        /// Traits whose agreement could be measured (known for most of the crowd, not one value
-        /// for the whole file and everyone outside the crowd).
+        /// Traits whose agreement could be measured, and traits known for most of the crowd that
+        /// could not be because the file and the accounts outside the crowd hold one value of them.
         let judgedTraits: Int
+        let uniformTraits: Int
     }
 
     static let identityTraits: Set<Trait> = [.country, .client, .bin, .emailDomain]
@@ -48,13 +49,11 @@ struct CrowdJudge {
     /// one operator's pool that its accounts on several domains take turns on).
     private var meetingGroup: [Int32: Int32] = [:]
     private let sampleSize: Int
-    private let accounts: Int
     private let agreedLift: Double
     private let coherent: Double
 
     init(features f: AccountFeatures, parameters: LinkParameters) {
         sampleSize = parameters.crowdSampleAccounts
-        accounts = f.count
         agreedLift = parameters.crowdAgreedLift
         coherent = parameters.coherentCrowd
         var ids: [[String: Int32]] = Array(repeating: [:], count: Trait.allCases.count)
@@ -135,6 +134,7 @@ struct CrowdJudge {
         let sample = stride(from: 0, to: members.count, by: step).prefix(sampleSize).map { Int(members[$0]) }
         let scale = Double(members.count) / Double(max(sample.count, 1))
         var lifts: [(Trait, Double, Int32)] = []
+        var uniform = 0
         var structured: [Trait] = []
         for trait in Trait.allCases where trait != implied {
             var counts: [Int32: Int] = [:]
@@ -147,7 +147,7 @@ struct CrowdJudge {
             guard known >= 2, known * 2 >= sample.count else { continue }
             let agreement = counts.values.reduce(0.0) { $0 + Double($1 * $1) } / Double(known * known)
             let base = chanceAgreement(trait, counts: counts, scale: scale)
-            guard base < 0.98 else { continue }
+            guard base < 0.98 else { uniform += 1; continue }
             let lift = max(0, min(1, (agreement - base) / (1 - base)))
             let modal = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!.key
             lifts.append((trait, lift, modal))
@@ -163,15 +163,16 @@ struct CrowdJudge {
         let coherence = top.count < 2 ? 0 : top.reduce(0, +) / Double(top.count)
         let agreed = lifts.filter { $0.1 >= agreedLift }.map { (trait: $0.0, value: $0.2) }
         return Crowd(coherence: coherence, agreed: agreed, isOneOperator: coherence >= coherent && agreed.count >= 2,
-                     notableIdentity: structured.filter(Self.identityTraits.contains), judgedTraits: lifts.count)
+                     notableIdentity: structured.filter(Self.identityTraits.contains), judgedTraits: lifts.count,
+                     uniformTraits: uniform)
     }
 
-    /// Whether a crowd could not be judged for want of other accounts: it holds all the case
-    /// file's accounts but one at most, and agrees on every trait but one at most. A case file
-    /// of one operator's accounts alone (the suspects of a detection rule, without the accounts
+    /// Whether a crowd could not be judged for want of other accounts: too few of its traits
+    /// could be, because the case file holds one value of the others. A case file of one
+    /// operator's accounts alone (the suspects of a detection rule, without the accounts
     /// around them) has nothing to tell it from strangers; `casebook link` says so.
-    func lacksContrast(_ members: [Int32], _ crowd: Crowd) -> Bool {
-        members.count + 1 >= accounts && crowd.judgedTraits < 2
+    func lacksContrast(_ crowd: Crowd) -> Bool {
+        crowd.judgedTraits < 2 && crowd.judgedTraits + crowd.uniformTraits >= 2
     }
 
     /// How many kinds of account (country and client together) it takes to make up four fifths

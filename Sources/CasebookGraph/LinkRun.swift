@@ -14,13 +14,14 @@ public struct LinkSummary: Sendable {
     /// new / same / grown / shrunk / merged / split → number of clusters.
     public let changes: [String: Int]
     public let dissolved: Int
-    /// Values (nearly) every account shares, which weighed nothing: the case file held no other
-    /// accounts to tell their sharers from strangers.
+    /// Shared values that weighed nothing because the case file held no accounts unlike their
+    /// sharers, to tell one operator from a crowd of strangers.
     public let uncontrasted: [UncontrastedValue]
 }
 
-/// A value shared by all of a case file's accounts but one at most, weighed as nothing because
-/// no accounts outside its crowd show what strangers look like.
+/// A value shared by more than a few accounts whose crowd could not be judged: the case file
+/// holds one value of nearly every trait the crowd is judged by (a file of one operator's
+/// accounts alone), so nothing shows what strangers look like.
 public struct UncontrastedValue: Sendable, Equatable {
     public let signal: String
     public let value: String

@@ -63,8 +63,8 @@ struct Linker {
     private var templateReach: [Int] = []
     /// Succession pairs and what each succession was.
     private(set) var successions: [UInt64: String] = [:]
-    /// Values shared by (nearly) every account of the case file, whose crowd could not be judged
-    /// (`CrowdJudge.lacksContrast`) and so weighed nothing.
+    /// Values whose crowd could not be judged because the case file holds no accounts unlike it
+    /// (`CrowdJudge.lacksContrast`), and so weighed nothing.
     private(set) var uncontrasted: [UncontrastedValue] = []
 
     init(features: AccountFeatures, parameters: LinkParameters) {
@@ -123,15 +123,16 @@ struct Linker {
             } else if !isResidential(signals[id], values[id]) {
                 // A residential address shared by a crowd is a proxy exit: a hub whoever rents it.
                 let crowd = judge.judge(members[id], excluding: Self.impliedTrait[signals[id]])
-                if judge.lacksContrast(members[id], crowd) {
-                    uncontrasted.append(UncontrastedValue(signal: signals[id], value: displayValue(id),
-                                                          accounts: members[id].count))
-                }
+                let uncompared = judge.lacksContrast(crowd)
                 if signals[id] == "card" {
                     // One payment instrument on many accounts is one payer unless its accounts are as
-                    // varied as strangers (a test card, a processor's placeholder fingerprint).
-                    guard crowd.coherence >= parameters.coherentCrowd / 2 else { continue }
+                    // varied as strangers (a test card, a processor's placeholder fingerprint); a file
+                    // with nothing to compare them with shows no such variety.
+                    guard crowd.coherence >= parameters.coherentCrowd / 2 || uncompared else { continue }
                 } else {
+                    if uncompared {
+                        uncontrasted.append(UncontrastedValue(signal: signals[id], value: displayValue(id), accounts: members[id].count))
+                    }
                     guard crowd.isOneOperator else { continue }
                     attributeCrowd[id] = crowd
                 }
@@ -223,7 +224,7 @@ struct Linker {
             if members.count > parameters.smallCrowdAccounts {
                 let crowd = judge.judge(members)
                 templateGroupCrowd[group] = crowd
-                if judge.lacksContrast(members, crowd) {
+                if judge.lacksContrast(crowd) {
                     uncontrasted.append(UncontrastedValue(signal: "prompt_template", value: "near-identical templates",
                                                           accounts: members.count))
                 }

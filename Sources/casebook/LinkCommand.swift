@@ -64,16 +64,16 @@ extension Casebook {
             }
         }
 
-        /// Why values every account shares weighed nothing, and what to load so that they count.
+        /// Why shared values weighed nothing, and what to load so that they count.
         static func contrastNote(_ values: [UncontrastedValue]) -> String? {
             guard !values.isEmpty else { return nil }
-            let listed = values.sorted { ($0.signal, $0.value) < ($1.signal, $1.value) }.prefix(5)
-                .map { "\($0.signal) \($0.value)" }.joined(separator: ", ")
+            let listed = values.sorted { ($0.accounts, $1.signal, $1.value) > ($1.accounts, $0.signal, $0.value) }.prefix(5)
+                .map { "\($0.signal) \($0.value) (\($0.accounts) accounts)" }.joined(separator: ", ")
             let more = values.count > 5 ? " and \(values.count - 5) more" : ""
-            return "\(values.count) value(s) are shared by (nearly) every account in the case file (\(listed)\(more)). "
-                + "With no other accounts to compare with, nothing showed whether their sharers are one operator or "
-                + "a crowd of strangers, so they weighed nothing. To have them weighed, ingest the suspects together "
-                + "with the accounts around them (the platform's other accounts of the same period)."
+            return "\(values.count) shared value(s) weighed nothing because the case file holds no accounts unlike their "
+                + "sharers to compare them with: \(listed)\(more). Nothing showed whether their sharers are one operator "
+                + "or a crowd of strangers. To have them weighed, ingest the suspects together with the accounts around "
+                + "them (the platform's other accounts of the same period)."
         }
 
         static func describe(_ s: LinkSummary) -> String {

@@ -126,6 +126,16 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertEqual(Set(alone.linker.uncontrasted.map(\.signal)), ["ip_net", "user_agent"])
         XCTAssertTrue(alone.linker.uncontrasted.allSatisfy { $0.accounts == 40 })
         XCTAssertTrue(alone.linker.uncontrasted.contains { $0.value == "45.3.3.0/24" })
+        // One card on all of them is still one payer: nothing shows them to be strangers.
+        let onOneCard = op.map { person in
+            var account = person
+            account.card = "fp_operator"
+            return account
+        }
+        let paid = link(onOneCard)
+        XCTAssertNotNil(paid.cluster[op[0].id])
+        XCTAssertEqual(Set(op.map { paid.cluster[$0.id] }).count, 1)
+        XCTAssertFalse(paid.linker.uncontrasted.contains { $0.signal == "card" })
         // Three strangers are enough to compare with: the operator is one cluster, and nothing is reported.
         let withOthers = link(op + strangers(3))
         XCTAssertEqual(Set(op.map { withOthers.cluster[$0.id] }).count, 1)
