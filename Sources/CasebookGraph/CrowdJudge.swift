@@ -11,6 +11,18 @@ struct CrowdJudge {
     /// The traits compared, one value id per account (-1 when unknown).
     enum Trait: Int, CaseIterable {
         case country, client, signupWeek, rhythm, bin, emailDomain
+
+        /// As a reader names it.
+        var name: String {
+            switch self {
+            case .country: return "country"
+            case .client: return "client"
+            case .signupWeek: return "sign-up week"
+            case .rhythm: return "rhythm"
+            case .bin: return "card BIN"
+            case .emailDomain: return "email domain"
+            }
+        }
     }
 
     /// What the sharers of one value look like.
@@ -86,6 +98,9 @@ struct CrowdJudge {
             valueShare.append(counts.mapValues { Double($0) / Double(max(known, 1)) })
         }
         baseline = valueShare.map { shares in shares.values.reduce(0) { $0 + $1 * $1 } }
+        uniformIdentity = Trait.allCases.filter {
+            Self.identityTraits.contains($0) && knownCount[$0.rawValue] * 2 >= f.count && baseline[$0.rawValue] >= 0.98
+        }
     }
 
     /// How often two accounts share a trait by chance, for a crowd whose sample holds `counts`
@@ -168,12 +183,16 @@ struct CrowdJudge {
     }
 
     /// Whether a crowd could not be judged for want of other accounts: too few of its traits
-    /// could be, because the case file holds one value of the others. A case file of one
-    /// operator's accounts alone (the suspects of a detection rule, without the accounts
-    /// around them) has nothing to tell it from strangers; `casebook link` says so.
+    /// could be, because the case file holds one value of the others.
     func lacksContrast(_ crowd: Crowd) -> Bool {
         crowd.judgedTraits < 2 && crowd.judgedTraits + crowd.uniformTraits >= 2
     }
+
+    /// The identity traits (country, client, BIN, email domain) of which the case file holds one
+    /// value (0.98 of the accounts that have one agree, and at least half have one). Two or more
+    /// is a file of one operator's accounts alone, as a detection rule's suspects would be: its
+    /// crowds are judged only by what that operator varies, and `casebook link` says so.
+    private(set) var uniformIdentity: [Trait] = []
 
     /// How many kinds of account (country and client together) it takes to make up four fifths
     /// of the crowd: one for an operator, one per operator for a few sharing a bought template,

@@ -14,14 +14,16 @@ public struct LinkSummary: Sendable {
     /// new / same / grown / shrunk / merged / split → number of clusters.
     public let changes: [String: Int]
     public let dissolved: Int
-    /// Shared values that weighed nothing because the case file held no accounts unlike their
-    /// sharers, to tell one operator from a crowd of strangers.
+    /// The identity traits of which the case file holds one value ("country", "client", "card
+    /// BIN", "email domain"); two or more is a file of one operator's accounts alone, whose
+    /// crowds are judged only by what the operator varies.
+    public let uniformTraits: [String]
+    /// In such a file, the values shared by more than a few accounts that weighed nothing.
     public let uncontrasted: [UncontrastedValue]
 }
 
-/// A value shared by more than a few accounts whose crowd could not be judged: the case file
-/// holds one value of nearly every trait the crowd is judged by (a file of one operator's
-/// accounts alone), so nothing shows what strangers look like.
+/// A value shared by more than a few accounts that weighed nothing in a case file of one kind
+/// of account: nothing in the file showed what strangers look like.
 public struct UncontrastedValue: Sendable, Equatable {
     public let signal: String
     public let value: String
@@ -174,7 +176,8 @@ public enum LinkRun {
             ], at: finished)
             return LinkSummary(runID: runID, accounts: features.count, clusters: clusters.count,
                                clusteredAccounts: clusters.reduce(0) { $0 + $1.count }, links: links.count,
-                               seconds: seconds, changes: changes, dissolved: dissolved.count, uncontrasted: linker.uncontrasted)
+                               seconds: seconds, changes: changes, dissolved: dissolved.count,
+                               uniformTraits: linker.judge.uniformIdentity.map(\.name), uncontrasted: linker.uncontrasted)
         }
     }
 }

@@ -63,8 +63,8 @@ struct Linker {
     private var templateReach: [Int] = []
     /// Succession pairs and what each succession was.
     private(set) var successions: [UInt64: String] = [:]
-    /// Values whose crowd could not be judged because the case file holds no accounts unlike it
-    /// (`CrowdJudge.lacksContrast`), and so weighed nothing.
+    /// In a case file of one kind of account (`CrowdJudge.uniformIdentity`), the values shared by
+    /// more than a few accounts that weighed nothing.
     private(set) var uncontrasted: [UncontrastedValue] = []
 
     init(features: AccountFeatures, parameters: LinkParameters) {
@@ -123,17 +123,19 @@ struct Linker {
             } else if !isResidential(signals[id], values[id]) {
                 // A residential address shared by a crowd is a proxy exit: a hub whoever rents it.
                 let crowd = judge.judge(members[id], excluding: Self.impliedTrait[signals[id]])
-                let uncompared = judge.lacksContrast(crowd)
                 if signals[id] == "card" {
                     // One payment instrument on many accounts is one payer unless its accounts are as
                     // varied as strangers (a test card, a processor's placeholder fingerprint); a file
                     // with nothing to compare them with shows no such variety.
-                    guard crowd.coherence >= parameters.coherentCrowd / 2 || uncompared else { continue }
-                } else {
-                    if uncompared {
-                        uncontrasted.append(UncontrastedValue(signal: signals[id], value: displayValue(id), accounts: members[id].count))
+                    guard crowd.coherence >= parameters.coherentCrowd / 2 || judge.lacksContrast(crowd) else {
+                        noteUncontrasted(id)
+                        continue
                     }
-                    guard crowd.isOneOperator else { continue }
+                } else {
+                    guard crowd.isOneOperator else {
+                        noteUncontrasted(id)
+                        continue
+                    }
                     attributeCrowd[id] = crowd
                 }
                 attributeWeight[id] = crowdWeight(signals[id])
@@ -147,6 +149,12 @@ struct Linker {
                                                  minRun: parameters.emailSequenceMinRun)
         buildTemplates()
         findSuccessions()
+    }
+
+    /// Records a crowd's value that weighed nothing when the case file is of one kind of account.
+    private mutating func noteUncontrasted(_ id: Int) {
+        guard judge.uniformIdentity.count >= 2 else { return }
+        uncontrasted.append(UncontrastedValue(signal: attributeSignal[id], value: displayValue(id), accounts: attributeMembers[id].count))
     }
 
     /// The trait each signal's sharers agree on by construction.
@@ -221,14 +229,7 @@ struct Linker {
         var schedules: Int32 = 0
         for (group, members) in membersOfGroup {
             templateGroupSize[group] = members.count
-            if members.count > parameters.smallCrowdAccounts {
-                let crowd = judge.judge(members)
-                templateGroupCrowd[group] = crowd
-                if judge.lacksContrast(crowd) {
-                    uncontrasted.append(UncontrastedValue(signal: "prompt_template", value: "near-identical templates",
-                                                          accounts: members.count))
-                }
-            }
+            if members.count > parameters.smallCrowdAccounts { templateGroupCrowd[group] = judge.judge(members) }
             if members.count > 1 { assignSchedules(members, numbering: &schedules) }
         }
     }

@@ -54,26 +54,32 @@ extension Casebook {
                     "run_id": summary.runID, "accounts": summary.accounts, "clusters": summary.clusters,
                     "clustered_accounts": summary.clusteredAccounts, "links": summary.links,
                     "seconds": (summary.seconds * 1000).rounded() / 1000, "changes": summary.changes, "dissolved": summary.dissolved,
+                    "uniform_traits": summary.uniformTraits,
                     "uncontrasted": summary.uncontrasted.map { ["signal": $0.signal, "value": $0.value, "accounts": $0.accounts] },
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else if !quiet {
                 print(Self.describe(summary))
-                if let note = Self.contrastNote(summary.uncontrasted) { Terminal.note(note) }
+                if let note = Self.contrastNote(summary) { Terminal.note(note) }
             }
         }
 
-        /// Why shared values weighed nothing, and what to load so that they count.
-        static func contrastNote(_ values: [UncontrastedValue]) -> String? {
-            guard !values.isEmpty else { return nil }
-            let listed = values.sorted { ($0.accounts, $1.signal, $1.value) > ($1.accounts, $0.signal, $0.value) }.prefix(5)
-                .map { "\($0.signal) \($0.value) (\($0.accounts) accounts)" }.joined(separator: ", ")
-            let more = values.count > 5 ? " and \(values.count - 5) more" : ""
-            return "\(values.count) shared value(s) weighed nothing because the case file holds no accounts unlike their "
-                + "sharers to compare them with: \(listed)\(more). Nothing showed whether their sharers are one operator "
-                + "or a crowd of strangers. To have them weighed, ingest the suspects together with the accounts around "
-                + "them (the platform's other accounts of the same period)."
+        /// Why shared values weighed nothing in a case file of one kind of account, and what to
+        /// load so that they count.
+        static func contrastNote(_ summary: LinkSummary) -> String? {
+            guard summary.uniformTraits.count >= 2 else { return nil }
+            let traits = summary.uniformTraits.dropLast().joined(separator: ", ") + " and " + summary.uniformTraits.last!
+            var note = "nearly every account in the case file has one \(traits), as one operator's accounts alone would"
+            let values = summary.uncontrasted
+            if !values.isEmpty {
+                let listed = values.sorted { ($0.accounts, $1.signal, $1.value) > ($1.accounts, $0.signal, $0.value) }.prefix(5)
+                    .map { "\($0.signal) \($0.value) (\($0.accounts) accounts)" }.joined(separator: ", ")
+                note += "; \(values.count) value(s) shared by more than a few accounts were judged by the traits "
+                    + "the file varies alone, and weighed nothing: \(listed)" + (values.count > 5 ? " and \(values.count - 5) more" : "")
+            }
+            return note + ". To have what the accounts share weighed against strangers, ingest them together with the "
+                + "accounts around them (the platform's other accounts of the same period)."
         }
 
         static func describe(_ s: LinkSummary) -> String {

@@ -50,15 +50,17 @@ final class LinkCommandTests: XCTestCase {
         let link = try Casebook.run(["link", "--db", "alone.db"], in: directory)
         XCTAssertEqual(link.status, 0, link.stderr)
         XCTAssertTrue(link.stdout.hasPrefix("Link run 1: 0 of 12 accounts in 0 clusters"), link.stdout)
-        XCTAssertTrue(link.stderr.contains("2 shared value(s) weighed nothing because the case file holds no accounts unlike "
-                                           + "their sharers to compare them with: ip_net 45.3.3.0/24 (12 accounts), "
-                                           + "user_agent harvester/0.9 (12 accounts)."), link.stderr)
-        XCTAssertTrue(link.stderr.contains("ingest the suspects together with the accounts around them"), link.stderr)
+        XCTAssertTrue(link.stderr.contains("nearly every account in the case file has one country and client, as one "
+                                           + "operator's accounts alone would; 2 value(s) shared by more than a few accounts "
+                                           + "were judged by the traits the file varies alone, and weighed nothing: "
+                                           + "ip_net 45.3.3.0/24 (12 accounts), user_agent harvester/0.9 (12 accounts)."), link.stderr)
+        XCTAssertTrue(link.stderr.contains("ingest them together with the accounts around them"), link.stderr)
         let json = try Casebook.run(["link", "--db", "alone.db", "--json"], in: directory)
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let values = try XCTUnwrap(summary["uncontrasted"] as? [[String: Any]])
         XCTAssertEqual(Set(values.compactMap { $0["signal"] as? String }), ["ip_net", "user_agent"])
         XCTAssertTrue(values.allSatisfy { $0["accounts"] as? Int == 12 })
+        XCTAssertEqual(summary["uniform_traits"] as? [String], ["country", "client"])
         XCTAssertEqual(try Casebook.run(["link", "--db", "alone.db", "--quiet"], in: directory).stderr, "")
 
         // The same operator among five strangers: one cluster, and nothing to report.
@@ -69,6 +71,7 @@ final class LinkCommandTests: XCTestCase {
         XCTAssertEqual(amongSummary["clusters"] as? Int, 1, among.stdout)
         XCTAssertEqual(amongSummary["clustered_accounts"] as? Int, 12, among.stdout)
         XCTAssertEqual((amongSummary["uncontrasted"] as? [Any])?.count, 0)
+        XCTAssertEqual((amongSummary["uniform_traits"] as? [Any])?.count, 0)
         XCTAssertFalse(try Casebook.run(["link", "--db", "among.db"], in: directory).stderr.contains("weighed nothing"))
     }
 }

@@ -117,12 +117,13 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertTrue(outsiders.allSatisfy { result.cluster[$0.id] == nil })
     }
 
-    func testAnOperatorAloneInTheFileIsReportedAsHavingNothingToCompareWith() {
+    func testAnOperatorAloneInTheFileIsReportedAsHavingNothingToBeComparedWith() {
         // A case file of one operator's accounts only: its client and block are shared by every
         // account, and no other account shows what strangers look like.
         let op = operatorAccounts("op", count: 40, country: "KR", client: 900) { self.hosting(Int64(3_000 + $0), "45.3.3.\($0 + 10)") }
         let alone = link(op)
         XCTAssertNil(alone.cluster[op[0].id])
+        XCTAssertEqual(alone.linker.judge.uniformIdentity, [.country, .client])
         XCTAssertEqual(Set(alone.linker.uncontrasted.map(\.signal)), ["ip_net", "user_agent"])
         XCTAssertTrue(alone.linker.uncontrasted.allSatisfy { $0.accounts == 40 })
         XCTAssertTrue(alone.linker.uncontrasted.contains { $0.value == "45.3.3.0/24" })
@@ -141,6 +142,7 @@ final class LinkEngineTests: XCTestCase {
         XCTAssertEqual(Set(op.map { withOthers.cluster[$0.id] }).count, 1)
         XCTAssertNotNil(withOthers.cluster[op[0].id])
         XCTAssertEqual(withOthers.linker.uncontrasted, [])
+        XCTAssertEqual(withOthers.linker.judge.uniformIdentity, [])
     }
 
     /// A template of fixed wording with per-request fillers, as an operator or a public prompt site writes it.
