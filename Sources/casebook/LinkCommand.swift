@@ -66,20 +66,18 @@ extension Casebook {
         }
 
         /// Why shared values weighed nothing in a case file of one kind of account, and what to
-        /// load so that they count.
+        /// load so that they count. Nothing to say when every value could be judged all the same.
         static func contrastNote(_ summary: LinkSummary) -> String? {
-            guard summary.uniformTraits.count >= 2 else { return nil }
-            let traits = summary.uniformTraits.dropLast().joined(separator: ", ") + " and " + summary.uniformTraits.last!
-            var note = "nearly every account in the case file has one \(traits), as one operator's accounts alone would"
             let values = summary.uncontrasted
-            if !values.isEmpty {
-                let listed = values.sorted { ($0.accounts, $1.signal, $1.value) > ($1.accounts, $0.signal, $0.value) }.prefix(5)
-                    .map { "\($0.signal) \($0.value) (\($0.accounts) accounts)" }.joined(separator: ", ")
-                note += "; \(values.count) value(s) shared by more than a few accounts were judged by the traits "
-                    + "the file varies alone, and weighed nothing: \(listed)" + (values.count > 5 ? " and \(values.count - 5) more" : "")
-            }
-            return note + ". To have what the accounts share weighed against strangers, ingest them together with the "
-                + "accounts around them (the platform's other accounts of the same period)."
+            guard summary.uniformTraits.count >= 2, !values.isEmpty else { return nil }
+            let traits = summary.uniformTraits.dropLast().joined(separator: ", ") + " and " + summary.uniformTraits.last!
+            let listed = values.sorted { ($0.accounts, $1.signal, $1.value) > ($1.accounts, $0.signal, $0.value) }.prefix(5)
+                .map { "\($0.signal) \($0.value) (\($0.accounts) accounts)" }.joined(separator: ", ")
+            return "nearly every account in the case file has one \(traits), as one operator's accounts alone would; "
+                + "\(values.count) value(s) shared by more than a few accounts were judged by the traits the file varies "
+                + "alone, and weighed nothing: \(listed)" + (values.count > 5 ? " and \(values.count - 5) more" : "")
+                + ". To have them weighed against strangers, ingest these accounts together with the accounts around "
+                + "them (the platform's other accounts of the same period)."
         }
 
         static func describe(_ s: LinkSummary) -> String {

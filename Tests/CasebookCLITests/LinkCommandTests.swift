@@ -54,7 +54,7 @@ final class LinkCommandTests: XCTestCase {
                                            + "operator's accounts alone would; 2 value(s) shared by more than a few accounts "
                                            + "were judged by the traits the file varies alone, and weighed nothing: "
                                            + "ip_net 45.3.3.0/24 (12 accounts), user_agent harvester/0.9 (12 accounts)."), link.stderr)
-        XCTAssertTrue(link.stderr.contains("ingest them together with the accounts around them"), link.stderr)
+        XCTAssertTrue(link.stderr.contains("ingest these accounts together with the accounts around them"), link.stderr)
         let json = try Casebook.run(["link", "--db", "alone.db", "--json"], in: directory)
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let values = try XCTUnwrap(summary["uncontrasted"] as? [[String: Any]])
