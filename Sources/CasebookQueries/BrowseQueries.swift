@@ -15,6 +15,12 @@ public enum BrowseQueries {
         try database.scalarInt("SELECT run_id FROM latest_link_run")
     }
 
+    /// How many accounts a run linked and how many clusters it found.
+    public static func runTotals(_ database: Database, run: Int64) throws -> (accounts: Int, clusters: Int)? {
+        try database.prepare("SELECT accounts, clusters FROM link_runs WHERE run_id = ?1")
+            .rows([run]) { (Int($0.int64(0)), Int($0.int64(1))) }.first
+    }
+
     /// Clusters of a run: risk, size, exchanges, first and last seen, top indicators, case status.
     public static func clusters(_ database: Database, run: Int64) -> PagedQuery {
         PagedQuery(

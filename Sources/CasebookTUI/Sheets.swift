@@ -19,6 +19,17 @@ enum Sheets {
                 Paragraph("C shows the cases; : runs a casebook command; ? lists every key."),
             ])
         }
+        if let totals = try BrowseQueries.runTotals(context.database, run: run), totals.clusters == 0 {
+            return DocumentSheet(crumb: "clusters", paragraphs: [
+                Paragraph("The latest link run (run \(run)) put none of the \(grouped(totals.accounts)) accounts in a cluster.",
+                          Style(bold: true)),
+                Paragraph.blank,
+                Paragraph("Every account is still here: @ opens one by id, F searches the prompts, C shows the cases."),
+                Paragraph("A case file of one operator's accounts alone gives the link run nothing to compare them with "
+                          + "(`casebook link` says so in a note): ingest them together with the accounts around them, "
+                          + "then run `casebook link` again (: runs a casebook command). ? lists every key."),
+            ])
+        }
         return try TableSheet(crumb: "clusters", context: context, query: BrowseQueries.clusters(context.database, run: run)) { row in
             .push(try cluster(context, run: run, id: Int64(row.id) ?? 0))
         }

@@ -2,6 +2,7 @@ import CasebookIO
 @testable import CasebookTUI
 import CasebookAudit
 import CasebookCases
+import CasebookGraph
 import CasebookIngest
 import CasebookStore
 import XCTest
@@ -132,6 +133,24 @@ final class AppBehaviourTests: XCTestCase {
                           work: ImmediateWork(database: database), size: (100, 30))
         let screen = try TUIFixture.press(app, "@exchange:huge<Enter>/more characters<Enter>")
         XCTAssertTrue(screen.text.contains("451,424 more characters"), screen.text)
+    }
+
+    func testALinkRunWithNoClusterSaysSoAndTheAccountsStayReachable() throws {
+        let directory = NSTemporaryDirectory() + "casebook-tui-unlinked-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let lines = (0..<6).map { #"{"account_id":"person-\#($0)","created_at":"2026-01-0\#($0 + 1)T10:00:00Z","country":"US"}"# }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/accounts.jsonl", atomically: true, encoding: .utf8)
+        _ = try Ingest(databasePath: directory + "/case.db").run(IngestPlan(paths: [directory + "/accounts.jsonl"], kind: nil, format: nil).files)
+        _ = try LinkRun.run(databasePath: directory + "/case.db", actor: "ana")
+        let database = try CaseFile.open(directory + "/case.db", access: .write)
+        let app = try App(database: database, path: directory + "/case.db", actor: "ana", readOnly: false,
+                          work: ImmediateWork(database: database), size: (100, 30))
+        let first = app.render()
+        XCTAssertTrue(first.text.contains("The latest link run (run 1) put none of the 6 accounts in a cluster."), first.text)
+        XCTAssertTrue(first.text.contains("@ opens one by id"), first.text)
+        let account = try TUIFixture.press(app, "@person-3<Enter>")
+        XCTAssertTrue(account.line(0).contains("person-3"), account.line(0))
     }
 
     func testPagingThroughAManyRowedListKeepsMemoryFlat() throws {
