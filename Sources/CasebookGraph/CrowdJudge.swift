@@ -38,9 +38,10 @@ struct CrowdJudge {
         /// four fifths of the crowd: each operator in it holds one, so two sharers of different
         /// operators differ on one (a trait an operator randomises has many values).
         let notableIdentity: [Trait]
-        /// Traits whose agreement could be measured, and traits known for most of the crowd that
-        /// could not be because the file and the accounts outside the crowd hold one value of them.
+        /// Traits whose agreement could be measured.
         let judgedTraits: Int
+        /// Traits known for most of the crowd whose agreement could not be measured, because the
+        /// file and the accounts outside the crowd hold one value of them.
         let uniformTraits: Int
     }
 
@@ -190,8 +191,9 @@ struct CrowdJudge {
 
     /// The identity traits (country, client, BIN, email domain) of which the case file holds one
     /// value (0.98 of the accounts that have one agree, and at least half have one). Two or more
-    /// is a file of one operator's accounts alone, as a detection rule's suspects would be: its
-    /// crowds are judged only by what that operator varies, and `casebook link` says so.
+    /// make the file look like one operator's accounts alone, as a detection rule's suspects
+    /// would be: its crowds are judged only by what that operator varies, and `casebook link`
+    /// says so.
     private(set) var uniformIdentity: [Trait] = []
 
     /// How many kinds of account (country and client together) it takes to make up four fifths

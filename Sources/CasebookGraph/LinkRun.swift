@@ -15,7 +15,7 @@ public struct LinkSummary: Sendable {
     public let changes: [String: Int]
     public let dissolved: Int
     /// The identity traits of which the case file holds one value ("country", "client", "card
-    /// BIN", "email domain"); two or more is a file of one operator's accounts alone, whose
+    /// BIN", "email domain"); two or more make it look like one operator's accounts alone, whose
     /// crowds are judged only by what the operator varies.
     public let uniformTraits: [String]
     /// In such a file, the values shared by more than a few accounts that weighed nothing.
