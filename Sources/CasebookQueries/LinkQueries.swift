@@ -45,7 +45,7 @@ public struct ExplainedLink: Sendable {
 /// counted it: what an investigator checks when two accounts they suspect were not linked.
 public struct SharedValue: Sendable {
     /// The link signal the value would be evidence under (`card`, `ip`, `ip_net`, `user_agent`, `email_domain`,
-    /// `prompt_template`).
+    /// `prompt_template`, `synchronized_activity`).
     public let signal: String
     public let value: String
     /// The address's kind for `ip`; nil otherwise.
@@ -159,8 +159,8 @@ public enum LinkQueries {
     /// Shared values listed of each signal by `inCommon`, each with its source rows.
     public static let sharedListed = 20
 
-    /// What two accounts have in common (cards, addresses, address blocks, clients, email domain) and
-    /// the cluster of each in the latest link run: the answer to "why are these two not linked?".
+    /// What two accounts have in common (cards, addresses, address blocks, clients, email domain,
+    /// active hours) and the cluster of each in the latest link run: the answer to "why are these two not linked?".
     /// Reads each account's own rows through its indexes; counts sharers only of cards and domains,
     /// which need no scan of the exchanges. `templateLikeness`, the share of recurring phrases
     /// their templates have in common as the link engine measures it, is listed with their first prompts.
@@ -216,8 +216,40 @@ public enum LinkQueries {
         if let templateLikeness {
             try add("prompt_template", String(format: "%.2f of recurring phrases shared", templateLikeness))
         }
+        if let hours = try commonHours(database, a, b) { shared.append(hours) }
         return UnlinkedPair(firstCluster: try clusterOf(database, run: run, account: a),
                             secondCluster: try clusterOf(database, run: run, account: b), shared: shared, unlisted: unlisted)
+    }
+
+    /// The hours (UTC, on the clock) in which both accounts sent a request, against the hours each
+    /// was active, with the first exchange of each in the first such hour; nil when they share none.
+    /// The link run weighs shared hours only between accounts of one country active in at most half
+    /// of their span (synchronized activity); this is the raw overlap, for the investigator to judge.
+    private static func commonHours(_ database: Database, _ a: Int64, _ b: Int64) throws -> SharedValue? {
+        let hours = try database.prepare("SELECT DISTINCT ts_ms / 3600000 FROM exchange_rows WHERE account_pk = ?1")
+        let hoursOfA = Set(try hours.rows([a]) { $0.int64(0) }), hoursOfB = Set(try hours.rows([b]) { $0.int64(0) })
+        let common = hoursOfA.intersection(hoursOfB)
+        guard let first = common.min() else { return nil }
+        let union = hoursOfA.count + hoursOfB.count - common.count
+        let firstExchange = try database.prepare("""
+            SELECT f.path, e.source_line, e.exchange_id FROM exchange_rows e JOIN source_files f ON f.file_id = e.source_file_id
+            WHERE e.account_pk = ?1 AND e.ts_ms >= ?2 AND e.ts_ms < ?2 + 3600000 ORDER BY e.ts_ms LIMIT 1
+            """)
+        let sources = try [a, b].flatMap { account in
+            try firstExchange.rows([account, first * 3_600_000]) {
+                SourceRow(path: $0.string(0) ?? "?", line: $0.int(1), exchangeID: $0.string(2), accountID: nil)
+            }
+        }
+        var value = String(format: "%d active hour(s) in common, of %d and %d (Jaccard %.2f)",
+                           common.count, hoursOfA.count, hoursOfB.count, Double(common.count) / Double(union))
+        // An account busy in most hours of its span shares hours with anyone active then (a
+        // dozen hours at least, as the link run asks before it compares schedules).
+        let busy = [hoursOfA, hoursOfB].contains { (hours: Set<Int64>) -> Bool in
+            guard hours.count >= 12, let earliest = hours.min(), let latest = hours.max() else { return false }
+            return Int64(hours.count) * 2 > latest - earliest + 1
+        }
+        if busy { value += "; one is active in most hours of its span, so shared hours say little" }
+        return SharedValue(signal: "synchronized_activity", value: value, kind: nil, accounts: nil, sources: sources)
     }
 
     /// The account's cluster in link run `run`, nil when it is in none.

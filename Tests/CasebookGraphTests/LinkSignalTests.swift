@@ -165,7 +165,8 @@ final class LinkSignalTests: XCTestCase {
         XCTAssertNil(pair.firstCluster)
         XCTAssertNil(pair.secondCluster)
         let shared = pair.shared.map { "\($0.signal) \($0.value) \($0.kind ?? "-") \($0.accounts.map(String.init) ?? "-")" }
-        XCTAssertEqual(shared, ["ip 10.9.9.9 vpn -", "ip_net 10.9.9.0/24 - -", "user_agent acme-sdk/1.0 - -", "email_domain gmail.com - 42"])
+        XCTAssertEqual(shared, ["ip 10.9.9.9 vpn -", "ip_net 10.9.9.0/24 - -", "user_agent acme-sdk/1.0 - -", "email_domain gmail.com - 42",
+                                "synchronized_activity 1 active hour(s) in common, of 1 and 1 (Jaccard 1.00) - -"])
         XCTAssertTrue(pair.shared[0].sources.contains { $0.exchangeID == "x-p1" } && pair.shared[0].sources.contains { $0.exchangeID == "x-p2" },
                       "\(pair.shared[0].sources)")
         let apart = try LinkQueries.inCommon(db, "card-a", "p1")
@@ -190,6 +191,25 @@ final class LinkSignalTests: XCTestCase {
         XCTAssertEqual(pair.shared.filter { $0.signal == "ip_net" }.count, LinkQueries.sharedListed)
         XCTAssertEqual(pair.unlisted, ["ip": 10, "ip_net": 10])
         XCTAssertTrue(pair.shared.allSatisfy { $0.signal != "ip" || ($0.kind == "residential" && $0.sources.count == 2) })
+        XCTAssertFalse(pair.shared.contains { $0.signal == "synchronized_activity" }, "u and v are never active in one hour")
+    }
+
+    func testTwoAccountsKeptApartAreShownTheHoursTheyWereBothActive() throws {
+        // "busy" sends a request every hour for two days; "late" in five of those hours and two after.
+        let lateHours = [3, 10, 11, 30, 47, 60, 70]
+        try load([
+            "accounts.csv": accounts(["busy", "late", "idle"]),
+            "exchanges.jsonl": ((0..<48).map { exchange("b-\($0)", "busy", hour: $0) }
+                                + lateHours.map { exchange("l-\($0)", "late", hour: $0) }
+                                + [exchange("i-0", "idle", hour: 200)]).joined(separator: "\n") + "\n",
+        ])
+        _ = try link()
+        let db = try CaseFile.open(database, access: .read)
+        let hours = try XCTUnwrap(try LinkQueries.inCommon(db, "busy", "late").shared.first { $0.signal == "synchronized_activity" })
+        XCTAssertEqual(hours.value, "5 active hour(s) in common, of 48 and 7 (Jaccard 0.10); one is active in most hours of its span, "
+                       + "so shared hours say little")
+        XCTAssertEqual(hours.sources.map(\.exchangeID), ["b-3", "l-3"], "the first exchange of each in the first hour both were active")
+        XCTAssertFalse(try LinkQueries.inCommon(db, "busy", "idle").shared.contains { $0.signal == "synchronized_activity" })
     }
 
     func testTemplatesAreComparedOnTheSampleTheLinkRunTakes() throws {
