@@ -48,7 +48,7 @@ public struct SharedValue: Sendable {
     /// `prompt_template`, `synchronized_activity`).
     public let signal: String
     public let value: String
-    /// The address's kind for `ip`; nil otherwise.
+    /// The address's kind for `ip`, the kinds of both accounts' addresses in the block for `ip_net`; nil otherwise.
     public let kind: String?
     /// How many accounts hold the value, where the case file can say without a scan of every exchange.
     public let accounts: Int?
@@ -190,9 +190,17 @@ public enum LinkQueries {
         let addressesOfB = try addresses.rows([b]) { ($0.string(0) ?? "", $0.string(1)) }
         let textsOfB = Set(addressesOfB.map(\.0))
         for (ip, kind) in addressesOfA.sorted(by: { $0.0 < $1.0 }) where textsOfB.contains(ip) { try add("ip", ip, kind: kind) }
+        // A block is listed with the kinds of both accounts' addresses in it: the link run weighs
+        // only blocks of hosting, business or unclassified addresses.
+        var kindsInBlock: [String: Set<String>] = [:]
+        for (ip, kind) in addressesOfA + addressesOfB {
+            guard let block = IPBlock.block(of: ip) else { continue }
+            kindsInBlock[block, default: []].formUnion(kind.map { [$0] } ?? [])
+        }
         let blocksOfB = Set(addressesOfB.compactMap { IPBlock.block(of: $0.0) })
         for block in Set(addressesOfA.compactMap { IPBlock.block(of: $0.0) }).sorted() where blocksOfB.contains(block) {
-            try add("ip_net", block)
+            let kinds = kindsInBlock[block, default: []].sorted().joined(separator: ", ")
+            try add("ip_net", block, kind: kinds.isEmpty ? nil : kinds)
         }
 
         let clients = try database.prepare("""

@@ -165,7 +165,7 @@ final class LinkSignalTests: XCTestCase {
         XCTAssertNil(pair.firstCluster)
         XCTAssertNil(pair.secondCluster)
         let shared = pair.shared.map { "\($0.signal) \($0.value) \($0.kind ?? "-") \($0.accounts.map(String.init) ?? "-")" }
-        XCTAssertEqual(shared, ["ip 10.9.9.9 vpn -", "ip_net 10.9.9.0/24 - -", "user_agent acme-sdk/1.0 - -", "email_domain gmail.com - 42",
+        XCTAssertEqual(shared, ["ip 10.9.9.9 vpn -", "ip_net 10.9.9.0/24 vpn -", "user_agent acme-sdk/1.0 - -", "email_domain gmail.com - 42",
                                 "synchronized_activity 1 active hour(s) in common, of 1 and 1 (Jaccard 1.00) - -"])
         XCTAssertTrue(pair.shared[0].sources.contains { $0.exchangeID == "x-p1" } && pair.shared[0].sources.contains { $0.exchangeID == "x-p2" },
                       "\(pair.shared[0].sources)")
@@ -191,6 +191,7 @@ final class LinkSignalTests: XCTestCase {
         XCTAssertEqual(pair.shared.filter { $0.signal == "ip_net" }.count, LinkQueries.sharedListed)
         XCTAssertEqual(pair.unlisted, ["ip": 10, "ip_net": 10])
         XCTAssertTrue(pair.shared.allSatisfy { $0.signal != "ip" || ($0.kind == "residential" && $0.sources.count == 2) })
+        XCTAssertTrue(pair.shared.allSatisfy { $0.signal != "ip_net" || $0.kind == "residential" })
         XCTAssertFalse(pair.shared.contains { $0.signal == "synchronized_activity" }, "u and v are never active in one hour")
     }
 
