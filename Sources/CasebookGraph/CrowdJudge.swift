@@ -50,12 +50,10 @@ struct CrowdJudge {
     private(set) var traits: [[Int32]] = []
     /// How often two accounts picked at random from the whole file share each trait.
     private(set) var baseline: [Double] = []
-    /// Accounts with each value of each trait, and with any value, to measure a crowd against
-    /// the accounts outside it (`chanceAgreement`).
+    /// Accounts with each value of each trait, and with any value: a crowd is measured against the
+    /// accounts outside it (`chanceAgreement`), a pair's agreement by its value's share (`contextBits`).
     private var valueCount: [[Int32: Int]] = []
     private var knownCount: [Int] = []
-    /// Share of accounts with each value of each trait (for the bits a pair's agreement is worth).
-    private var valueShare: [[Int32: Double]] = []
     /// For each email domain that looks like an organisation's (`findOrganisations`), the first
     /// of the domains it meets: domains whose accounts used one address, directly or through a
     /// chain of domains each held by `organisationMinAccounts` accounts (one office building, or
@@ -96,9 +94,8 @@ struct CrowdJudge {
             for value in column where value >= 0 { counts[value, default: 0] += 1; known += 1 }
             valueCount.append(counts)
             knownCount.append(known)
-            valueShare.append(counts.mapValues { Double($0) / Double(max(known, 1)) })
+            baseline.append(counts.mapValues { Double($0) / Double(max(known, 1)) }.values.reduce(0) { $0 + $1 * $1 })
         }
-        baseline = valueShare.map { shares in shares.values.reduce(0) { $0 + $1 * $1 } }
         uniformIdentity = Trait.allCases.filter {
             Self.identityTraits.contains($0) && knownCount[$0.rawValue] * 2 >= f.count && baseline[$0.rawValue] >= 0.98
         }
@@ -303,7 +300,8 @@ struct CrowdJudge {
         var bits = 0.0
         for trait in Self.identityTraits {
             let x = traits[trait.rawValue][a], y = traits[trait.rawValue][b]
-            guard x >= 0, x == y, let share = valueShare[trait.rawValue][x], share > 0 else { continue }
+            guard x >= 0, x == y, let count = valueCount[trait.rawValue][x], count > 0 else { continue }
+            let share = Double(count) / Double(max(knownCount[trait.rawValue], 1))
             bits += -log2(share)
         }
         return bits

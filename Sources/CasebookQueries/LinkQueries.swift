@@ -192,14 +192,18 @@ public enum LinkQueries {
         for (ip, kind) in addressesOfA.sorted(by: { $0.0 < $1.0 }) where textsOfB.contains(ip) { try add("ip", ip, kind: kind) }
         // A block is listed with the kinds of both accounts' addresses in it: the link run weighs
         // only blocks of hosting, business or unclassified addresses.
-        var kindsInBlock: [String: Set<String>] = [:]
-        for (ip, kind) in addressesOfA + addressesOfB {
-            guard let block = IPBlock.block(of: ip) else { continue }
-            kindsInBlock[block, default: []].formUnion(kind.map { [$0] } ?? [])
+        func kindsByBlock(_ addresses: [(String, String?)]) -> [String: Set<String>] {
+            var kinds: [String: Set<String>] = [:]
+            for (ip, kind) in addresses {
+                guard let block = IPBlock.block(of: ip) else { continue }
+                kinds[block, default: []].formUnion(kind.map { [$0] } ?? [])
+            }
+            return kinds
         }
-        let blocksOfB = Set(addressesOfB.compactMap { IPBlock.block(of: $0.0) })
-        for block in Set(addressesOfA.compactMap { IPBlock.block(of: $0.0) }).sorted() where blocksOfB.contains(block) {
-            let kinds = kindsInBlock[block, default: []].sorted().joined(separator: ", ")
+        let blocksOfA = kindsByBlock(addressesOfA), blocksOfB = kindsByBlock(addressesOfB)
+        for (block, kindsOfA) in blocksOfA.sorted(by: { $0.key < $1.key }) {
+            guard let kindsOfB = blocksOfB[block] else { continue }
+            let kinds = kindsOfA.union(kindsOfB).sorted().joined(separator: ", ")
             try add("ip_net", block, kind: kinds.isEmpty ? nil : kinds)
         }
 

@@ -68,9 +68,10 @@ extension Casebook {
         /// Why shared values weighed nothing in a case file of one kind of account, and what to
         /// load so that they count. Nothing to say when every value could be judged all the same.
         static func contrastNote(_ summary: LinkSummary) -> String? {
+            // The link run lists such values only for a file with two uniform traits or more.
             let values = summary.uncontrasted
-            guard summary.uniformTraits.count >= 2, !values.isEmpty else { return nil }
-            let traits = summary.uniformTraits.dropLast().joined(separator: ", ") + " and " + summary.uniformTraits.last!
+            guard !values.isEmpty, let last = summary.uniformTraits.last else { return nil }
+            let traits = summary.uniformTraits.dropLast().joined(separator: ", ") + " and " + last
             let listed = values.sorted { ($0.accounts, $1.signal, $1.value) > ($1.accounts, $0.signal, $0.value) }.prefix(5)
                 .map { "\($0.signal) \($0.value) (\($0.accounts) accounts)" }.joined(separator: ", ")
             return "nearly every account in the case file has one \(traits), as one operator's accounts alone would; "
