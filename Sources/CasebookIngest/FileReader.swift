@@ -98,15 +98,18 @@ final class FileReader {
         guard TextChecks.isValidUTF8(record.bytes) else {
             return RecordFailure(reason: .badUTF8, detail: "the record is not valid UTF-8; raw holds its exact bytes")
         }
-        if file.kind == .payments && TextChecks.containsCardNumber(record.bytes, jsonEscapes: file.format == .jsonl) {
-            return RecordFailure(reason: .cardNumber, detail: "the record contains what looks like a full card number (PAN); it is not stored, and raw shows it masked")
-        }
-        builder.begin(batch)
+        let cards = file.kind == .payments ? TextChecks.cardNumberCandidates(record.bytes, jsonEscapes: file.format == .jsonl) : []
+        builder.begin(batch, record: record.bytes)
         batch.markRecordStart()
         if csv != nil {
             csv!.parse(record.bytes, builder: &builder, batch: &batch)
         } else {
             json.parse(record.bytes, builder: &builder, batch: &batch)
+        }
+        // A number that is a timestamp's whole value is a time, not a card.
+        if cards.contains(where: { card in !builder.timestampSpans.contains { $0.lowerBound <= card.lowerBound && card.upperBound <= $0.upperBound } }) {
+            builder.abandon(batch: &batch)
+            return RecordFailure(reason: .cardNumber, detail: "the record contains what looks like a full card number (PAN); it is not stored, and raw shows it masked")
         }
         let failure = builder.finish(line: record.line, batch: &batch)
         if failure == nil { batch.keepRaw(record.bytes) }

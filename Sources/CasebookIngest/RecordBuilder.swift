@@ -64,11 +64,26 @@ struct RecordBuilder {
         return found
     }
 
-    mutating func begin(_ batch: RecordBatch) {
+    /// Where each timestamp that parsed was written, as byte offsets into the record (when
+    /// the value was read in place, not unescaped): the card-number check excuses a number
+    /// there, as an epoch in milliseconds has 13 digits and one in ten passes the Luhn check.
+    private(set) var timestampSpans: [Range<Int>] = []
+    /// The record's bytes, by address, for placing `timestampSpans`.
+    private var recordAddresses = 0..<0
+
+    mutating func begin(_ batch: RecordBatch, record: UnsafeRawBufferPointer) {
         for i in values.indices { values[i] = .absent }
         extra.removeAll(keepingCapacity: true)
         arenaMark = batch.arena.count
         failure = nil
+        timestampSpans.removeAll(keepingCapacity: true)
+        let start = Int(bitPattern: record.baseAddress)
+        recordAddresses = start..<(start + record.count)
+    }
+
+    /// Drops the record begun last without committing it (found unsafe to load after parsing).
+    mutating func abandon(batch: inout RecordBatch) {
+        batch.arena.removeSubrange(arenaMark...)
     }
 
     mutating func fail(_ reason: RejectReason, _ detail: String) {
@@ -92,7 +107,13 @@ struct RecordBuilder {
                 return fail(.badTimestamp, "field \(specs[field].name): \(TimestampRules.expected)")
             }
             switch timestamps.parse(value) {
-            case let .milliseconds(ms): values[field] = .int(ms)
+            case let .milliseconds(ms):
+                values[field] = .int(ms)
+                let start = Int(bitPattern: value.baseAddress)
+                if recordAddresses.contains(start) && start + value.count <= recordAddresses.upperBound {
+                    let offset = start - recordAddresses.lowerBound
+                    timestampSpans.append(offset..<(offset + value.count))
+                }
             case let .invalid(why): return fail(.badTimestamp, "field \(specs[field].name): \(why)")
             }
         case .ip:

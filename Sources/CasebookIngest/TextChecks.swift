@@ -48,10 +48,13 @@ enum TextChecks {
     /// Byte ranges of `bytes` that hold what looks like a full card number: 13 to 19
     /// digits passing the Luhn check, the digits possibly full-width (or any Unicode
     /// decimal digit), written as JSON escapes (`\u0034`) when `jsonEscapes`, and
-    /// separated by any run of spaces, tabs, non-breaking spaces, dashes, dots or
-    /// slashes. A run with a single dot is a decimal number (an epoch time with a
-    /// fraction), not a card. In a longer run of grouped digits, every stretch of
-    /// whole groups is checked, so a card cannot hide behind extra digits.
+    /// separated by any run of white space (line breaks and the invisible spaces
+    /// included), dashes, dots, slashes or underscores. A run with a single dot is a
+    /// decimal number: only its whole part is checked, so an epoch time with a fraction
+    /// is no card but a card column written as a float (`4111111111111111.0`) is; in
+    /// scientific notation (`4.111111111111111E15`, as Java writes doubles) its digits are.
+    /// In a longer run of grouped digits, every stretch of whole groups is checked, so
+    /// a card cannot hide behind extra digits.
     static func cardNumberRanges(_ bytes: UnsafeRawBufferPointer, jsonEscapes: Bool = false) -> [Range<Int>] {
         let units = CardUnit.decode(bytes, jsonEscapes: jsonEscapes)
         var found: [Range<Int>] = []
@@ -76,7 +79,9 @@ enum TextChecks {
                 }
             }
             let isDecimal = groups.count == 2 && separators.count == 1 && units[separators[0]].isDot
-            if !isDecimal, let range = cardStretch(groups, units) { found.append(range) }
+            let hasExponent = end < units.count && units[end].isExponentMark
+            let checked = !isDecimal ? groups : hasExponent ? [groups[0] + groups[1]] : [groups[0]]
+            if let range = cardStretch(checked, units) { found.append(range) }
             index = end
         }
         return found
@@ -96,11 +101,12 @@ enum TextChecks {
         return nil
     }
 
-    static func containsCardNumber(_ bytes: UnsafeRawBufferPointer, jsonEscapes: Bool = false) -> Bool {
-        // Cheap pre-check: a card needs 13 digits, each at least one ASCII digit, escape or non-ASCII byte.
+    /// `cardNumberRanges`, after a cheap pre-check: a card needs 13 digits, each at least one
+    /// ASCII digit, escape or non-ASCII byte.
+    static func cardNumberCandidates(_ bytes: UnsafeRawBufferPointer, jsonEscapes: Bool = false) -> [Range<Int>] {
         var candidates = 0
         for c in bytes where isDigit(c) || c >= 0x80 || c == UInt8(ascii: "\\") { candidates += 1 }
-        return candidates >= 13 && !cardNumberRanges(bytes, jsonEscapes: jsonEscapes).isEmpty
+        return candidates >= 13 ? cardNumberRanges(bytes, jsonEscapes: jsonEscapes) : []
     }
 
     /// `bytes` with every digit of every card number replaced by `*` except the last four
@@ -151,9 +157,11 @@ private struct CardUnit {
     let digit: UInt8?
     let isSeparator: Bool
     let isDot: Bool
+    /// `e` or `E`, which after a decimal number starts its exponent.
+    let isExponentMark: Bool
     let bytes: Range<Int>
 
-    /// Decodes UTF-8 leniently (a bad byte is an ordinary character) and, for JSON, `\u` and `\t` escapes.
+    /// Decodes UTF-8 leniently (a bad byte is an ordinary character) and, for JSON, `\u` and white-space escapes.
     static func decode(_ bytes: UnsafeRawBufferPointer, jsonEscapes: Bool) -> [CardUnit] {
         var units: [CardUnit] = []
         units.reserveCapacity(bytes.count)
@@ -175,6 +183,9 @@ private struct CardUnit {
                         index += 6
                     }
                 case UInt8(ascii: "t"): scalar = 0x09
+                case UInt8(ascii: "n"): scalar = 0x0A
+                case UInt8(ascii: "r"): scalar = 0x0D
+                case UInt8(ascii: "f"): scalar = 0x0C
                 case UInt8(ascii: "/"): scalar = 0x2F
                 default: scalar = 0
                 }
@@ -189,6 +200,7 @@ private struct CardUnit {
     init(scalar: UInt32, bytes: Range<Int>) {
         self.bytes = bytes
         isDot = scalar == 0x2E || scalar == 0xFF0E
+        isExponentMark = scalar == 0x65 || scalar == 0x45
         if scalar >= 0x30 && scalar <= 0x39 {
             digit = UInt8(scalar - 0x30)
         } else if scalar >= 0x80, let unicode = Unicode.Scalar(scalar), unicode.properties.numericType == .decimal,
@@ -198,8 +210,9 @@ private struct CardUnit {
             digit = nil
         }
         switch scalar {
-        case 0x20, 0x09, 0x2D, 0x2E, 0x2F, 0xA0, 0x2000...0x200B, 0x2010...0x2015, 0x202F, 0x205F, 0x2212, 0x3000,
-             0xFF0D, 0xFF0E, 0xFF0F:
+        case 0x09...0x0D, 0x20, 0x2D, 0x2E, 0x2F, 0x5F, 0x85, 0xA0, 0xAD, 0x1680, 0x180E, 0x2000...0x200D,
+             0x2010...0x2015, 0x2028, 0x2029, 0x202F, 0x205F, 0x2060, 0x2212, 0x3000, 0xFEFF, 0xFF0D, 0xFF0E, 0xFF0F,
+             0xFF3F:
             isSeparator = true
         default:
             isSeparator = false

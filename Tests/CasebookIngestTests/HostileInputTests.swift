@@ -145,6 +145,63 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(raws.allSatisfy { $0.contains("*") && !$0.contains("8246") && !$0.contains("８２４６") }, "\(raws)")
     }
 
+    /// Card columns that a tool wrote as a float (pandas' `to_csv`, Java's `Double.toString`),
+    /// and card digits grouped by line breaks, underscores or invisible spaces.
+    func testCardNumbersWrittenAsFloatsOrGroupedByLineBreaksAreRejectedAndNeverStored() throws {
+        let f = try Fixture()
+        let groups = stride(from: 0, to: 16, by: 4).map { String(Self.card.dropFirst($0).prefix(4)) }
+        let jsonValues = [
+            Self.card + ".0",
+            "4." + Self.card.dropFirst() + "E15",
+            groups.joined(separator: #"\n"#),
+            groups.joined(separator: #"\r\n"#),
+            groups.joined(separator: "_"),
+            groups.joined(separator: "\u{200D}"),
+            groups.joined(separator: "\u{FEFF}"),
+        ]
+        var lines = jsonValues.enumerated().map { #"{"account_id":"j\#($0.offset)","fingerprint":"fp","memo":"\#($0.element)"}"# }
+        lines.append(#"{"account_id":"jn","fingerprint":"fp","memo":\#(Self.card).0}"#)
+        try f.write("payments.jsonl", lines.joined(separator: "\n") + "\n")
+        // In CSV a quoted cell may hold raw line breaks.
+        try f.write("payments.csv", "account_id,fingerprint,memo\nc1,fp,\"\(groups.joined(separator: "\n"))\"\nc2,fp,\(Self.card).0\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().rejectedByReason["card_number"], jsonValues.count + 3)
+        XCTAssertEqual(summary.total().loaded, 0)
+        try f.database().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        for suffix in ["", "-wal", "-shm"] {
+            guard let bytes = FileManager.default.contents(atPath: f.databasePath + suffix) else { continue }
+            for form in [Self.card, String(Self.card.dropFirst()), groups.joined(separator: "_")] {
+                XCTAssertNil(bytes.range(of: Data(form.utf8)), "\(form) found in case.db\(suffix)")
+            }
+        }
+    }
+
+    /// An epoch in milliseconds has 13 digits (16 in microseconds), and one in ten passes the
+    /// Luhn check: as a payment's timestamp it is a time, not a card; the same digits in a
+    /// field that is not a time are still a card.
+    func testAnEpochTimestampThatPassesLuhnIsATimeNotACard() throws {
+        let f = try Fixture()
+        let milliseconds = (1_767_225_600_000...).lazy.map(String.init).first { TextChecksProbe.passesLuhn($0) }!
+        let microseconds = (1_767_225_600_000_000...).lazy.map(String.init).first { TextChecksProbe.passesLuhn($0) }!
+        try f.write("payments-ms.jsonl", """
+            {"account_id":"a1","fingerprint":"fp1","first_used":\(milliseconds),"last_used":"\(milliseconds)"}
+            {"account_id":"a2","fingerprint":"fp2","first_used":\(milliseconds),"memo":"\(milliseconds)"}
+
+            """)
+        try f.write("payments-us.csv", "account_id,fingerprint,last_used\na3,fp3,\(microseconds)\n")
+        func ingest(_ name: String, _ unit: TimestampRules.EpochUnit) throws {
+            let files = try IngestPlan(paths: [f.directory + "/in/" + name], kind: nil, format: nil,
+                                       timestamps: TimestampRules(epochUnit: unit)).files
+            try Ingest(databasePath: f.databasePath).run(files)
+        }
+        try ingest("payments-ms.jsonl", .ms)
+        try ingest("payments-us.csv", .us)
+        XCTAssertEqual(try f.strings("SELECT first_used || ' ' || last_used FROM payments WHERE account_id = 'a1'"),
+                       ["2026-01-01T00:00:00.\(milliseconds.suffix(3))Z 2026-01-01T00:00:00.\(milliseconds.suffix(3))Z"])
+        XCTAssertEqual(try f.strings("SELECT account_id FROM payments ORDER BY account_id"), ["a1", "a3"])
+        XCTAssertEqual(try f.rejects(), ["2 card_number"])
+    }
+
     // MARK: - Gzip damage
 
     func testAFlippedChecksumKeepsEveryRecord() throws {

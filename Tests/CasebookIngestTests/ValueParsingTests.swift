@@ -124,6 +124,14 @@ final class ValueParsingTests: XCTestCase {
         XCTAssertEqual(ranges("4111111111111112"), 0)          // fails Luhn
         XCTAssertEqual(ranges("411111111111"), 0)              // 12 digits
         XCTAssertEqual(ranges("41111111111111111111111"), 0)   // 23 digits
+        XCTAssertEqual(ranges("1768465800.4111111111"), 0)     // an epoch time with a fraction
+        XCTAssertEqual(ranges("4111111111111111.25"), 1)       // a card written as a float
+        XCTAssertEqual(ranges("4.111111111111111e15"), 1)      // … in scientific notation
+        XCTAssertEqual(ranges("4111\n1111\r\n1111\n1111"), 1)  // line breaks in a CSV cell
+        let escaped = Array(#"4111\n1111\n1111\n1111"#.utf8)
+        XCTAssertEqual(escaped.withUnsafeBytes { TextChecks.cardNumberRanges($0, jsonEscapes: true).count }, 1)
+        XCTAssertEqual(escaped.withUnsafeBytes { TextChecks.cardNumberRanges($0).count }, 0)  // escapes only in JSON
+        XCTAssertEqual(ranges("4111\u{2028}1111_1111\u{200B}1111"), 1)
         let masked = Array("note: 4111 1111 1111 1111.".utf8).withUnsafeBytes { TextChecks.maskingCardNumbers($0) }
         XCTAssertEqual(String(decoding: masked, as: UTF8.self), "note: **** **** **** 1111.")
     }

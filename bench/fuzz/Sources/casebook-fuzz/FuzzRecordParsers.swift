@@ -23,13 +23,13 @@ public func fuzzRecordParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
         let record = UnsafeRawBufferPointer(rebasing: input[min(input.count, newline + 1)...])
         guard TextChecks.isValidUTF8(header), TextChecks.isValidUTF8(record),
               var parser = try? CSVRecordParser(header: header, builder: builder) else { return 0 }
-        builder.begin(batch)
+        builder.begin(batch, record: record)
         batch.markRecordStart()
         parser.parse(record, builder: &builder, batch: &batch)
     } else {
         guard TextChecks.isValidUTF8(input) else { return 0 }
         var parser = JSONRecordParser()
-        builder.begin(batch)
+        builder.begin(batch, record: input)
         batch.markRecordStart()
         parser.parse(input, builder: &builder, batch: &batch)
     }
