@@ -1,4 +1,5 @@
 import CasebookIO
+import Foundation
 
 /// Reads RFC 4180 CSV records into a `RecordBuilder`, by the header's column names.
 ///
@@ -27,13 +28,32 @@ struct CSVRecordParser {
             throw RecordFailure(reason: .badCSV, detail: "the header names column \(String(decoding: name, as: UTF8.self)) twice")
         }
         var lookup = builder
-        columns = names.map { name in name.withUnsafeBytes { lookup.fieldIndex($0) } }
+        let columns = names.map { name in name.withUnsafeBytes { lookup.fieldIndex($0) } }
+        if let missing = builder.specs.indices.first(where: { builder.specs[$0].required && !columns.contains($0) }) {
+            throw RecordFailure(reason: .missingField, detail: Self.lacking(builder.specs[missing].name, names: names))
+        }
+        self.columns = columns
         columnKeys = names.map { name in
             var key: [UInt8] = []
             name.withUnsafeBytes { JSONText.appendString($0, to: &key) }
             return key
         }
         self.cells = cells
+    }
+
+    /// Why a header lacks a required column, with the likeliest cause: another separator
+    /// (a spreadsheet's `;`, a tab), or a name that differs in case or spaces.
+    private static func lacking(_ field: String, names: [[UInt8]]) -> String {
+        let texts = names.map { String(decoding: $0, as: UTF8.self) }
+        func shown(_ text: String) -> String { "'" + Printable.escaped(String(text.prefix(60))) + (text.count > 60 ? "…'" : "'") }
+        if texts.count == 1, let separator = [";", "\t", "|"].first(where: { texts[0].contains($0) }) {
+            return "it has no column \(field): it is one column, \(shown(texts[0])), as cells are separated by commas;"
+                + " this file looks separated by \(separator == "\t" ? "tabs" : "'\(separator)'")"
+        }
+        if let near = texts.first(where: { $0.trimmingCharacters(in: .whitespaces).lowercased() == field }) {
+            return "it has no column \(field); \(shown(near)) comes close, but column names are exact and case-sensitive"
+        }
+        return "it has no column \(field) (its columns: \(texts.prefix(8).map(shown).joined(separator: ", "))\(texts.count > 8 ? ", …" : ""))"
     }
 
     mutating func parse(_ record: UnsafeRawBufferPointer, builder: inout RecordBuilder, batch: inout RecordBatch) {

@@ -35,7 +35,7 @@ final class FileReader {
                 do {
                     csv = try CSVRecordParser(header: header.bytes, builder: builder)
                 } catch {
-                    unusable = RecordFailure(reason: .badCSV, detail: "not loaded: the header row (line 1) is unusable: \(error.detail)")
+                    unusable = RecordFailure(reason: error.reason, detail: "not loaded: the header row (line 1) is unusable: \(error.detail)")
                 }
             }
         }

@@ -150,12 +150,30 @@ struct RecordBuilder {
         JSONText.appendString(stringValue, to: &extra)
     }
 
+    /// A hint when the record names the field in other letter case (`"Account_ID"`): the
+    /// export's names differ from the contract's, which are case-sensitive.
+    private func nearMiss(_ name: [UInt8]) -> String {
+        func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+        var index = 0
+        while index + name.count + 3 <= extra.count {
+            let start = index + 1
+            if extra[index] == UInt8(ascii: "\""), extra[start + name.count] == UInt8(ascii: "\""),
+               extra[start + name.count + 1] == UInt8(ascii: ":"),
+               (0..<name.count).allSatisfy({ lower(extra[start + $0]) == name[$0] }) {
+                let key = String(decoding: extra[start..<(start + name.count)], as: UTF8.self)
+                return "; the record has \(key), but field names are case-sensitive"
+            }
+            index += 1
+        }
+        return ""
+    }
+
     /// Commits the record to `batch`, or returns why it cannot be loaded (the batch is then unchanged).
     mutating func finish(line: Int64, batch: inout RecordBatch) -> RecordFailure? {
         if failure == nil {
             for index in required.indices where required[index] {
                 if case .absent = values[index] {
-                    fail(.missingField, "required field \(specs[index].name) is missing or empty")
+                    fail(.missingField, "required field \(specs[index].name) is missing or empty" + nearMiss(specs[index].nameBytes))
                     break
                 }
             }

@@ -202,6 +202,32 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try f.rejects(), ["2 card_number"])
     }
 
+    /// A spreadsheet's CSV separated by semicolons or tabs, or names in other letter case:
+    /// every record is kept in rejects, and the reason says what the header lacks and why.
+    func testAHeaderWithoutARequiredColumnSaysWhatComesClose() throws {
+        let f = try Fixture()
+        try f.write("accounts-semicolon.csv", "account_id;created_at\na1;2026-01-01T00:00:00Z\na2;2026-01-01T00:00:00Z\n")
+        try f.write("accounts-tabs.csv", "account_id\tcreated_at\na3\t2026-01-01T00:00:00Z\n")
+        try f.write("accounts-case.csv", "Account_ID, created_at\na4,2026-01-01T00:00:00Z\n")
+        try f.write("accounts-other.csv", "id,created\na5,2026-01-01T00:00:00Z\n")
+        try f.write("accounts.jsonl", #"{"Account_ID":"a6","created_at":"2026-01-01T00:00:00Z"}"# + "\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 0)
+        XCTAssertEqual(summary.total().rejectedByReason["missing_field"], 6)
+        let damaged = summary.files.filter { if case .damaged = $0.outcome { return true } else { return false } }
+        XCTAssertEqual(damaged.count, 4, "\(summary.files)")
+        let details = try f.strings("""
+            SELECT substr(f.path, length(f.path) - 20) || ': ' || r.detail FROM rejects r
+            JOIN source_files f ON f.file_id = r.source_file_id ORDER BY f.path, r.line
+            """)
+        XCTAssertEqual(details.count, 6)
+        XCTAssertTrue(details[0].hasSuffix("it has no column account_id; 'Account_ID' comes close, but column names are exact and case-sensitive"), details[0])
+        XCTAssertTrue(details[1].hasSuffix("it has no column account_id (its columns: 'id', 'created')"), details[1])
+        XCTAssertTrue(details[2].hasSuffix("this file looks separated by ';'"), details[2])
+        XCTAssertTrue(details[4].hasSuffix("this file looks separated by tabs"), details[4])
+        XCTAssertTrue(details[5].hasSuffix("required field account_id is missing or empty; the record has Account_ID, but field names are case-sensitive"), details[5])
+    }
+
     // MARK: - Gzip damage
 
     func testAFlippedChecksumKeepsEveryRecord() throws {
