@@ -70,9 +70,13 @@ public struct IngestPlan: Sendable {
             let type = Self.fileType(path)
             switch type {
             case S_IFDIR:
+                let notesBefore = notes.count
                 let matching = try Self.directoryEntries(path).compactMap { name -> InputFile? in
-                    guard let (nameFormat, compressed) = InputFormat.fromFileName(name) else { return nil }
                     let entry = Self.join(path, name)
+                    guard let (nameFormat, compressed) = InputFormat.fromFileName(name) else {
+                        if let why = Self.passedOver(entry, name: name) { notes.append("skipped \(Printable.escaped(entry)): \(why)") }
+                        return nil
+                    }
                     guard let type = Self.fileType(entry), type == S_IFREG else {
                         notes.append("skipped \(Printable.escaped(entry)): not a regular file")
                         return nil
@@ -87,7 +91,8 @@ public struct IngestPlan: Sendable {
                                      timestamps: timestamps)
                 }
                 guard !matching.isEmpty else {
-                    throw UsageError("\(Printable.escaped(path)) holds no input files (names starting with accounts, payments, ips or exchanges and ending in .csv, .jsonl, .csv.gz or .jsonl.gz)")
+                    let skipped = notes[notesBefore...].map { "; " + $0 }.joined()
+                    throw UsageError("\(Printable.escaped(path)) holds no input files (names starting with accounts, payments, ips or exchanges and ending in .csv, .jsonl, .csv.gz or .jsonl.gz)\(skipped)")
                 }
                 files.append(contentsOf: matching)
             default:
@@ -101,6 +106,9 @@ public struct IngestPlan: Sendable {
                 let namedKind = RecordKind.fromFileName(name)
                 if type == nil && (namedKind == nil || nameFormat == nil) {
                     throw UsageError("\(Printable.escaped(path)): no such file or directory")
+                }
+                if format == nil, let advice = InputFormat.foreignFormatAdvice(path: path, kind: kind ?? namedKind) {
+                    throw UsageError("\(Printable.escaped(path)): \(Printable.escaped(advice))")
                 }
                 guard let fileKind = try Self.kind(kind, named: namedKind, path: path) else {
                     throw UsageError("cannot tell the record kind of \(Printable.escaped(path)) from its name; name it accounts*, payments*, ips* or exchanges*, or pass --kind")
@@ -120,6 +128,16 @@ public struct IngestPlan: Sendable {
             return ka != kb ? ka < kb : a.offset < b.offset
         }.map(\.element)
         self.notes = notes
+    }
+
+    /// Why a directory entry that is not named as an input is passed over, when an investigator
+    /// would expect it read: a directory (not descended into), a file in a format not read, or
+    /// one named for a record kind with another ending. Nil for anything else (a README).
+    private static func passedOver(_ entry: String, name: String) -> String? {
+        if fileType(entry) == S_IFDIR { return "a directory; its files are read when it is named itself" }
+        let kind = RecordKind.fromFileName(name)
+        if let advice = InputFormat.foreignFormatAdvice(path: entry, kind: kind) { return Printable.escaped(advice) }
+        return kind == nil ? nil : "its name does not end in .csv, .jsonl, .csv.gz or .jsonl.gz (ingest it by its path with --format)"
     }
 
     /// The kind to read a file as: `--kind`, unless the file's name says another kind.

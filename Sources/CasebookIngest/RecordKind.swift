@@ -1,3 +1,4 @@
+import Foundation
 /// The four record kinds of the input contract and their fields.
 public enum RecordKind: String, CaseIterable, Sendable {
     case accounts, payments, ips, exchanges
@@ -20,13 +21,40 @@ public enum RecordKind: String, CaseIterable, Sendable {
 public enum InputFormat: String, CaseIterable, Sendable {
     case csv, jsonl
 
-    /// Format and compression from a file name: `.csv`, `.jsonl`, either with `.gz`.
+    /// Format and compression from a file name: `.csv`, `.jsonl`, either with `.gz`, in any
+    /// letter case (`.CSV` as Windows tools write it).
     public static func fromFileName(_ name: String) -> (InputFormat, gzip: Bool)? {
-        let gzip = name.hasSuffix(".gz")
-        let base = gzip ? String(name.dropLast(3)) : name
+        let lowered = name.lowercased()
+        let gzip = lowered.hasSuffix(".gz")
+        let base = gzip ? String(lowered.dropLast(3)) : lowered
         if base.hasSuffix(".csv") { return (.csv, gzip) }
         if base.hasSuffix(".jsonl") || base.hasSuffix(".ndjson") { return (.jsonl, gzip) }
         return nil
+    }
+
+    /// For a file in a format casebook does not read (Parquet, another compression), a
+    /// sentence saying so with a command that streams it in; nil for any other name.
+    public static func foreignFormatAdvice(path: String, kind: RecordKind?) -> String? {
+        let lowered = path.lowercased()
+        let kindText = kind?.rawValue ?? "KIND"
+        if lowered.hasSuffix(".parquet") {
+            return "Parquet is not read; stream it in as CSV: duckdb -c \"COPY (SELECT * FROM \(Self.sqlQuoted(path))) TO '/dev/stdout' (FORMAT csv, HEADER)\" | casebook ingest --kind \(kindText) --format csv -"
+        }
+        let compressions = [(".zst", "zstd -dc"), (".bz2", "bzip2 -dc"), (".xz", "xz -dc"), (".lz4", "lz4 -dc"), (".zip", "unzip -p")]
+        guard let (suffix, command) = compressions.first(where: { lowered.hasSuffix($0.0) }) else { return nil }
+        let inner = fromFileName(String(path.dropLast(suffix.count)))?.0.rawValue ?? "FORMAT"
+        return "only gzip compression is read; stream it in: \(command) \(shellQuoted(path)) | casebook ingest --kind \(kindText) --format \(inner) -"
+    }
+
+    /// `text` as one shell word.
+    private static func shellQuoted(_ text: String) -> String {
+        let plain = text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._/+-=:,@%".unicodeScalars.contains($0)) }
+        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// `text` as an SQL string literal inside the double-quoted shell argument above.
+    private static func sqlQuoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''").replacingOccurrences(of: "\"", with: "\\\"") + "'"
     }
 }
 

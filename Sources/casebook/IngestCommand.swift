@@ -25,7 +25,7 @@ extension Casebook {
                   casebook ingest exchanges-000.jsonl.gz exchanges-001.jsonl.gz --json
                   zcat dump.gz | casebook ingest --kind exchanges --format jsonl -
                   casebook ingest --epoch-unit ms exchanges-from-pandas.jsonl
-                  duckdb -csv -c "COPY (SELECT * FROM 'x.parquet') TO '/dev/stdout' (HEADER)" \\
+                  duckdb -c "COPY (SELECT * FROM 'x.parquet') TO '/dev/stdout' (FORMAT csv, HEADER)" \\
                     | casebook ingest --kind exchanges --format csv -
                 """
         )

@@ -228,6 +228,37 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(details[5].hasSuffix("required field account_id is missing or empty; the record has Account_ID, but field names are case-sensitive"), details[5])
     }
 
+    /// A folder of exports as they arrive: a sub-folder, `.CSV` from a Windows tool, Parquet,
+    /// another compression, a half-written copy. What is read is read; each of the others
+    /// is named with why (and how to stream it in); a README passes unremarked.
+    func testAFolderSaysWhatItPassesOverAndHowToReadIt() throws {
+        let f = try Fixture()
+        let folder = f.directory + "/in"
+        try FileManager.default.createDirectory(atPath: folder + "/2026-01", withIntermediateDirectories: true)
+        for name in ["2026-01/accounts.csv", "accounts.CSV", "exchanges.parquet", "exchanges-1.jsonl.zst", "accounts.csv.part", "README.txt"] {
+            try f.write(name, "account_id,created_at\na1,2026-01-01T00:00:00Z\n")
+        }
+        let plan = try IngestPlan(paths: [folder], kind: nil, format: nil)
+        XCTAssertEqual(plan.files.map(\.path), [folder + "/accounts.CSV"])
+        XCTAssertEqual(plan.files.first?.format, .csv)
+        XCTAssertEqual(plan.notes, [
+            "skipped \(folder)/2026-01: a directory; its files are read when it is named itself",
+            "skipped \(folder)/accounts.csv.part: its name does not end in .csv, .jsonl, .csv.gz or .jsonl.gz (ingest it by its path with --format)",
+            "skipped \(folder)/exchanges-1.jsonl.zst: only gzip compression is read; stream it in: zstd -dc \(folder)/exchanges-1.jsonl.zst | casebook ingest --kind exchanges --format jsonl -",
+            "skipped \(folder)/exchanges.parquet: Parquet is not read; stream it in as CSV: duckdb -c \"COPY (SELECT * FROM '\(folder)/exchanges.parquet') TO '/dev/stdout' (FORMAT csv, HEADER)\" | casebook ingest --kind exchanges --format csv -",
+        ])
+        // Named alone, such a file is a usage error with the same advice; --format overrides.
+        XCTAssertThrowsError(try IngestPlan(paths: [folder + "/exchanges.parquet"], kind: nil, format: nil)) { error in
+            XCTAssertTrue("\(error)".contains("Parquet is not read; stream it in as CSV: duckdb"), "\(error)")
+        }
+        XCTAssertEqual(try IngestPlan(paths: [folder + "/exchanges.parquet"], kind: nil, format: .csv).files.count, 1)
+        XCTAssertThrowsError(try IngestPlan(paths: [folder + "/2026-01", folder + "/README.txt"], kind: nil, format: nil))
+        try FileManager.default.removeItem(atPath: folder + "/accounts.CSV")
+        XCTAssertThrowsError(try IngestPlan(paths: [folder], kind: nil, format: nil)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("; skipped \(folder)/exchanges.parquet: Parquet is not read; stream it in as CSV: duckdb -c \"COPY (SELECT * FROM '\(folder)/exchanges.parquet') TO '/dev/stdout' (FORMAT csv, HEADER)\" | casebook ingest --kind exchanges --format csv -"), "\(error)")
+        }
+    }
+
     // MARK: - Gzip damage
 
     func testAFlippedChecksumKeepsEveryRecord() throws {
