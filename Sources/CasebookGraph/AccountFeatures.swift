@@ -111,8 +111,9 @@ struct AccountFeatures {
         sampledPrompts[a] == 0 ? 0 : Double(untemplatedPrompts[a]) / Double(sampledPrompts[a])
     }
 
-    mutating func addPayment(account index: Int, fingerprint: String, bin: String?, chargebacks: Int) {
-        cards[index].append(fingerprint)
+    /// One payment instrument; `fingerprint` nil when the export gave a placeholder for it.
+    mutating func addPayment(account index: Int, fingerprint: String?, bin: String?, chargebacks: Int) {
+        if let fingerprint { cards[index].append(fingerprint) }
         if let bin { bins[index].append(bin) }
         instruments[index] += 1
         if chargebacks > 0 {

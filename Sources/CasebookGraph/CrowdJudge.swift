@@ -38,6 +38,9 @@ struct CrowdJudge {
         /// four fifths of the crowd: each operator in it holds one, so two sharers of different
         /// operators differ on one (a trait an operator randomises has many values).
         let notableIdentity: [Trait]
+        /// Some notable identity trait takes two or more values in the crowd: it may hold more than
+        /// one operator, so a pair must show it shares one's identity, not merely lack another's.
+        let mixedIdentity: Bool
         /// Traits whose agreement could be measured.
         let judgedTraits: Int
         /// Traits known for most of the crowd whose agreement could not be measured, because the
@@ -149,6 +152,7 @@ struct CrowdJudge {
         var lifts: [(Trait, Double, Int32)] = []
         var uniform = 0
         var structured: [Trait] = []
+        var mixed = false
         for trait in Trait.allCases where trait != implied {
             var counts: [Int32: Int] = [:]
             var known = 0
@@ -170,13 +174,16 @@ struct CrowdJudge {
                 covered += count
                 values += 1
             }
-            if values <= 5 { structured.append(trait) }
+            if values <= 5 {
+                structured.append(trait)
+                if values >= 2 && Self.identityTraits.contains(trait) { mixed = true }
+            }
         }
         let top = lifts.map(\.1).sorted(by: >).prefix(3)
         let coherence = top.count < 2 ? 0 : top.reduce(0, +) / Double(top.count)
         let agreed = lifts.filter { $0.1 >= agreedLift }.map { (trait: $0.0, value: $0.2) }
         return Crowd(coherence: coherence, agreed: agreed, isOneOperator: coherence >= coherent && agreed.count >= 2,
-                     notableIdentity: structured.filter(Self.identityTraits.contains), judgedTraits: lifts.count,
+                     notableIdentity: structured.filter(Self.identityTraits.contains), mixedIdentity: mixed, judgedTraits: lifts.count,
                      uniformTraits: uniform)
     }
 
@@ -214,22 +221,39 @@ struct CrowdJudge {
     }
 
     /// Whether an account looks like the crowd it shares a value with: it has the crowd's
-    /// value for at least two thirds of the traits the crowd agrees on.
+    /// value for at least two thirds of the traits the crowd agrees on that it has a value of.
+    /// A trait the export did not give (a country left blank, a BIN written as a placeholder)
+    /// neither fits nor contradicts; an account lacking most of them must match on all it has,
+    /// and only a crowd of one identity, where it cannot be the bridge between two operators.
     func fits(_ a: Int, _ crowd: Crowd) -> Bool {
-        guard !crowd.agreed.isEmpty else { return false }
-        let matching = crowd.agreed.filter { traits[$0.trait.rawValue][a] == $0.value }.count
-        return matching * 3 >= crowd.agreed.count * 2
+        let known = crowd.agreed.filter { traits[$0.trait.rawValue][a] >= 0 }
+        guard !known.isEmpty else { return false }
+        let matching = known.count { traits[$0.trait.rawValue][a] == $0.value }
+        if known.count * 2 >= crowd.agreed.count { return matching * 3 >= known.count * 2 }
+        return !crowd.mixedIdentity && matching == known.count
     }
 
     /// Whether two sharers of a value are of one operator as far as the crowd can tell: both
     /// fit it, they are not of two organisations, they have the same value of every notable
-    /// identity trait (a crowd can be two operators on one provider's block, each coherent on
-    /// its own), and they differ on at most one of the traits the crowd agrees on (an
-    /// operator's sign-up waves spread over weeks).
+    /// identity trait both have (a crowd can be two operators on one provider's block, each
+    /// coherent on its own) and, in a crowd of mixed identity, of at least one, and they differ
+    /// on at most one of the traits the crowd agrees on (an operator's sign-up waves spread over
+    /// weeks). A trait one of them lacks is no difference: exports leave values out for some
+    /// accounts of any operator.
     func pairFits(_ a: Int, _ b: Int, _ crowd: Crowd) -> Bool {
         guard fits(a, crowd), fits(b, crowd), !ofTwoOrganisations(a, b) else { return false }
-        for trait in crowd.notableIdentity where traits[trait.rawValue][a] != traits[trait.rawValue][b] { return false }
-        let differing = crowd.agreed.filter { traits[$0.trait.rawValue][a] != traits[$0.trait.rawValue][b] }.count
+        var sharedIdentity = !crowd.mixedIdentity
+        for trait in crowd.notableIdentity {
+            let x = traits[trait.rawValue][a], y = traits[trait.rawValue][b]
+            guard x >= 0, y >= 0 else { continue }
+            if x != y { return false }
+            sharedIdentity = true
+        }
+        guard sharedIdentity else { return false }
+        let differing = crowd.agreed.filter {
+            let x = traits[$0.trait.rawValue][a], y = traits[$0.trait.rawValue][b]
+            return x >= 0 && y >= 0 && x != y
+        }.count
         return differing <= (crowd.agreed.count >= 3 ? 1 : 0)
     }
 

@@ -1,3 +1,4 @@
+import CasebookIO
 import CasebookStore
 
 /// Reads `AccountFeatures` from a case file, one pass over each fact table.
@@ -5,9 +6,14 @@ enum FeatureReader {
     static func read(_ database: Database, parameters: LinkParameters, progress: (String) -> Void) throws -> AccountFeatures {
         var f = AccountFeatures()
         progress("reading accounts")
+        // Placeholders (`Placeholder`) are read as absent throughout: shared by every account an
+        // export knew nothing about, they would link strangers and split an operator's accounts
+        // into those with and without the data.
         for row in try database.prepare("SELECT account_pk, account_id, created_at_ms, email, country, org_id FROM account_rows ORDER BY account_pk")
             .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.optionalInt64(2), $0.string(3), $0.string(4), $0.string(5)) }) {
-            f.addAccount(key: row.0, id: row.1, createdAt: row.2, email: row.3, country: row.4, organisation: row.5)
+            f.addAccount(key: row.0, id: row.1, createdAt: row.2, email: known(row.3, Placeholder.isPlaceholderEmail),
+                         country: known(row.4, Placeholder.isPlaceholderCountry),
+                         organisation: known(row.5, Placeholder.isPlaceholder))
         }
         f.finishAccounts()
 
@@ -16,18 +22,21 @@ enum FeatureReader {
             "SELECT account_pk, fingerprint, bin, coalesce(chargebacks, 0) FROM payment_rows"
         ).rows([], { ($0.int64(0), $0.string(1) ?? "", $0.string(2), $0.int(3)) }) {
             guard let index = f.index(ofKey: account) else { continue }
-            f.addPayment(account: index, fingerprint: fingerprint, bin: bin, chargebacks: chargebacks)
+            f.addPayment(account: index, fingerprint: Placeholder.isPlaceholder(fingerprint) ? nil : fingerprint,
+                         bin: known(bin, Placeholder.isPlaceholder), chargebacks: chargebacks)
         }
 
+        var placeholderIPs = Set<Int64>()
         for (key, ip, kind) in try database.prepare("SELECT ip_pk, ip, kind FROM ip_rows")
             .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.string(2)) }) {
-            f.describeIP(key: key, text: ip, kind: kind)
+            if Placeholder.isPlaceholderIP(ip) { placeholderIPs.insert(key) } else { f.describeIP(key: key, text: ip, kind: kind) }
         }
+        var placeholderAgents = Set<Int64>()
         for (key, text) in try database.prepare("SELECT user_agent_pk, text FROM user_agents").rows([], { ($0.int64(0), $0.string(1) ?? "") }) {
-            f.userAgentText[key] = text
+            if Placeholder.isPlaceholder(text) { placeholderAgents.insert(key) } else { f.userAgentText[key] = text }
         }
         for (account, ip) in try database.prepare("SELECT account_pk, signup_ip_pk FROM account_rows WHERE signup_ip_pk IS NOT NULL")
-            .rows([], { ($0.int64(0), $0.int64(1)) }) {
+            .rows([], { ($0.int64(0), $0.int64(1)) }) where !placeholderIPs.contains(ip) {
             if let index = f.index(ofKey: account) { f.noteIP(ip, at: f.createdAt[index] ?? 0, account: index) }
         }
         let capableModels = Set(try database.prepare("SELECT model_pk, name FROM models").rows([], { ($0.int64(0), $0.string(1) ?? "") })
@@ -59,9 +68,10 @@ enum FeatureReader {
                 sample.append((scan.int64(7), Int32(index)))
                 sampled[index] += 1
             }
-            let ip: Int64? = scan.isNull(2) ? nil : scan.int64(2)
+            let ip: Int64? = scan.isNull(2) || !placeholderIPs.isEmpty && placeholderIPs.contains(scan.int64(2)) ? nil : scan.int64(2)
+            let agent: Int64? = scan.isNull(3) || !placeholderAgents.isEmpty && placeholderAgents.contains(scan.int64(3)) ? nil : scan.int64(3)
             let model = scan.isNull(4) ? -1 : Int(scan.int64(4))
-            f.addExchange(account: index, at: scan.int64(1), ip: ip, userAgent: scan.isNull(3) ? nil : scan.int64(3),
+            f.addExchange(account: index, at: scan.int64(1), ip: ip, userAgent: agent,
                           inputTokens: scan.int(5), outputTokens: scan.int(6),
                           hosting: ip.map { $0 >= 0 && Int($0) < isHostingIP.count && isHostingIP[Int($0)] } ?? false,
                           capableModel: model >= 0 && model < isCapableModel.count && isCapableModel[model])
@@ -70,6 +80,12 @@ enum FeatureReader {
         f.finishExchanges()
         try samplePrompts(database, into: &f, sample: sample, parameters: parameters, progress: progress)
         return f
+    }
+
+    /// `value`, or nil when it is absent or a placeholder.
+    private static func known(_ value: String?, _ isPlaceholder: (String) -> Bool) -> String? {
+        guard let value, !isPlaceholder(value) else { return nil }
+        return value
     }
 
     /// Each account's first prompts in time (`sample`: their row ids, found during the index

@@ -53,6 +53,16 @@ public struct SharedValue: Sendable {
     /// How many accounts hold the value, where the case file can say without a scan of every exchange.
     public let accounts: Int?
     public let sources: [SourceRow]
+    /// A value exports write where they know nothing (`unknown`, `0.0.0.0`, `example.com`):
+    /// the link run reads it as absent (`Placeholder`).
+    public var isPlaceholder: Bool {
+        switch signal {
+        case "card", "user_agent": return Placeholder.isPlaceholder(value)
+        case "ip": return Placeholder.isPlaceholderIP(value)
+        case "email_domain": return Placeholder.isPlaceholderEmail("@" + value)
+        default: return false
+        }
+    }
 }
 
 /// Two accounts the latest link run did not put in one cluster: the cluster of each, and what they share.
@@ -194,7 +204,7 @@ public enum LinkQueries {
         // only blocks of hosting, business or unclassified addresses.
         func kindsByBlock(_ addresses: [(String, String?)]) -> [String: Set<String>] {
             var kinds: [String: Set<String>] = [:]
-            for (ip, kind) in addresses {
+            for (ip, kind) in addresses where !Placeholder.isPlaceholderIP(ip) {
                 guard let block = IPBlock.block(of: ip) else { continue }
                 kinds[block, default: []].formUnion(kind.map { [$0] } ?? [])
             }

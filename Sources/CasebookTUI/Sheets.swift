@@ -233,6 +233,7 @@ enum Sheets {
             var spans = [Span("\(value.signal): "), Span(oneLine(value.value), Style(.highlight))]
             if let kind = value.kind { spans.append(Span(" (\(oneLine(kind)))")) }
             if let count = value.accounts { spans.append(Span(", held by \(count) account(s)", Style(.dim))) }
+            if value.isPlaceholder { spans.append(Span("; a placeholder, read as absent", Style(.warning))) }
             paragraphs.append(Paragraph(spans, indent: 2))
             paragraphs += value.sources.map { sourceParagraph(context, $0) }
         }

@@ -225,7 +225,8 @@ extension Casebook {
                     "unlisted": pair.unlisted,
                     "shared": pair.shared.map { value -> [String: Any] in
                         ["signal": value.signal, "value": value.value, "kind": value.kind as Any? ?? NSNull(),
-                         "accounts": value.accounts as Any? ?? NSNull(), "sources": value.sources.map(\.description)]
+                         "accounts": value.accounts as Any? ?? NSNull(), "sources": value.sources.map(\.description),
+                         "placeholder": value.isPlaceholder]
                     },
                 ])
             }
@@ -242,6 +243,7 @@ extension Casebook {
                 var line = "  \(value.signal): \(Printable.escaped(value.value))"
                 if let kind = value.kind { line += " (\(Printable.escaped(kind)))" }
                 if let count = value.accounts { line += ", held by \(Terminal.grouped(count)) account(s)" }
+                if value.isPlaceholder { line += "; a placeholder, read as absent" }
                 print(line)
                 if !value.sources.isEmpty { print("      from " + Printable.escaped(value.sources.map(\.description).joined(separator: ", "))) }
             }

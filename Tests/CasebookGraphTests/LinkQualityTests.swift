@@ -84,4 +84,62 @@ final class LinkQualityTests: XCTestCase {
         XCTAssertEqual(try rebuilt.scalarInt("SELECT count(*) FROM deferred_indexes"), 0)
         XCTAssertEqual(try rebuilt.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'exchange_rows_by_account_ts'"), 1)
     }
+
+    /// Exports write placeholders where they know nothing: a BIN of 000000, a card of "N/A",
+    /// a country of ZZ, a mailbox at example.com. Shared by every account the export knew nothing
+    /// about, across operators and strangers, they are read as absent: the operators are linked
+    /// as without them, and no stranger joins one.
+    func testPlaceholdersInTheExportNeitherSplitOperatorsNorJoinStrangers() throws {
+        let directory = NSTemporaryDirectory() + "casebook-placeholders-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var spec = CampaignSpec(benignAccounts: 1_000, fraudAccounts: 500, exchanges: 30_000)
+        spec.seed = 7
+        let report = try CampaignWriter.write(spec, to: directory + "/plain")
+        try FileManager.default.copyItem(atPath: directory + "/plain", toPath: directory + "/scrubbed")
+        // Every third row of payments and accounts loses what the export did not know.
+        func scrub(_ name: String, _ columns: [String: String]) throws {
+            let path = directory + "/scrubbed/" + name
+            var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            for index in stride(from: 1, to: lines.count, by: 3) where !lines[index].isEmpty && !lines[index].contains("\"") {
+                var cells = lines[index].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                for (column, value) in columns { cells[try XCTUnwrap(header.firstIndex(of: column))] = value }
+                lines[index] = cells.joined(separator: ",")
+            }
+            try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        try scrub("payments.csv", ["fingerprint": "N/A", "bin": "000000"])
+        try scrub("accounts.csv", ["email": "unknown@example.com", "country": "ZZ", "signup_ip": "0.0.0.0"])
+
+        var truth: [String: (operator: String, fraud: Bool)] = [:]
+        for line in try String(contentsOfFile: report.groundTruthFile, encoding: .utf8).split(separator: "\n").dropFirst() {
+            let cells = line.split(separator: ",").map(String.init)
+            truth[cells[0]] = (cells[2], cells[1] == "fraud")
+        }
+        func link(_ folder: String) throws -> (recall: Double, strangersJoined: Int) {
+            let database = directory + "/\(folder).db"
+            _ = try Ingest(databasePath: database).run(IngestPlan(paths: [directory + "/" + folder], kind: nil, format: nil).files)
+            _ = try LinkRun.run(databasePath: database)
+            var clusters: [Int64: [String]] = [:]
+            for (cluster, account) in try CaseFile.open(database, access: .read).prepare("SELECT cluster_id, account_id FROM cluster_members")
+                .rows([], { ($0.int64(0), $0.string(1)!) }) {
+                clusters[cluster, default: []].append(account)
+            }
+            func pairs(_ n: Int) -> Int { n * (n - 1) / 2 }
+            var correct = 0, strangers = 0, operators: [String: Int] = [:]
+            for value in truth.values where value.fraud { operators[value.operator, default: 0] += 1 }
+            for members in clusters.values {
+                var byOperator: [String: Int] = [:]
+                for member in members where truth[member]!.fraud { byOperator[truth[member]!.operator, default: 0] += 1 }
+                correct += byOperator.values.reduce(0) { $0 + pairs($1) }
+                if !byOperator.isEmpty { strangers += members.filter { !truth[$0]!.fraud }.count }
+            }
+            return (Double(correct) / Double(operators.values.reduce(0) { $0 + pairs($1) }), strangers)
+        }
+        let plain = try link("plain"), scrubbed = try link("scrubbed")
+        XCTAssertEqual(scrubbed.strangersJoined, 0)
+        XCTAssertEqual(plain.strangersJoined, 0)
+        // A third of the cards are gone, so some links go with them; what is left must not split.
+        XCTAssertGreaterThanOrEqual(scrubbed.recall, plain.recall - 0.05, "recall \(scrubbed.recall) against \(plain.recall) without placeholders")
+    }
 }

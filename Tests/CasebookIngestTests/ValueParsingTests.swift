@@ -116,6 +116,22 @@ final class ValueParsingTests: XCTestCase {
         XCTAssertFalse(valid([0xE2, 0x82]))             // cut short
     }
 
+    /// What linking reads as absent: words for nothing, one character repeated, reserved
+    /// countries, addresses and mail domains; and not real values that look a little like them.
+    func testPlaceholdersAreToldFromValues() {
+        for text in ["unknown", " N/A ", "NULL", "-", "000000", "xxxx", "****", "", "none"] {
+            XCTAssertTrue(Placeholder.isPlaceholder(text), text)
+        }
+        for text in ["fp_0000", "411111", "n/a2", "0x1f", "visa"] { XCTAssertFalse(Placeholder.isPlaceholder(text), text) }
+        XCTAssertTrue(Placeholder.isPlaceholderCountry("ZZ"))
+        XCTAssertTrue(Placeholder.isPlaceholderCountry("xx"))
+        XCTAssertFalse(Placeholder.isPlaceholderCountry("GB"))
+        for ip in ["0.0.0.0", "::", "::1", "127.0.0.1", "127.1.2.3", "255.255.255.255"] { XCTAssertTrue(Placeholder.isPlaceholderIP(ip), ip) }
+        for ip in ["10.0.0.1", "128.0.0.1", "2001:db8::1"] { XCTAssertFalse(Placeholder.isPlaceholderIP(ip), ip) }
+        for email in ["noreply@example.com", "a@EXAMPLE.ORG", "x@shop.test", "unknown"] { XCTAssertTrue(Placeholder.isPlaceholderEmail(email), email) }
+        for email in ["a@gmail.com", "b@example.co.uk", "someone"] { XCTAssertFalse(Placeholder.isPlaceholderEmail(email), email) }
+    }
+
     func testCardNumbersAreFoundByLengthAndLuhnAndMasked() {
         func ranges(_ text: String) -> Int { Array(text.utf8).withUnsafeBytes { TextChecks.cardNumberRanges($0).count } }
         XCTAssertEqual(ranges("4111111111111111"), 1)

@@ -1,0 +1,54 @@
+/// Values that exports write where they know nothing: `unknown`, `N/A`, `-`, a BIN of
+/// `000000`, a country of `XX`, an address of `0.0.0.0`, a mailbox at `example.com`.
+/// Every account the export knew nothing about shares them, so they say nothing about who
+/// runs which account: linking reads them as absent. The case file keeps them as written.
+public enum Placeholder {
+    /// Text that stands for "no value": a word for nothing, or one character repeated
+    /// (`0000`, `xxxx`, `****`, `----`), after trimming spaces and ignoring letter case.
+    public static func isPlaceholder(_ text: String) -> Bool {
+        let trimmed = text.trimmingSpaces().lowercased()
+        guard let first = trimmed.first else { return true }
+        if words.contains(trimmed) { return true }
+        return repeatable.contains(first) && trimmed.allSatisfy { $0 == first }
+    }
+
+    /// A country code for "unknown": a placeholder, or an ISO 3166 code reserved for users
+    /// that exports use for it (`ZZ`, `XX`).
+    public static func isPlaceholderCountry(_ code: String) -> Bool {
+        isPlaceholder(code) || code.trimmingSpaces().uppercased() == "ZZ"
+    }
+
+    /// An address that is no client's: unspecified (`0.0.0.0`, `::`), loopback (`127.0.0.0/8`,
+    /// `::1`) or the broadcast address, in the canonical text ingest stores.
+    public static func isPlaceholderIP(_ canonical: String) -> Bool {
+        canonical == "0.0.0.0" || canonical == "::" || canonical == "::1" || canonical == "255.255.255.255"
+            || canonical.hasPrefix("127.")
+    }
+
+    /// An email address that is no mailbox: a placeholder, or one at a domain reserved for
+    /// examples and tests (RFC 2606: `example.com`, `*.invalid`, `*.test`, `*.localhost`).
+    public static func isPlaceholderEmail(_ address: String) -> Bool {
+        if isPlaceholder(address) { return true }
+        guard let domain = EmailText.domain(of: address.lowercased()) else { return false }
+        return reservedDomains.contains(domain) || reservedSuffixes.contains { domain.hasSuffix($0) }
+    }
+
+    private static let words: Set<String> = [
+        "unknown", "unk", "n/a", "na", "n.a.", "none", "null", "nil", "nan", "undefined", "missing",
+        "not available", "not_available", "redacted", "masked", "?", "??", "???",
+    ]
+    private static let repeatable: Set<Character> = ["0", "x", "*", "-", "#", ".", "_"]
+    private static let reservedDomains: Set<String> = [
+        "example.com", "example.net", "example.org", "example", "invalid", "test", "localhost",
+    ]
+    private static let reservedSuffixes = [".example", ".invalid", ".test", ".localhost"]
+}
+
+extension String {
+    fileprivate func trimmingSpaces() -> Substring {
+        var text = Substring(self)
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return text
+    }
+}
