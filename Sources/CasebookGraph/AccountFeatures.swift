@@ -53,6 +53,10 @@ struct AccountFeatures {
     /// Sampled prompts that hold none of the account's template phrases (a person's own prompts).
     var untemplatedPrompts: [Int] = []
 
+    /// The placeholders the reader left out (`Placeholder`), most accounts first: said to the
+    /// investigator, as each stands for data the export did not have.
+    var placeholders: [PlaceholderUse] = []
+
     var ipText: [Int64: String] = [:]
     var ipKind: [Int64: String] = [:]
     var userAgentText: [Int64: String] = [:]

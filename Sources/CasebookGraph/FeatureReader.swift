@@ -9,11 +9,17 @@ enum FeatureReader {
         // Placeholders (`Placeholder`) are read as absent throughout: shared by every account an
         // export knew nothing about, they would link strangers and split an operator's accounts
         // into those with and without the data.
+        var absent = AbsentValues()
         for row in try database.prepare("SELECT account_pk, account_id, created_at_ms, email, country, org_id FROM account_rows ORDER BY account_pk")
             .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.optionalInt64(2), $0.string(3), $0.string(4), $0.string(5)) }) {
-            f.addAccount(key: row.0, id: row.1, createdAt: row.2, email: known(row.3, Placeholder.isPlaceholderEmail),
-                         country: known(row.4, Placeholder.isPlaceholderCountry),
-                         organisation: known(row.5, Placeholder.isPlaceholder))
+            let email = known(row.3, Placeholder.isPlaceholderEmail), country = known(row.4, Placeholder.isPlaceholderCountry)
+            let organisation = known(row.5, Placeholder.isPlaceholder)
+            let index = f.addAccount(key: row.0, id: row.1, createdAt: row.2, email: email, country: country, organisation: organisation)
+            if let text = row.3, email == nil {
+                absent.note("email", Placeholder.isPlaceholder(text) ? text : "@" + (EmailText.domain(of: text.lowercased()) ?? ""), account: index)
+            }
+            if let text = row.4, country == nil { absent.note("country", text, account: index) }
+            if let text = row.5, organisation == nil { absent.note("org_id", text, account: index) }
         }
         f.finishAccounts()
 
@@ -22,22 +28,25 @@ enum FeatureReader {
             "SELECT account_pk, fingerprint, bin, coalesce(chargebacks, 0) FROM payment_rows"
         ).rows([], { ($0.int64(0), $0.string(1) ?? "", $0.string(2), $0.int(3)) }) {
             guard let index = f.index(ofKey: account) else { continue }
-            f.addPayment(account: index, fingerprint: Placeholder.isPlaceholder(fingerprint) ? nil : fingerprint,
-                         bin: known(bin, Placeholder.isPlaceholder), chargebacks: chargebacks)
+            let card = known(fingerprint, Placeholder.isPlaceholder), knownBIN = known(bin, Placeholder.isPlaceholder)
+            f.addPayment(account: index, fingerprint: card, bin: knownBIN, chargebacks: chargebacks)
+            if card == nil { absent.note("fingerprint", fingerprint, account: index) }
+            if let bin, knownBIN == nil { absent.note("bin", bin, account: index) }
         }
 
-        var placeholderIPs = Set<Int64>()
+        var placeholderIPs: [Int64: String] = [:]
         for (key, ip, kind) in try database.prepare("SELECT ip_pk, ip, kind FROM ip_rows")
             .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.string(2)) }) {
-            if Placeholder.isPlaceholderIP(ip) { placeholderIPs.insert(key) } else { f.describeIP(key: key, text: ip, kind: kind) }
+            if Placeholder.isPlaceholderIP(ip) { placeholderIPs[key] = ip } else { f.describeIP(key: key, text: ip, kind: kind) }
         }
-        var placeholderAgents = Set<Int64>()
+        var placeholderAgents: [Int64: String] = [:]
         for (key, text) in try database.prepare("SELECT user_agent_pk, text FROM user_agents").rows([], { ($0.int64(0), $0.string(1) ?? "") }) {
-            if Placeholder.isPlaceholder(text) { placeholderAgents.insert(key) } else { f.userAgentText[key] = text }
+            if Placeholder.isPlaceholder(text) { placeholderAgents[key] = text } else { f.userAgentText[key] = text }
         }
         for (account, ip) in try database.prepare("SELECT account_pk, signup_ip_pk FROM account_rows WHERE signup_ip_pk IS NOT NULL")
-            .rows([], { ($0.int64(0), $0.int64(1)) }) where !placeholderIPs.contains(ip) {
-            if let index = f.index(ofKey: account) { f.noteIP(ip, at: f.createdAt[index] ?? 0, account: index) }
+            .rows([], { ($0.int64(0), $0.int64(1)) }) {
+            guard let index = f.index(ofKey: account) else { continue }
+            if let text = placeholderIPs[ip] { absent.note("signup_ip", text, account: index) } else { f.noteIP(ip, at: f.createdAt[index] ?? 0, account: index) }
         }
         let capableModels = Set(try database.prepare("SELECT model_pk, name FROM models").rows([], { ($0.int64(0), $0.string(1) ?? "") })
             .filter { model in parameters.capableModelMarkers.contains { model.1.lowercased().contains($0) } }.map(\.0))
@@ -68,8 +77,16 @@ enum FeatureReader {
                 sample.append((scan.int64(7), Int32(index)))
                 sampled[index] += 1
             }
-            let ip: Int64? = scan.isNull(2) || !placeholderIPs.isEmpty && placeholderIPs.contains(scan.int64(2)) ? nil : scan.int64(2)
-            let agent: Int64? = scan.isNull(3) || !placeholderAgents.isEmpty && placeholderAgents.contains(scan.int64(3)) ? nil : scan.int64(3)
+            var ip: Int64? = scan.isNull(2) ? nil : scan.int64(2)
+            var agent: Int64? = scan.isNull(3) ? nil : scan.int64(3)
+            if !placeholderIPs.isEmpty, let key = ip, let text = placeholderIPs[key] {
+                absent.note("ip", text, account: index)
+                ip = nil
+            }
+            if !placeholderAgents.isEmpty, let key = agent, let text = placeholderAgents[key] {
+                absent.note("user_agent", text, account: index)
+                agent = nil
+            }
             let model = scan.isNull(4) ? -1 : Int(scan.int64(4))
             f.addExchange(account: index, at: scan.int64(1), ip: ip, userAgent: agent,
                           inputTokens: scan.int(5), outputTokens: scan.int(6),
@@ -78,8 +95,24 @@ enum FeatureReader {
         }
         scan.reset()
         f.finishExchanges()
+        f.placeholders = absent.uses
         try samplePrompts(database, into: &f, sample: sample, parameters: parameters, progress: progress)
         return f
+    }
+
+    /// The placeholders read as absent, by field and value, with the accounts that had each.
+    private struct AbsentValues {
+        private var accounts: [PlaceholderUse.Key: Set<Int32>] = [:]
+
+        mutating func note(_ field: String, _ value: String, account: Int) {
+            accounts[PlaceholderUse.Key(field: field, value: value), default: []].insert(Int32(account))
+        }
+
+        /// Most accounts first.
+        var uses: [PlaceholderUse] {
+            accounts.map { PlaceholderUse(field: $0.key.field, value: $0.key.value, accounts: $0.value.count) }
+                .sorted { ($0.accounts, $1.field, $1.value) > ($1.accounts, $0.field, $0.value) }
+        }
     }
 
     /// `value`, or nil when it is absent or a placeholder.

@@ -20,6 +20,23 @@ public struct LinkSummary: Sendable {
     public let uniformTraits: [String]
     /// In such a file, the values shared by more than a few accounts that weighed nothing.
     public let uncontrasted: [UncontrastedValue]
+    /// Placeholders read as absent (`unknown`, `000000`, `0.0.0.0`), most accounts first.
+    public let placeholders: [PlaceholderUse]
+}
+
+/// A placeholder an export wrote in one field (`Placeholder`), read as absent by the link run,
+/// and how many accounts had it.
+public struct PlaceholderUse: Sendable, Equatable {
+    /// The input field (`fingerprint`, `bin`, `email`, `country`, `org_id`, `signup_ip`, `ip`, `user_agent`).
+    public let field: String
+    /// As written; for an email at a reserved domain, `@` and the domain.
+    public let value: String
+    public let accounts: Int
+
+    struct Key: Hashable {
+        let field: String
+        let value: String
+    }
 }
 
 /// A value shared by more than a few accounts that weighed nothing in a case file of one kind
@@ -177,7 +194,8 @@ public enum LinkRun {
             return LinkSummary(runID: runID, accounts: features.count, clusters: clusters.count,
                                clusteredAccounts: clusters.reduce(0) { $0 + $1.count }, links: links.count,
                                seconds: seconds, changes: changes, dissolved: dissolved.count,
-                               uniformTraits: linker.judge.uniformIdentity.map(\.name), uncontrasted: linker.uncontrasted)
+                               uniformTraits: linker.judge.uniformIdentity.map(\.name), uncontrasted: linker.uncontrasted,
+                               placeholders: features.placeholders)
         }
     }
 }

@@ -56,13 +56,26 @@ extension Casebook {
                     "seconds": (summary.seconds * 1000).rounded() / 1000, "changes": summary.changes, "dissolved": summary.dissolved,
                     "uniform_traits": summary.uniformTraits,
                     "uncontrasted": summary.uncontrasted.map { ["signal": $0.signal, "value": $0.value, "accounts": $0.accounts] },
+                    "placeholders": summary.placeholders.map { ["field": $0.field, "value": $0.value, "accounts": $0.accounts] },
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else if !quiet {
                 print(Self.describe(summary))
                 if let note = Self.contrastNote(summary) { Terminal.note(note) }
+                if let note = Self.placeholderNote(summary) { Terminal.note(note) }
             }
+        }
+
+        /// The placeholders read as absent: each is data the export did not have, which no link
+        /// could use.
+        static func placeholderNote(_ summary: LinkSummary) -> String? {
+            let uses = summary.placeholders
+            guard !uses.isEmpty else { return nil }
+            let listed = uses.prefix(5).map { "\($0.field) \"\(Printable.escaped($0.value))\" (\(Terminal.grouped($0.accounts)) accounts)" }
+                .joined(separator: ", ")
+            return "read as absent, as placeholders an export writes where it has no value: \(listed)"
+                + (uses.count > 5 ? " and \(uses.count - 5) more (--json lists them)" : "")
         }
 
         /// Why shared values weighed nothing in a case file of one kind of account, and what to

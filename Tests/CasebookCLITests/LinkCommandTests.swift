@@ -74,4 +74,30 @@ final class LinkCommandTests: XCTestCase {
         XCTAssertEqual((amongSummary["uniform_traits"] as? [Any])?.count, 0)
         XCTAssertFalse(try Casebook.run(["link", "--db", "among.db"], in: directory).stderr.contains("weighed nothing"))
     }
+
+    /// Three strangers whose payments the export wrote as "N/A" share no card: the value is
+    /// read as absent, said so by link, and marked in explain.
+    func testAPlaceholderSharedByStrangersLinksNothingAndIsNamed() throws {
+        try writeCampaign(strangers: 5)
+        try write("payments.jsonl", (0..<3).map { ["account_id": "person-\($0)", "fingerprint": "N/A", "bin": "000000"] })
+        XCTAssertEqual(try Casebook.run(["ingest", "--db", "case.db", "--quiet", "."], in: directory).status, 0)
+        let link = try Casebook.run(["link", "--db", "case.db"], in: directory)
+        XCTAssertEqual(link.status, 0, link.stderr)
+        XCTAssertTrue(link.stdout.hasPrefix("Link run 1: 12 of 17 accounts in 1 clusters"), link.stdout)
+        XCTAssertTrue(link.stderr.contains("read as absent, as placeholders an export writes where it has no value: "
+                                           + "bin \"000000\" (3 accounts), fingerprint \"N/A\" (3 accounts)"), link.stderr)
+        let json = try Casebook.run(["link", "--db", "case.db", "--json"], in: directory)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let uses = try XCTUnwrap(summary["placeholders"] as? [[String: Any]])
+        XCTAssertEqual(uses.map { "\($0["field"]!) \($0["value"]!) \($0["accounts"]!)" }, ["bin 000000 3", "fingerprint N/A 3"])
+
+        let explain = try Casebook.run(["explain", "--db", "case.db", "--json", "person-0", "person-1"], in: directory)
+        let pair = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(explain.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(pair["linked"] as? Bool, false)
+        let card = try XCTUnwrap((pair["shared"] as? [[String: Any]])?.first { $0["signal"] as? String == "card" })
+        XCTAssertEqual(card["value"] as? String, "N/A")
+        XCTAssertEqual(card["placeholder"] as? Bool, true)
+        XCTAssertTrue(try Casebook.run(["explain", "--db", "case.db", "person-0", "person-1"], in: directory).stdout
+            .contains("card: N/A, held by 3 account(s); a placeholder, read as absent"))
+    }
 }
