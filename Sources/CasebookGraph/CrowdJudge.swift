@@ -38,9 +38,13 @@ struct CrowdJudge {
         /// four fifths of the crowd: each operator in it holds one, so two sharers of different
         /// operators differ on one (a trait an operator randomises has many values).
         let notableIdentity: [Trait]
-        /// Some notable identity trait takes two or more values in the crowd: it may hold more than
-        /// one operator, so a pair must show it shares one's identity, not merely lack another's.
-        let mixedIdentity: Bool
+        /// The notable identity traits that take two or more values in the crowd: it may hold more
+        /// than one operator, told apart by them, so an account lacking one cannot be placed.
+        let mixedIdentity: Set<Trait>
+        /// Organisations (`findOrganisations`, counted by meeting group) among the sampled sharers:
+        /// two or more make the crowd the staff of several firms, among whom an account without a
+        /// domain of its own cannot be placed.
+        let organisations: Int
         /// Traits whose agreement could be measured.
         let judgedTraits: Int
         /// Traits known for most of the crowd whose agreement could not be measured, because the
@@ -152,7 +156,7 @@ struct CrowdJudge {
         var lifts: [(Trait, Double, Int32)] = []
         var uniform = 0
         var structured: [Trait] = []
-        var mixed = false
+        var mixed: Set<Trait> = []
         for trait in Trait.allCases where trait != implied {
             var counts: [Int32: Int] = [:]
             var known = 0
@@ -176,14 +180,19 @@ struct CrowdJudge {
             }
             if values <= 5 {
                 structured.append(trait)
-                if values >= 2 && Self.identityTraits.contains(trait) { mixed = true }
+                if values >= 2 && Self.identityTraits.contains(trait) { mixed.insert(trait) }
             }
         }
+        let organisations = Set(sample.compactMap { a -> Int32? in
+            let domain = traits[Trait.emailDomain.rawValue][a]
+            return domain >= 0 ? meetingGroup[domain] : nil
+        }).count
         let top = lifts.map(\.1).sorted(by: >).prefix(3)
         let coherence = top.count < 2 ? 0 : top.reduce(0, +) / Double(top.count)
         let agreed = lifts.filter { $0.1 >= agreedLift }.map { (trait: $0.0, value: $0.2) }
         return Crowd(coherence: coherence, agreed: agreed, isOneOperator: coherence >= coherent && agreed.count >= 2,
-                     notableIdentity: structured.filter(Self.identityTraits.contains), mixedIdentity: mixed, judgedTraits: lifts.count,
+                     notableIdentity: structured.filter(Self.identityTraits.contains), mixedIdentity: mixed, organisations: organisations,
+                     judgedTraits: lifts.count,
                      uniformTraits: uniform)
     }
 
@@ -230,26 +239,27 @@ struct CrowdJudge {
         guard !known.isEmpty else { return false }
         let matching = known.count { traits[$0.trait.rawValue][a] == $0.value }
         if known.count * 2 >= crowd.agreed.count { return matching * 3 >= known.count * 2 }
-        return !crowd.mixedIdentity && matching == known.count
+        return crowd.mixedIdentity.isEmpty && matching == known.count
     }
 
     /// Whether two sharers of a value are of one operator as far as the crowd can tell: both
     /// fit it, they are not of two organisations, they have the same value of every notable
-    /// identity trait both have (a crowd can be two operators on one provider's block, each
-    /// coherent on its own) and, in a crowd of mixed identity, of at least one, and they differ
-    /// on at most one of the traits the crowd agrees on (an operator's sign-up waves spread over
-    /// weeks). A trait one of them lacks is no difference: exports leave values out for some
-    /// accounts of any operator.
+    /// identity trait (a crowd can be two operators on one provider's block, each coherent on
+    /// its own), and they differ on at most one of the traits the crowd agrees on (an
+    /// operator's sign-up waves spread over weeks). A trait one of them lacks is no difference
+    /// (exports leave values out for some accounts of any operator), except a notable trait
+    /// that takes several values in the crowd: lacking it, the account could be either
+    /// operator's, and would join them; and, among the staff of several organisations, the
+    /// email domain (left out, or free mail).
     func pairFits(_ a: Int, _ b: Int, _ crowd: Crowd) -> Bool {
         guard fits(a, crowd), fits(b, crowd), !ofTwoOrganisations(a, b) else { return false }
-        var sharedIdentity = !crowd.mixedIdentity
+        if crowd.organisations >= 2 && (traits[Trait.emailDomain.rawValue][a] < 0 || traits[Trait.emailDomain.rawValue][b] < 0) {
+            return false
+        }
         for trait in crowd.notableIdentity {
             let x = traits[trait.rawValue][a], y = traits[trait.rawValue][b]
-            guard x >= 0, y >= 0 else { continue }
-            if x != y { return false }
-            sharedIdentity = true
+            if x >= 0 && y >= 0 ? x != y : x != y && crowd.mixedIdentity.contains(trait) { return false }
         }
-        guard sharedIdentity else { return false }
         let differing = crowd.agreed.filter {
             let x = traits[$0.trait.rawValue][a], y = traits[$0.trait.rawValue][b]
             return x >= 0 && y >= 0 && x != y
