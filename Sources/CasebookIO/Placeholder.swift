@@ -13,9 +13,10 @@ public enum Placeholder {
     }
 
     /// A country code for "unknown": a placeholder, or an ISO 3166 code reserved for users
-    /// that exports use for it (`ZZ`, `XX`).
+    /// that exports use for it (`ZZ`, `XX`). `NA` is Namibia's code, not "not available".
     public static func isPlaceholderCountry(_ code: String) -> Bool {
-        isPlaceholder(code) || code.trimmingSpaces().uppercased() == "ZZ"
+        let upper = code.trimmingSpaces().uppercased()
+        return upper == "ZZ" || (upper != "NA" && isPlaceholder(code))
     }
 
     /// An address that is no client's: unspecified (`0.0.0.0`, `::`), loopback (`127.0.0.0/8`,

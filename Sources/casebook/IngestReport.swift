@@ -51,7 +51,11 @@ enum IngestReport {
                 out += "  \(file): already ingested" + (path == result.file.path ? "" : " as \(Printable.escaped(path))")
                     + (status == "damaged" ? " (damaged)" : "") + "; skipped\n"
             case let .damaged(reason):
-                out += "  \(file): DAMAGED: \(Printable.escaped(reason)); records before the damage are loaded\n"
+                // What the file gave, not a promise: a header that cannot be used loads nothing.
+                let counts = result.counts
+                out += "  \(file): DAMAGED: \(Printable.escaped(reason)); of its records "
+                    + "\(Terminal.grouped(counts.loaded)) loaded, \(Terminal.grouped(counts.duplicate)) duplicate, "
+                    + "\(Terminal.grouped(counts.rejected)) rejected\n"
             case let .unreadable(reason):
                 out += "  \(file): UNREADABLE: \(Printable.escaped(reason))\n"
             }

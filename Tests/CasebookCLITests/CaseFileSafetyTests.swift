@@ -326,10 +326,23 @@ final class CaseFileSafetyTests: XCTestCase {
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 1, "the file is cut off: damaged, " + text)
         XCTAssertTrue(text.contains("exchanges-\\xff.jsonl: DAMAGED"), text)
+        XCTAssertTrue(text.contains("of its records 1 loaded, 0 duplicate, 1 rejected"), text)
         XCTAssertEqual(try scalar("SELECT count(*) FROM exchanges"), "1")
         // The same file found through its directory is recognised, not read again.
         let again = try Casebook.run(["ingest", "--db", "case.db", "in"], in: directory)
         XCTAssertTrue(again.stdout.contains("already ingested"), again.stdout)
+    }
+
+    func testADamagedHeaderSaysNothingWasLoadedAndWhereTheRowsWent() throws {
+        // A header naming a column twice cannot be used: its rows are rejected, none loaded,
+        // and the report says so rather than promising records before the damage.
+        let csv = "account_id,created_at,created_at\na1,2026-01-01T00:00:00Z,x\na2,2026-01-01T00:00:00Z,y\n"
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: directory + "/accounts.csv"))
+        let result = try Casebook.run(["ingest", "--db", "case.db", "accounts.csv"], in: directory)
+        XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("accounts.csv: DAMAGED"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("of its records 0 loaded, 0 duplicate, 2 rejected"), result.stdout)
+        XCTAssertEqual(try scalar("SELECT count(*) FROM rejects"), "2")
     }
 
     func testASchemaAlteredByHandIsNamed() throws {

@@ -126,6 +126,8 @@ final class ValueParsingTests: XCTestCase {
         XCTAssertTrue(Placeholder.isPlaceholderCountry("ZZ"))
         XCTAssertTrue(Placeholder.isPlaceholderCountry("xx"))
         XCTAssertFalse(Placeholder.isPlaceholderCountry("GB"))
+        XCTAssertFalse(Placeholder.isPlaceholderCountry("NA"), "Namibia")
+        XCTAssertTrue(Placeholder.isPlaceholderCountry("N/A"))
         for ip in ["0.0.0.0", "::", "::1", "127.0.0.1", "127.1.2.3", "255.255.255.255"] { XCTAssertTrue(Placeholder.isPlaceholderIP(ip), ip) }
         for ip in ["10.0.0.1", "128.0.0.1", "2001:db8::1"] { XCTAssertFalse(Placeholder.isPlaceholderIP(ip), ip) }
         for email in ["noreply@example.com", "a@EXAMPLE.ORG", "x@shop.test", "unknown"] { XCTAssertTrue(Placeholder.isPlaceholderEmail(email), email) }
