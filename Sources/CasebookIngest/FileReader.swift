@@ -98,21 +98,31 @@ final class FileReader {
         guard TextChecks.isValidUTF8(record.bytes) else {
             return RecordFailure(reason: .badUTF8, detail: "the record is not valid UTF-8; raw holds its exact bytes")
         }
-        let cards = file.kind == .payments ? TextChecks.cardNumberCandidates(record.bytes, jsonEscapes: file.format == .jsonl) : []
-        builder.begin(batch, record: record.bytes)
+        return Self.parse(record.bytes, line: record.line, kind: file.kind, format: file.format,
+                          builder: &builder, json: &json, csv: &csv, batch: &batch)
+    }
+
+    /// Parses one record of valid UTF-8 into `batch`, unless it holds a card number outside
+    /// a timestamp's value; the failure if it cannot be loaded (the batch is then unchanged).
+    /// The one path from a record's bytes to a loaded row, which the fuzz target drives too.
+    static func parse(_ bytes: UnsafeRawBufferPointer, line: Int64, kind: RecordKind, format: InputFormat,
+                      builder: inout RecordBuilder, json: inout JSONRecordParser, csv: inout CSVRecordParser?,
+                      batch: inout RecordBatch) -> RecordFailure? {
+        let cards = kind == .payments ? TextChecks.cardNumberCandidates(bytes, jsonEscapes: format == .jsonl) : []
+        builder.begin(batch, record: bytes)
         batch.markRecordStart()
         if csv != nil {
-            csv!.parse(record.bytes, builder: &builder, batch: &batch)
+            csv!.parse(bytes, builder: &builder, batch: &batch)
         } else {
-            json.parse(record.bytes, builder: &builder, batch: &batch)
+            json.parse(bytes, builder: &builder, batch: &batch)
         }
         // A number that is a timestamp's whole value is a time, not a card.
         if cards.contains(where: { card in !builder.timestampSpans.contains { $0.lowerBound <= card.lowerBound && card.upperBound <= $0.upperBound } }) {
             builder.abandon(batch: &batch)
             return RecordFailure(reason: .cardNumber, detail: "the record contains what looks like a full card number (PAN); it is not stored, and raw shows it masked")
         }
-        let failure = builder.finish(line: record.line, batch: &batch)
-        if failure == nil { batch.keepRaw(record.bytes) }
+        let failure = builder.finish(line: line, batch: &batch)
+        if failure == nil { batch.keepRaw(bytes) }
         return failure
     }
 

@@ -3,7 +3,8 @@ import Foundation
 
 /// libFuzzer target for the record parsers: one input is one record (JSON Lines)
 /// or a header line and one record (CSV), of a kind chosen by its first byte,
-/// checked as ingest checks it: UTF-8, card numbers, then parsed into a batch.
+/// checked and parsed into a batch as ingest does it (`FileReader.parse`, card numbers
+/// excused inside timestamps included).
 /// A crash, a trap or a sanitizer report is a bug; a rejected record is not.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRecordParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -17,27 +18,25 @@ public func fuzzRecordParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
     var batch = RecordBatch(kind: kind, fileID: 1)
     var builder = RecordBuilder(kind: kind, timestamps: rules)
     _ = TextChecks.maskingCardNumbers(input, jsonEscapes: !csv)
+    var json = JSONRecordParser()
+    var parser: CSVRecordParser?
+    var record = input
     if csv {
         let newline = input.firstIndex(of: 0x0A) ?? input.count
         let header = UnsafeRawBufferPointer(rebasing: input[0..<newline])
-        let record = UnsafeRawBufferPointer(rebasing: input[min(input.count, newline + 1)...])
-        guard TextChecks.isValidUTF8(header), TextChecks.isValidUTF8(record),
-              var parser = try? CSVRecordParser(header: header, builder: builder) else { return 0 }
-        builder.begin(batch, record: record)
-        batch.markRecordStart()
-        parser.parse(record, builder: &builder, batch: &batch)
-    } else {
-        guard TextChecks.isValidUTF8(input) else { return 0 }
-        var parser = JSONRecordParser()
-        builder.begin(batch, record: input)
-        batch.markRecordStart()
-        parser.parse(input, builder: &builder, batch: &batch)
+        record = UnsafeRawBufferPointer(rebasing: input[min(input.count, newline + 1)...])
+        guard TextChecks.isValidUTF8(header), let usable = try? CSVRecordParser(header: header, builder: builder) else { return 0 }
+        parser = usable
     }
-    if builder.finish(line: 1, batch: &batch) == nil {
-        batch.keepRaw(input)
+    guard TextChecks.isValidUTF8(record) else { return 0 }
+    let failure = FileReader.parse(record, line: 1, kind: kind, format: csv ? .csv : .jsonl,
+                                   builder: &builder, json: &json, csv: &parser, batch: &batch)
+    if failure == nil {
         // What a conflict reject or the writer would read back.
         _ = batch.raw(of: 0)
         for field in 0..<kind.fields.count { _ = batch.slot(0, field) }
+    } else {
+        precondition(batch.records.isEmpty && batch.arena.isEmpty, "a record that failed left bytes in the batch")
     }
     return 0
 }
