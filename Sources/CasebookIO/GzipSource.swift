@@ -9,7 +9,8 @@ import CISAL
 /// own automatic header detection allowed. A stream that stops before its end
 /// marker throws `gzipTruncated`; bad data, a bad checksum or bytes after the
 /// last member throw `gzipCorrupt` with the compressed offset, so the caller can
-/// say where the damage starts.
+/// say where the damage starts. Zero bytes after a member are padding (tape and
+/// block devices, some uploaders write it), skipped as `gzip -d` skips them.
 public final class GzipSource: ByteSource {
     private let upstream: ByteSource
     private let path: String
@@ -18,6 +19,8 @@ public final class GzipSource: ByteSource {
     private var input: UnsafeMutableRawBufferPointer
     /// True before the first member and after each member's trailer.
     private var betweenMembers = true
+    /// True once a member's trailer was read: zero bytes are then padding, not a header.
+    private var finishedAMember = false
     private var upstreamEnded = false
     /// An error met after some output was produced: thrown on the next read, so
     /// that every byte inflated before the damage reaches the reader first.
@@ -64,6 +67,10 @@ public final class GzipSource: ByteSource {
             if betweenMembers {
                 // A clean end only here: before any member (an empty file) or right after a trailer.
                 guard state.pointee.avail_in > 0 else { return }
+                if finishedAMember && state.pointee.next_in.pointee == 0 {
+                    skipZeroBytes()
+                    continue
+                }
                 startMember()
             }
             let rc = isal_inflate(state)
@@ -72,6 +79,7 @@ public final class GzipSource: ByteSource {
             }
             if state.pointee.block_state == ISAL_BLOCK_FINISH {
                 betweenMembers = true
+                finishedAMember = true
             } else if upstreamEnded && state.pointee.avail_in == 0 && Int(state.pointee.avail_out) == capacity {
                 // No input left, no output made, and the member is not finished.
                 throw FileError.gzipTruncated(path: path)
@@ -85,6 +93,14 @@ public final class GzipSource: ByteSource {
         isal_inflate_reset(state)
         state.pointee.crc_flag = UInt32(state.pointee.next_in.pointee == 0x1F ? ISAL_GZIP : ISAL_ZLIB)
         betweenMembers = false
+    }
+
+    /// Steps over the zero bytes at the head of the input read so far.
+    private func skipZeroBytes() {
+        while state.pointee.avail_in > 0 && state.pointee.next_in.pointee == 0 {
+            state.pointee.next_in += 1
+            state.pointee.avail_in -= 1
+        }
     }
 
     private func refill() throws {

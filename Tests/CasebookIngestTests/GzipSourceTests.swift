@@ -131,6 +131,29 @@ final class GzipSourceTests: XCTestCase {
         }
     }
 
+    func testZeroPaddingAfterTheLastMemberIsNoDamageButBytesAfterItAre() throws {
+        // What tape and block devices (and `gzip -d`, which skips them) leave after a stream.
+        let parts = [text(3_000, seed: 9), text(2_000, seed: 10)]
+        let members = try parts.flatMap { try gzip($0) }
+        let padded = members + [UInt8](repeating: 0, count: 70_001)
+        let paddedBetween = try gzip(parts[0]) + [UInt8](repeating: 0, count: 512) + gzip(parts[1]) + [0, 0]
+        for stream in [padded, paddedBetween] {
+            for piece in [1, 7, 4_093, 1 << 22] where piece > 1 || stream.count < 10_000 {
+                let (out, error) = inflate(stream, piece: piece)
+                XCTAssertNil(error, "piece \(piece)")
+                XCTAssertEqual(out, parts.flatMap { $0 }, "piece \(piece)")
+            }
+        }
+        for piece in [7, 1 << 22] {
+            let (out, error) = inflate(members + [0, 0, 0, 0x41, 0, 0], piece: piece)
+            guard case .gzipCorrupt? = error as? FileError else { XCTFail("piece \(piece): \(String(describing: error))"); continue }
+            XCTAssertEqual(out, parts.flatMap { $0 }, "piece \(piece): every byte before the damage")
+        }
+        // A file of zeros alone is no gzip stream.
+        let (_, error) = inflate([UInt8](repeating: 0, count: 64), piece: 4_093)
+        XCTAssertNotNil(error)
+    }
+
     func testBadDataIsCorruptWithAnOffsetInsideTheFile() throws {
         let compressed = try gzip(text(20_000, seed: 8))
         var damaged = compressed
