@@ -4,7 +4,7 @@ import Foundation
 /// Reads RFC 4180 CSV records into a `RecordBuilder`, by the header's column names.
 ///
 /// An empty cell means "absent", as the contract says. Columns the contract
-/// does not name go to `extra` under their header name.
+/// does not name go to `extra` under their header name (`column N` for one left unnamed).
 struct CSVRecordParser {
     /// Per column: the contract field it fills, or nil for an extra column.
     private let columns: [Int?]
@@ -18,14 +18,17 @@ struct CSVRecordParser {
         var names: [[UInt8]] = []
         var cells: [(start: Int, end: Int, quoted: Bool)] = []
         try Self.split(header, into: &cells)
-        for cell in cells {
+        for (position, cell) in cells.enumerated() {
             var name: [UInt8] = []
             Self.unquote(header, cell, into: &name)
+            // Spreadsheets write trailing separators (`a,b,,`): an unnamed column is named by
+            // its place, so that a value under it is kept in `extra` and two of them are no clash.
+            if name.isEmpty { name = Array("column \(position + 1)".utf8) }
             names.append(name)
         }
         var seen = Set<[UInt8]>()
         for name in names where !seen.insert(name).inserted {
-            throw RecordFailure(reason: .badCSV, detail: "the header names column \(String(decoding: name, as: UTF8.self)) twice")
+            throw RecordFailure(reason: .badCSV, detail: "the header names column '\(Printable.escaped(String(decoding: name, as: UTF8.self)))' twice")
         }
         var lookup = builder
         let columns = names.map { name in name.withUnsafeBytes { lookup.fieldIndex($0) } }

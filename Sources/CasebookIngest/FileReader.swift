@@ -45,6 +45,7 @@ final class FileReader {
         batch.endOffset = splitter.offset
         batch.endLine = splitter.nextLine
         var damage: String?
+        var isFirstRecord = offset == 0
         while true {
             let record: RawRecord
             do {
@@ -59,6 +60,12 @@ final class FileReader {
             batch.endLine = splitter.nextLine
             if Self.isBlank(record.bytes) && !record.oversized { continue }
             batch.recordsRead += 1
+            if isFirstRecord && file.format == .jsonl && unusable == nil && Self.opensAnArray(record.bytes) {
+                unusable = RecordFailure(reason: .badJSON, detail: "the file is one JSON array (as pandas' to_json writes without lines=True), "
+                    + "not JSON Lines of one object to a line; convert it: jq -c '.[]' \(InputFormat.shellQuoted(file.path)) "
+                    + "| casebook ingest --kind \(file.kind.rawValue) --format jsonl -")
+            }
+            isFirstRecord = false
             if let failure = unusable ?? check(record, builder: &builder, json: &json, csv: &csv, batch: &batch) {
                 var reason = failure.reason
                 var detail = failure.detail
@@ -130,6 +137,12 @@ final class FileReader {
         let raw = TextChecks.maskingCardNumbers(record.bytes, jsonEscapes: file.format == .jsonl)
         let isText = raw.withUnsafeBytes { TextChecks.isValidUTF8($0) }
         return RejectedRecord(line: record.line, reason: reason, detail: detail, raw: raw, rawIsText: isText)
+    }
+
+    /// Whether a line's first visible character is `[`: a JSON array where JSON Lines
+    /// were expected (one record of JSON Lines is always an object).
+    private static func opensAnArray(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D } == UInt8(ascii: "[")
     }
 
     private static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -228,6 +228,37 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(details[5].hasSuffix("required field account_id is missing or empty; the record has Account_ID, but field names are case-sensitive"), details[5])
     }
 
+    /// Spreadsheets end rows with separators (`a,b,,`): the unnamed columns are named by their
+    /// place, a value under one kept in `extra`, and the file loads.
+    func testUnnamedColumnsFromASpreadsheetAreNoClash() throws {
+        let f = try Fixture()
+        try f.write("accounts.csv", "account_id,created_at,,\r\na1,2026-01-01T00:00:00Z,,\r\na2,2026-01-01T00:00:00Z,,note\r\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 2, "\(summary.files)")
+        XCTAssertEqual(summary.total().rejected, 0)
+        XCTAssertEqual(try f.strings("SELECT account_id || ' ' || coalesce(json_extract(extra, '$.\"column 4\"'), '-') FROM accounts ORDER BY 1"),
+                       ["a1 -", "a2 note"])
+    }
+
+    /// pandas' `to_json(orient="records")` without `lines=True` writes one JSON array, on one
+    /// line or pretty-printed. Not JSON Lines: no record of it is loaded on its own (before,
+    /// the pretty-printed array's last element was), every line is in `rejects`, and the
+    /// file's damage says how to convert it.
+    func testAJSONArrayIsNotJSONLinesAndSaysHowToConvertIt() throws {
+        let f = try Fixture()
+        let one = #"{"account_id":"a1","created_at":"2026-01-01T00:00:00Z"}"#, two = #"{"account_id":"a2","created_at":"2026-01-01T00:00:00Z"}"#
+        try f.write("accounts-flat.jsonl", "[\(one),\(two)]\n")
+        try f.write("accounts-pretty.jsonl", "[\n  \(one),\n  \(two)\n]\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 0)
+        XCTAssertEqual(summary.total().rejectedByReason, ["bad_json": 5])
+        for file in summary.files {
+            guard case let .damaged(reason) = file.outcome else { XCTFail("\(file)"); continue }
+            XCTAssertTrue(reason.hasPrefix("the file is one JSON array"), reason)
+            XCTAssertTrue(reason.hasSuffix("jq -c '.[]' \(file.file.path) | casebook ingest --kind accounts --format jsonl -"), reason)
+        }
+    }
+
     /// A folder of exports as they arrive: a sub-folder, `.CSV` from a Windows tool, Parquet,
     /// another compression, a half-written copy. What is read is read; each of the others
     /// is named with why (and how to stream it in); a README passes unremarked.
