@@ -87,8 +87,8 @@ public struct IngestPlan: Sendable {
                         notes.append("skipped \(Printable.escaped(entry)): its name does not start with accounts, payments, ips or exchanges (ingest it by its path with --kind)")
                         return nil
                     }
-                    return InputFile(path: entry, kind: fileKind, format: format ?? nameFormat, gzip: compressed,
-                                     timestamps: timestamps)
+                    return InputFile(path: entry, kind: fileKind, format: format ?? nameFormat,
+                                     gzip: Self.isGzip(entry, named: compressed, notes: &notes), timestamps: timestamps)
                 }
                 guard !matching.isEmpty else {
                     let skipped = notes[notesBefore...].map { "; " + $0 }.joined()
@@ -116,8 +116,9 @@ public struct IngestPlan: Sendable {
                 guard let fileFormat = format ?? nameFormat?.0 else {
                     throw UsageError("cannot tell the format of \(Printable.escaped(path)) from its name; use .csv, .jsonl (optionally .gz), or pass --format")
                 }
+                let namedGzip = nameFormat?.gzip ?? (name.hasSuffix(".gz") || (type == S_IFIFO && gzip))
                 files.append(InputFile(path: path, kind: fileKind, format: fileFormat,
-                                       gzip: nameFormat?.gzip ?? (name.hasSuffix(".gz") || (type == S_IFIFO && gzip)),
+                                       gzip: type == S_IFREG ? Self.isGzip(path, named: namedGzip, notes: &notes) : namedGzip,
                                        isStream: type == S_IFIFO, timestamps: timestamps))
             }
         }
@@ -149,6 +150,32 @@ public struct IngestPlan: Sendable {
     }
 
     /// The file type bits (`S_IFREG`, `S_IFDIR`, ...) of `path`, following links; nil if it does not exist.
+    /// Whether a regular file is gzip, by its first bytes as well as its name: a download saved
+    /// without `.gz` (a body sent with `Content-Encoding: gzip`) and a file named `.gz` that was
+    /// never compressed both arrive. When content and name disagree a note says which was read;
+    /// a `.gz` that is neither gzip nor text stays gzip, to be reported damaged.
+    private static func isGzip(_ path: String, named: Bool, notes: inout [String]) -> Bool {
+        var head = [UInt8](repeating: 0, count: 64)
+        let descriptor = SystemPath.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        guard descriptor >= 0 else { return named }
+        defer { close(descriptor) }
+        let count = head.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return named }
+        let bytes = head.prefix(count)
+        if count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B {
+            if !named { notes.append("\(Printable.escaped(path)): read as gzip, as its content is gzip-compressed (its name does not end in .gz)") }
+            return true
+        }
+        // Text: no control bytes but tabs and line breaks; a zlib-wrapped stream is not text.
+        let isText = bytes.allSatisfy { $0 >= 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        let isZlib = count >= 2 && bytes[0] & 0x0F == 8 && bytes[0] >> 4 <= 7 && (Int(bytes[0]) << 8 | Int(bytes[1])) % 31 == 0
+        if named && isText && !isZlib {
+            notes.append("\(Printable.escaped(path)): read as plain text, as it is not compressed (its name ends in .gz)")
+            return false
+        }
+        return named
+    }
+
     private static func fileType(_ path: String) -> mode_t? {
         var info = stat()
         return SystemPath.withCString(path) { stat($0, &info) } == 0 ? info.st_mode & S_IFMT : nil

@@ -259,6 +259,25 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// A download saved without `.gz` (sent with `Content-Encoding: gzip`) and a `.gz` that was
+    /// never compressed: read by their content, with a note; the case file records what was read.
+    /// A `.gz` that is neither gzip nor text is still damaged.
+    func testWhetherAFileIsGzipIsToldByItsContent() throws {
+        let f = try Fixture()
+        try f.writeGzip("accounts-download.csv", "account_id,created_at\na1,2026-01-01T00:00:00Z\n")
+        try f.write("accounts-plain.csv.gz", "account_id,created_at\na2,2026-01-01T00:00:00Z\n")
+        try f.write("accounts-broken.csv.gz", bytes: [0x00, 0x8B, 0x08, 0x00, 0x61, 0x62, 0x0A])
+        let plan = try IngestPlan(paths: [f.directory + "/in"], kind: nil, format: nil)
+        XCTAssertEqual(plan.notes, [
+            "\(f.directory)/in/accounts-download.csv: read as gzip, as its content is gzip-compressed (its name does not end in .gz)",
+            "\(f.directory)/in/accounts-plain.csv.gz: read as plain text, as it is not compressed (its name ends in .gz)",
+        ])
+        let summary = try Ingest(databasePath: f.databasePath).run(plan.files)
+        XCTAssertEqual(summary.total().loaded, 2)
+        XCTAssertEqual(try f.strings("SELECT substr(path, instr(path, 'accounts-')) || ' ' || compression || ' ' || status FROM source_files ORDER BY path"),
+                       ["accounts-broken.csv.gz gzip damaged", "accounts-download.csv gzip complete", "accounts-plain.csv.gz none complete"])
+    }
+
     /// A folder of exports as they arrive: a sub-folder, `.CSV` from a Windows tool, Parquet,
     /// another compression, a half-written copy. What is read is read; each of the others
     /// is named with why (and how to stream it in); a README passes unremarked.
