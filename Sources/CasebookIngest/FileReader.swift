@@ -1,4 +1,7 @@
 import CasebookIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads one input into batches: cuts records, checks them against the
 /// contract, and sends loaded records and rejects to the writer in order.
@@ -23,12 +26,15 @@ final class FileReader {
         // A file that cannot be read as records at all still loses nothing: each of its
         // records goes to the rejects with this reason.
         var unusable: RecordFailure?
+        // The header's text, to tell it again inside the file (CSV files joined with `cat`).
+        var headerRow: [UInt8] = []
         if try splitter.skipByteOrderMark() {
             unusable = RecordFailure(reason: .badUTF8, detail: "the file is UTF-16, not UTF-8; convert it (iconv -f UTF-16 -t UTF-8) and ingest it again")
         } else if file.format == .csv {
             guard let header = try splitter.next(), header.ending != .cutOff else {
                 return offset > 0 ? "the header row disappeared since the interrupted run" : nil
             }
+            headerRow = Self.trimmingCarriageReturn(header.bytes)
             if !TextChecks.isValidUTF8(header.bytes) {
                 unusable = RecordFailure(reason: .badCSV, detail: "not loaded: the header row (line 1) is not valid UTF-8")
             } else {
@@ -60,13 +66,14 @@ final class FileReader {
             batch.endLine = splitter.nextLine
             if Self.isBlank(record.bytes) && !record.oversized { continue }
             batch.recordsRead += 1
-            if isFirstRecord && file.format == .jsonl && unusable == nil && Self.opensAnArray(record.bytes) {
-                unusable = RecordFailure(reason: .badJSON, detail: "the file is one JSON array (as pandas' to_json writes without lines=True), "
-                    + "not JSON Lines of one object to a line; convert it: jq -c '.[]' \(InputFormat.shellQuoted(file.path)) "
-                    + "| casebook ingest --kind \(file.kind.rawValue) --format jsonl -")
+            if isFirstRecord && file.format == .jsonl && unusable == nil {
+                unusable = notJSONLines(record.bytes)
             }
             isFirstRecord = false
-            if let failure = unusable ?? check(record, builder: &builder, json: &json, csv: &csv, batch: &batch) {
+            let repeatedHeader = csv != nil && Self.isRow(record.bytes, headerRow)
+                ? RecordFailure(reason: .badCSV, detail: "the header row again, not a record (CSV files joined with cat keep each one's header)")
+                : nil
+            if let failure = unusable ?? repeatedHeader ?? check(record, builder: &builder, json: &json, csv: &csv, batch: &batch) {
                 var reason = failure.reason
                 var detail = failure.detail
                 if record.ending != .lineBreak {
@@ -139,10 +146,34 @@ final class FileReader {
         return RejectedRecord(line: record.line, reason: reason, detail: detail, raw: raw, rawIsText: isText)
     }
 
-    /// Whether a line's first visible character is `[`: a JSON array where JSON Lines
-    /// were expected (one record of JSON Lines is always an object).
-    private static func opensAnArray(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D } == UInt8(ascii: "[")
+    /// Why a file whose first line is this cannot be JSON Lines (one object to a line), with
+    /// the `jq` line that converts it: a JSON array (`[` first, as pandas' `to_json` writes
+    /// without `lines=True`), or objects printed over many lines (`{` alone, as `jq .` and
+    /// `json.dumps(indent=…)` write). Nil for any other line.
+    private func notJSONLines(_ firstLine: UnsafeRawBufferPointer) -> RecordFailure? {
+        let visible = firstLine.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
+        let (what, filter): (String, String)
+        if visible.first == UInt8(ascii: "[") {
+            (what, filter) = ("one JSON array (as pandas' to_json writes without lines=True)", "'.[]'")
+        } else if visible == [UInt8(ascii: "{")] {
+            (what, filter) = ("JSON objects printed over many lines (as jq . writes)", ".")
+        } else {
+            return nil
+        }
+        return RecordFailure(reason: .badJSON, detail: "the file is \(what), not JSON Lines of one object to a line; "
+            + "convert it: jq -c \(filter) \(InputFormat.shellQuoted(file.path)) | casebook ingest --kind \(file.kind.rawValue) --format jsonl -")
+    }
+
+    private static func trimmingCarriageReturn(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        bytes.last == 0x0D ? Array(bytes.dropLast()) : Array(bytes)
+    }
+
+    /// Whether `bytes` are `row`, but for a final carriage return; without copying, as it
+    /// runs on every CSV record.
+    private static func isRow(_ bytes: UnsafeRawBufferPointer, _ row: [UInt8]) -> Bool {
+        let count = bytes.last == 0x0D ? bytes.count - 1 : bytes.count
+        guard count == row.count, count > 0 else { return false }
+        return row.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, count) == 0 }
     }
 
     private static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -241,22 +241,37 @@ final class HostileInputTests: XCTestCase {
     }
 
     /// pandas' `to_json(orient="records")` without `lines=True` writes one JSON array, on one
-    /// line or pretty-printed. Not JSON Lines: no record of it is loaded on its own (before,
-    /// the pretty-printed array's last element was), every line is in `rejects`, and the
+    /// line or pretty-printed; `jq .` writes each object over many lines. Not JSON Lines: no
+    /// record of them is loaded on its own (before, the pretty-printed array's last element
+    /// was, and the objects file was not even damaged), every line is in `rejects`, and the
     /// file's damage says how to convert it.
-    func testAJSONArrayIsNotJSONLinesAndSaysHowToConvertIt() throws {
+    func testJSONThatIsNotJSONLinesSaysHowToConvertIt() throws {
         let f = try Fixture()
         let one = #"{"account_id":"a1","created_at":"2026-01-01T00:00:00Z"}"#, two = #"{"account_id":"a2","created_at":"2026-01-01T00:00:00Z"}"#
         try f.write("accounts-flat.jsonl", "[\(one),\(two)]\n")
         try f.write("accounts-pretty.jsonl", "[\n  \(one),\n  \(two)\n]\n")
+        try f.write("accounts-objects.jsonl", "{\n  \"account_id\": \"a3\",\n  \"created_at\": \"2026-01-01T00:00:00Z\"\n}\n")
         let summary = try f.ingest()
         XCTAssertEqual(summary.total().loaded, 0)
-        XCTAssertEqual(summary.total().rejectedByReason, ["bad_json": 5])
+        XCTAssertEqual(summary.total().rejectedByReason, ["bad_json": 9])
         for file in summary.files {
             guard case let .damaged(reason) = file.outcome else { XCTFail("\(file)"); continue }
-            XCTAssertTrue(reason.hasPrefix("the file is one JSON array"), reason)
-            XCTAssertTrue(reason.hasSuffix("jq -c '.[]' \(file.file.path) | casebook ingest --kind accounts --format jsonl -"), reason)
+            let filter = file.file.path.hasSuffix("objects.jsonl") ? "." : "'.[]'"
+            XCTAssertTrue(reason.hasPrefix("the file is "), reason)
+            XCTAssertTrue(reason.hasSuffix("jq -c \(filter) \(file.file.path) | casebook ingest --kind accounts --format jsonl -"), reason)
         }
+    }
+
+    /// CSV files joined with `cat` keep each one's header: the header row again is no record
+    /// (before, it loaded as a payment of an account named `account_id`).
+    func testARepeatedHeaderRowIsNoRecord() throws {
+        let f = try Fixture()
+        try f.write("payments.csv", "account_id,fingerprint\na1,fp1\naccount_id,fingerprint\na2,fp2\naccount_id,fingerprint\r\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 2)
+        XCTAssertEqual(try f.strings("SELECT line || ' ' || reason FROM rejects ORDER BY line"), ["3 bad_csv", "5 bad_csv"])
+        XCTAssertEqual(try f.int("SELECT count(*) FROM accounts WHERE account_id = 'account_id'"), 0)
+        XCTAssertEqual(try f.int("SELECT count(*) FROM payments WHERE fingerprint = 'fingerprint'"), 0)
     }
 
     /// A download saved without `.gz` (sent with `Content-Encoding: gzip`) and a `.gz` that was
