@@ -149,7 +149,6 @@ public struct IngestPlan: Sendable {
         return override ?? named
     }
 
-    /// The file type bits (`S_IFREG`, `S_IFDIR`, ...) of `path`, following links; nil if it does not exist.
     /// Whether a regular file is gzip, by its first bytes as well as its name: a download saved
     /// without `.gz` (a body sent with `Content-Encoding: gzip`) and a file named `.gz` that was
     /// never compressed both arrive. When content and name disagree a note says which was read;
@@ -176,6 +175,7 @@ public struct IngestPlan: Sendable {
         return named
     }
 
+    /// The file type bits (`S_IFREG`, `S_IFDIR`, ...) of `path`, following links; nil if it does not exist.
     private static func fileType(_ path: String) -> mode_t? {
         var info = stat()
         return SystemPath.withCString(path) { stat($0, &info) } == 0 ? info.st_mode & S_IFMT : nil
