@@ -43,8 +43,9 @@ public struct UsageError: Error, CustomStringConvertible, Sendable {
 /// The files an ingest will read, and what it passed over in directories.
 public struct IngestPlan: Sendable {
     public let files: [InputFile]
-    /// One sentence per directory entry skipped: a FIFO, a device or a socket, or an input file
-    /// whose name does not say its record kind.
+    /// One sentence per directory entry skipped (a FIFO, a device or a socket, an input file
+    /// whose name does not say its record kind, …) and per file whose content says otherwise
+    /// than its name whether it is gzip.
     public let notes: [String]
 
     /// Turns `casebook ingest` arguments into the files to read, by the contract's naming rules.
