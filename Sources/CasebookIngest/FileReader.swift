@@ -31,17 +31,29 @@ final class FileReader {
         if try splitter.skipByteOrderMark() {
             unusable = RecordFailure(reason: .badUTF8, detail: "the file is UTF-16, not UTF-8; convert it (iconv -f UTF-16 -t UTF-8) and ingest it again")
         } else if file.format == .csv {
-            guard let header = try splitter.next(), header.ending != .cutOff else {
+            guard var header = try splitter.next(), header.ending != .cutOff else {
                 return offset > 0 ? "the header row disappeared since the interrupted run" : nil
             }
+            // Excel may write `sep=,` above the header, saying which separator its cells use.
+            let separator = Self.separatorHint(header.bytes)
+            if separator == "," {
+                guard let next = try splitter.next(), next.ending != .cutOff else {
+                    return offset > 0 ? "the header row disappeared since the interrupted run" : nil
+                }
+                header = next
+            }
             headerRow = Self.trimmingCarriageReturn(header.bytes)
-            if !TextChecks.isValidUTF8(header.bytes) {
-                unusable = RecordFailure(reason: .badCSV, detail: "not loaded: the header row (line 1) is not valid UTF-8")
+            if let separator, separator != "," {
+                let shown = Printable.escaped(separator)
+                unusable = RecordFailure(reason: .badCSV, detail: "not loaded: line 1, sep=\(shown) as Excel writes it, says the cells are separated by "
+                    + "'\(shown)'; CSV is read with commas between cells: save it with commas")
+            } else if !TextChecks.isValidUTF8(header.bytes) {
+                unusable = RecordFailure(reason: .badCSV, detail: "not loaded: the header row (line \(header.line)) is not valid UTF-8")
             } else {
                 do {
                     csv = try CSVRecordParser(header: header.bytes, builder: builder)
                 } catch {
-                    unusable = RecordFailure(reason: error.reason, detail: "not loaded: the header row (line 1) is unusable: \(error.detail)")
+                    unusable = RecordFailure(reason: error.reason, detail: "not loaded: the header row (line \(header.line)) is unusable: \(error.detail)")
                 }
             }
         }
@@ -162,6 +174,14 @@ final class FileReader {
         }
         return RecordFailure(reason: .badJSON, detail: "the file is \(what), not JSON Lines of one object to a line; "
             + "convert it: jq -c \(filter) \(InputFormat.shellQuoted(file.path)) | casebook ingest --kind \(file.kind.rawValue) --format jsonl -")
+    }
+
+    /// The separator an Excel `sep=X` line names, or nil when the line is not one.
+    private static func separatorHint(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard bytes.count <= 6 else { return nil }
+        let text = String(decoding: trimmingCarriageReturn(bytes), as: UTF8.self)
+        guard text.count == 5, text.lowercased().hasPrefix("sep=") else { return nil }
+        return String(text.suffix(1))
     }
 
     private static func trimmingCarriageReturn(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {

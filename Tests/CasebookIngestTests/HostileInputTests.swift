@@ -262,6 +262,20 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// Excel may write `sep=,` above the header: read past it; a `sep=;` file is not comma
+    /// separated, and says so (before, `sep=,` was taken for the header and nothing loaded).
+    func testExcelsSeparatorLineIsReadPast() throws {
+        let f = try Fixture()
+        try f.write("accounts-excel.csv", "sep=,\r\naccount_id,created_at\r\na1,2026-01-01T00:00:00Z\r\n")
+        try f.write("accounts-semicolons.csv", "SEP=;\naccount_id;created_at\na2;2026-01-01T00:00:00Z\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 1)
+        XCTAssertEqual(try f.strings("SELECT account_id FROM accounts"), ["a1"])
+        XCTAssertEqual(try f.strings("SELECT line || ' ' || reason FROM rejects ORDER BY line"), ["2 bad_csv", "3 bad_csv"])
+        let damaged = summary.files.compactMap { if case let .damaged(reason) = $0.outcome { return reason } else { return nil } }
+        XCTAssertEqual(damaged, ["not loaded: line 1, sep=; as Excel writes it, says the cells are separated by ';'; CSV is read with commas between cells: save it with commas"])
+    }
+
     /// CSV files joined with `cat` keep each one's header: the header row again is no record
     /// (before, it loaded as a payment of an account named `account_id`).
     func testARepeatedHeaderRowIsNoRecord() throws {
