@@ -31,15 +31,16 @@ final class FileReader {
         if try splitter.skipByteOrderMark() {
             unusable = RecordFailure(reason: .badUTF8, detail: "the file is UTF-16, not UTF-8; convert it (iconv -f UTF-16 -t UTF-8) and ingest it again")
         } else if file.format == .csv {
-            guard var header = try splitter.next(), header.ending != .cutOff else {
-                return offset > 0 ? "the header row disappeared since the interrupted run" : nil
+            func headerLine() throws -> RawRecord? {
+                guard let line = try splitter.next(), line.ending != .cutOff else { return nil }
+                return line
             }
+            let missing = offset > 0 ? "the header row disappeared since the interrupted run" : nil
+            guard var header = try headerLine() else { return missing }
             // Excel may write `sep=,` above the header, saying which separator its cells use.
             let separator = Self.separatorHint(header.bytes)
             if separator == "," {
-                guard let next = try splitter.next(), next.ending != .cutOff else {
-                    return offset > 0 ? "the header row disappeared since the interrupted run" : nil
-                }
+                guard let next = try headerLine() else { return missing }
                 header = next
             }
             headerRow = Self.trimmingCarriageReturn(header.bytes)
