@@ -12,6 +12,12 @@ enum FeatureReader {
         var absent = AbsentValues()
         for row in try database.prepare("SELECT account_pk, account_id, created_at_ms, email, country, org_id FROM account_rows ORDER BY account_pk")
             .rows([], { ($0.int64(0), $0.string(1) ?? "", $0.optionalInt64(2), $0.string(3), $0.string(4), $0.string(5)) }) {
+            // An account id that stands for none (`NULL`, `\N`) gathers the exchanges an export
+            // could not attribute, many people's: no account of anyone's, so nothing to link.
+            if Placeholder.isPlaceholder(row.1) {
+                absent.note("account_id", row.1, account: Int(truncatingIfNeeded: row.0))
+                continue
+            }
             let email = known(row.3, Placeholder.isPlaceholderEmail), country = known(row.4, Placeholder.isPlaceholderCountry)
             let organisation = known(row.5, Placeholder.isPlaceholder)
             let index = f.addAccount(key: row.0, id: row.1, createdAt: row.2, email: email, country: country, organisation: organisation)
@@ -105,7 +111,7 @@ enum FeatureReader {
         private var accounts: [PlaceholderUse.Key: Set<Int32>] = [:]
 
         mutating func note(_ field: String, _ value: String, account: Int) {
-            accounts[PlaceholderUse.Key(field: field, value: value), default: []].insert(Int32(account))
+            accounts[PlaceholderUse.Key(field: field, value: value), default: []].insert(Int32(truncatingIfNeeded: account))
         }
 
         /// Most accounts first.

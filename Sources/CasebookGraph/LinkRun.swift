@@ -27,7 +27,7 @@ public struct LinkSummary: Sendable {
 /// A placeholder an export wrote in one field (`Placeholder`), read as absent by the link run,
 /// and how many accounts had it.
 public struct PlaceholderUse: Sendable, Equatable {
-    /// The input field (`fingerprint`, `bin`, `email`, `country`, `org_id`, `signup_ip`, `ip`, `user_agent`).
+    /// The input field (`account_id`, `fingerprint`, `bin`, `email`, `country`, `org_id`, `signup_ip`, `ip`, `user_agent`).
     public let field: String
     /// As written; for an email at a reserved domain, `@` and the domain.
     public let value: String

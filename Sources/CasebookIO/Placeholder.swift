@@ -1,5 +1,6 @@
-/// Values that exports write where they know nothing: `unknown`, `N/A`, `-`, a BIN of
-/// `000000`, a country of `XX`, an address of `0.0.0.0`, a mailbox at `example.com`.
+/// Values that exports write where they know nothing: `unknown`, `N/A`, `-`, `NULL` (and
+/// MySQL's `\N`), a BIN of `000000`, a country of `XX`, an address of `0.0.0.0`, a mailbox
+/// at `example.com`.
 /// Every account the export knew nothing about shares them, so they say nothing about who
 /// runs which account: linking reads them as absent. The case file keeps them as written.
 public enum Placeholder {
@@ -37,6 +38,8 @@ public enum Placeholder {
     private static let words: Set<String> = [
         "unknown", "unk", "n/a", "na", "n.a.", "none", "null", "nil", "nan", "undefined", "missing",
         "not available", "not_available", "redacted", "masked", "?", "??", "???",
+        // MySQL's NULL in a CSV export, Excel's, C's and pandas' printed nulls.
+        "\\n", "#n/a", "(null)", "<null>", "<na>",
     ]
     private static let repeatable: Set<Character> = ["0", "x", "*", "-", "#", ".", "_"]
     private static let reservedDomains: Set<String> = [

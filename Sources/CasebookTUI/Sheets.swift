@@ -224,6 +224,13 @@ enum Sheets {
                        Span(" (\(place(pair.firstCluster)) and \(place(pair.secondCluster))). p compares prompts.")]),
             Paragraph.blank,
         ]
+        for account in [first, second] where Placeholder.isPlaceholder(account) {
+            paragraphs += [Paragraph([Span(oneLine(account), Style(.accent)),
+                                      Span(" is a placeholder an export writes where it has no account: it holds the exchanges "
+                                           + "the export could not attribute, whoever sent them, and the link run leaves it out.",
+                                           Style(.warning))]),
+                           Paragraph.blank]
+        }
         guard !pair.shared.isEmpty else {
             return paragraphs + [Paragraph("They share no card, address, address block, client, email domain or template.")]
         }

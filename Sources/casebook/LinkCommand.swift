@@ -72,7 +72,7 @@ extension Casebook {
         static func placeholderNote(_ summary: LinkSummary) -> String? {
             let uses = summary.placeholders
             guard !uses.isEmpty else { return nil }
-            let listed = uses.prefix(5).map { "\($0.field) \"\(Printable.escaped($0.value))\" (\(Terminal.grouped($0.accounts)) accounts)" }
+            let listed = uses.prefix(5).map { "\($0.field) \"\(Printable.escaped($0.value))\" (\(Terminal.grouped($0.accounts)) account\($0.accounts == 1 ? "" : "s"))" }
                 .joined(separator: ", ")
             return "read as absent, as placeholders an export writes where it has no value: \(listed)"
                 + (uses.count > 5 ? " and \(uses.count - 5) more (--json lists them)" : "")
@@ -210,11 +210,16 @@ extension Casebook {
             if json {
                 return try printJSON(["account_id": explanation.accountID, "cluster_id": explanation.clusterID as Any? ?? NSNull(),
                                       "cluster_size": explanation.clusterSize, "risk_score": explanation.riskScore as Any? ?? NSNull(),
-                                      "links": explanation.links.map(Self.object)])
+                                      "links": explanation.links.map(Self.object),
+                                      "placeholder": Placeholder.isPlaceholder(explanation.accountID)])
             }
             let account = Printable.escaped(explanation.accountID)
             guard let cluster = explanation.clusterID else {
-                print("\(account) is in no cluster: nothing it shares with another account reaches the link threshold.")
+                if Placeholder.isPlaceholder(explanation.accountID) {
+                    print("\(account) is in no cluster: \(Self.placeholderAccount)")
+                } else {
+                    print("\(account) is in no cluster: nothing it shares with another account reaches the link threshold.")
+                }
                 return
             }
             print("\(account) is in cluster \(cluster) (\(Terminal.grouped(explanation.clusterSize)) accounts, risk "
@@ -236,6 +241,7 @@ extension Casebook {
                     "from": accounts[0], "to": accounts[1], "linked": false, "links": [],
                     "clusters": ["from": pair.firstCluster as Any? ?? NSNull(), "to": pair.secondCluster as Any? ?? NSNull()],
                     "unlisted": pair.unlisted,
+                    "placeholder_accounts": accounts.filter(Placeholder.isPlaceholder),
                     "shared": pair.shared.map { value -> [String: Any] in
                         ["signal": value.signal, "value": value.value, "kind": value.kind as Any? ?? NSNull(),
                          "accounts": value.accounts as Any? ?? NSNull(), "sources": value.sources.map(\.description),
@@ -246,6 +252,9 @@ extension Casebook {
             let (from, to) = (Printable.escaped(accounts[0]), Printable.escaped(accounts[1]))
             func place(_ cluster: Int64?) -> String { cluster.map { "in cluster \($0)" } ?? "in no cluster" }
             print("\(from) and \(to) are not in the same cluster (\(from) \(place(pair.firstCluster)), \(to) \(place(pair.secondCluster))).")
+            for account in accounts where Placeholder.isPlaceholder(account) {
+                print("\(Printable.escaped(account)): \(Self.placeholderAccount)")
+            }
             guard !pair.shared.isEmpty else {
                 print("They share no card, address, address block, client, email domain or template.")
                 return
@@ -264,6 +273,10 @@ extension Casebook {
                 print("  … and \(Terminal.grouped(count)) more \(signal) value(s) in common")
             }
         }
+
+        /// Why an account named by a placeholder (`NULL`, `\\N`) is in no cluster.
+        static let placeholderAccount = "its id is a placeholder an export writes where it has no account, so it holds "
+            + "the exchanges the export could not attribute, whoever sent them; the link run leaves it out."
 
         private func printJSON(_ object: [String: Any]) throws {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])

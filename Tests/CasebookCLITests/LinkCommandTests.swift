@@ -100,4 +100,32 @@ final class LinkCommandTests: XCTestCase {
         XCTAssertTrue(try Casebook.run(["explain", "--db", "case.db", "person-0", "person-1"], in: directory).stdout
             .contains("card: N/A, held by 3 account(s); a placeholder, read as absent"))
     }
+
+    /// Exchanges whose export wrote NULL for the account (`NULL`, MySQL's `\N`) all name one
+    /// "account" that is many people's: it is left out of linking, not joined to the operator
+    /// whose addresses some of its exchanges came from, and named.
+    func testAnAccountIdThatStandsForNoneIsLeftOutOfLinking() throws {
+        try writeCampaign(strangers: 5)
+        let start = 1_767_571_200.0
+        var exchanges: [[String: Any]] = []
+        for (id, n) in [("NULL", 0), ("\\N", 1)] {
+            for h in 0..<24 {
+                let ip = h % 2 == 0 ? "45.3.3.\(10 + h % 12)" : "74.1.\(h % 5).9"
+                exchanges.append(["exchange_id": "none-\(n)-\(h)", "account_id": id, "ts": start + 86_400 + Double(h) * 3_600,
+                                  "ip": ip, "user_agent": "harvester/0.9", "input_tokens": 100, "output_tokens": 900])
+            }
+        }
+        try write("exchanges-unattributed.jsonl", exchanges)
+        XCTAssertEqual(try Casebook.run(["ingest", "--db", "case.db", "--quiet", "."], in: directory).status, 0)
+        let link = try Casebook.run(["link", "--db", "case.db"], in: directory)
+        XCTAssertEqual(link.status, 0, link.stderr)
+        XCTAssertTrue(link.stdout.hasPrefix("Link run 1: 12 of 17 accounts in 1 clusters"), link.stdout)
+        XCTAssertTrue(link.stderr.contains("account_id \"NULL\" (1 account), account_id \"\\N\" (1 account)"), link.stderr)
+        XCTAssertEqual(try Casebook.run(["sql", "--db", "case.db", "--format", "csv", "SELECT count(*) AS n FROM cluster_members WHERE account_id IN ('NULL', '\\N')"], in: directory).stdout.split(whereSeparator: \.isNewline), ["n", "0"])
+        XCTAssertTrue(try Casebook.run(["explain", "--db", "case.db", "NULL"], in: directory).stdout
+            .contains("NULL is in no cluster: its id is a placeholder an export writes where it has no account"))
+        let pair = try Casebook.run(["explain", "--db", "case.db", "NULL", "op-1"], in: directory)
+        XCTAssertTrue(pair.stdout.contains("NULL: its id is a placeholder"), pair.stdout)
+        XCTAssertTrue(pair.stdout.contains("ip_net: 45.3.3.0/24 (hosting)"), pair.stdout)
+    }
 }

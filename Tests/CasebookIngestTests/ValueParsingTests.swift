@@ -119,10 +119,10 @@ final class ValueParsingTests: XCTestCase {
     /// What linking reads as absent: words for nothing, one character repeated, reserved
     /// countries, addresses and mail domains; and not real values that look a little like them.
     func testPlaceholdersAreToldFromValues() {
-        for text in ["unknown", " N/A ", "NULL", "-", "000000", "xxxx", "****", "", "none"] {
+        for text in ["unknown", " N/A ", "NULL", "-", "000000", "xxxx", "****", "", "none", "\\N", "#N/A", "(null)", "<NA>", " \t"] {
             XCTAssertTrue(Placeholder.isPlaceholder(text), text)
         }
-        for text in ["fp_0000", "411111", "n/a2", "0x1f", "visa"] { XCTAssertFalse(Placeholder.isPlaceholder(text), text) }
+        for text in ["fp_0000", "411111", "n/a2", "0x1f", "visa", "\\Nadia", "N"] { XCTAssertFalse(Placeholder.isPlaceholder(text), text) }
         XCTAssertTrue(Placeholder.isPlaceholderCountry("ZZ"))
         XCTAssertTrue(Placeholder.isPlaceholderCountry("xx"))
         XCTAssertFalse(Placeholder.isPlaceholderCountry("GB"))
