@@ -28,6 +28,7 @@ enum FeatureReader {
             if let text = row.5, organisation == nil { absent.note("org_id", text, account: index) }
         }
         f.finishAccounts()
+        f.decimalIDs = decimalTwins(f.accountIDs)
 
         progress("reading payments")
         for (account, fingerprint, bin, chargebacks) in try database.prepare(
@@ -119,6 +120,20 @@ enum FeatureReader {
             accounts.map { PlaceholderUse(field: $0.key.field, value: $0.key.value, accounts: $0.value.count) }
                 .sorted { ($0.accounts, $1.field, $1.value) > ($1.accounts, $0.field, $0.value) }
         }
+    }
+
+    /// The ids written as decimals (`1001.0`) whose integer form (`1001`) is another account's,
+    /// sorted: pandas writes an integer column with a gap as floats, so one export's accounts
+    /// reappear in another's under such ids, as other accounts.
+    static func decimalTwins(_ ids: [String]) -> [String] {
+        let known = Set(ids)
+        return ids.filter { id in
+            guard let dot = id.firstIndex(of: "."), dot != id.startIndex else { return false }
+            let whole = id[..<dot], fraction = id[id.index(after: dot)...]
+            let digits = whole.hasPrefix("-") ? whole.dropFirst() : whole
+            return !fraction.isEmpty && fraction.allSatisfy { $0 == "0" }
+                && !digits.isEmpty && digits.allSatisfy { ("0"..."9").contains($0) } && known.contains(String(whole))
+        }.sorted()
     }
 
     /// `value`, or nil when it is absent or a placeholder.

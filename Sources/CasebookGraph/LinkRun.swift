@@ -22,6 +22,9 @@ public struct LinkSummary: Sendable {
     public let uncontrasted: [UncontrastedValue]
     /// Placeholders read as absent (`unknown`, `000000`, `0.0.0.0`), most accounts first.
     public let placeholders: [PlaceholderUse]
+    /// Account ids written as decimals (`1001.0`) while the same integer (`1001`) is another
+    /// account: one account split in two by an export that wrote its ids as floats.
+    public let decimalIDs: [String]
 }
 
 /// A placeholder an export wrote in one field (`Placeholder`), read as absent by the link run,
@@ -195,7 +198,7 @@ public enum LinkRun {
                                clusteredAccounts: clusters.reduce(0) { $0 + $1.count }, links: links.count,
                                seconds: seconds, changes: changes, dissolved: dissolved.count,
                                uniformTraits: linker.judge.uniformIdentity.map(\.name), uncontrasted: linker.uncontrasted,
-                               placeholders: features.placeholders)
+                               placeholders: features.placeholders, decimalIDs: features.decimalIDs)
         }
     }
 }

@@ -57,6 +57,7 @@ extension Casebook {
                     "uniform_traits": summary.uniformTraits,
                     "uncontrasted": summary.uncontrasted.map { ["signal": $0.signal, "value": $0.value, "accounts": $0.accounts] },
                     "placeholders": summary.placeholders.map { ["field": $0.field, "value": $0.value, "accounts": $0.accounts] },
+                    "decimal_ids": summary.decimalIDs,
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -64,6 +65,7 @@ extension Casebook {
                 print(Self.describe(summary))
                 if let note = Self.contrastNote(summary) { Terminal.note(note) }
                 if let note = Self.placeholderNote(summary) { Terminal.note(note) }
+                if let note = Self.decimalIDNote(summary) { Terminal.note(note) }
             }
         }
 
@@ -76,6 +78,18 @@ extension Casebook {
                 .joined(separator: ", ")
             return "read as absent, as placeholders an export writes where it has no value: \(listed)"
                 + (uses.count > 5 ? " and \(uses.count - 5) more (--json lists them)" : "")
+        }
+
+        /// Accounts split in two by ids written as floats in one export and as integers in another.
+        static func decimalIDNote(_ summary: LinkSummary) -> String? {
+            let ids = summary.decimalIDs
+            guard !ids.isEmpty else { return nil }
+            let listed = ids.prefix(3).map { id in "\(Printable.escaped(String(id.prefix { $0 != "." }))) and \(Printable.escaped(id))" }
+                .joined(separator: ", ")
+            return "\(Terminal.grouped(ids.count)) account id\(ids.count == 1 ? " is" : "s are") written both as integers and as decimals "
+                + "(\(listed)\(ids.count > 3 ? ", …; --json lists them" : "")), each form another account in the case file: "
+                + "an export (pandas, for one) wrote integer ids with a gap as floats. Write those ids as integers "
+                + "(in pandas, astype(\"Int64\")) and ingest the files into a new case file."
         }
 
         /// Why shared values weighed nothing in a case file of one kind of account, and what to

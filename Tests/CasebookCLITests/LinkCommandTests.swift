@@ -128,4 +128,21 @@ final class LinkCommandTests: XCTestCase {
         XCTAssertTrue(pair.stdout.contains("NULL: its id is a placeholder"), pair.stdout)
         XCTAssertTrue(pair.stdout.contains("ip_net: 45.3.3.0/24 (hosting)"), pair.stdout)
     }
+
+    /// pandas writes an integer column with a gap as floats: the exchanges' `1001.0` is then
+    /// another account than the accounts file's `1001`. Link says so, and what to do.
+    func testAccountIdsWrittenAsIntegersAndAsDecimalsAreNamed() throws {
+        try write("accounts.jsonl", (1001...1003).map { ["account_id": "\($0)", "created_at": "2026-01-05T00:00:00Z"] })
+        try write("exchanges.jsonl", (0..<6).map { n -> [String: Any] in
+            ["exchange_id": "e\(n)", "account_id": n < 3 ? "\(1001 + n).0" : "1003", "ts": "2026-01-06T00:00:00Z"]
+        })
+        XCTAssertEqual(try Casebook.run(["ingest", "--db", "case.db", "--quiet", "."], in: directory).status, 0)
+        let link = try Casebook.run(["link", "--db", "case.db"], in: directory)
+        XCTAssertEqual(link.status, 0, link.stderr)
+        XCTAssertTrue(link.stderr.contains("3 account ids are written both as integers and as decimals (1001 and 1001.0, "
+                                           + "1002 and 1002.0, 1003 and 1003.0)"), link.stderr)
+        let json = try Casebook.run(["link", "--db", "case.db", "--json"], in: directory)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(summary["decimal_ids"] as? [String], ["1001.0", "1002.0", "1003.0"])
+    }
 }
