@@ -119,9 +119,13 @@ public struct TimestampRules: Sendable, Equatable {
     // MARK: - Text
 
     /// `2026-01-15T08:30:00Z`, `2026-01-15 09:30:00.250+01`, `...+0100`, `...+01:00`, `... UTC`,
-    /// or without an offset when the rule names a zone.
-    private func text(_ b: UnsafeRawBufferPointer) -> Parsed {
-        guard b.count >= 19 else { return .invalid(Self.expected) }
+    /// or without an offset when the rule names a zone. Seconds may be left out (`08:30Z`, as
+    /// Java's `toString()` writes a time on the minute), and an RFC 9557 suffix may follow
+    /// (`+01:00[Europe/Paris]`, as Java writes a ZonedDateTime): the offset decides.
+    private func text(_ written: UnsafeRawBufferPointer) -> Parsed {
+        guard let suffix = Self.suffixStart(written) else { return .invalid(Self.expected) }
+        let b = UnsafeRawBufferPointer(rebasing: written[..<suffix])
+        guard b.count >= 16 else { return .invalid(Self.expected) }
         func number(_ start: Int, _ count: Int) -> Int? {
             var value = 0
             for i in start..<(start + count) {
@@ -135,15 +139,21 @@ public struct TimestampRules: Sendable, Equatable {
               let day = number(8, 2),
               b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
               let hour = number(11, 2), b[13] == UInt8(ascii: ":"),
-              let minute = number(14, 2), b[16] == UInt8(ascii: ":"),
-              let second = number(17, 2)
+              let minute = number(14, 2)
         else { return .invalid(Self.expected) }
+        var second = 0
+        var index = 16
+        if index < b.count, b[index] == UInt8(ascii: ":") {
+            guard b.count >= 19, let written = number(17, 2) else { return .invalid(Self.expected) }
+            second = written
+            index = 19
+        }
         guard year >= 1 else { return .invalid("the year 0000 is outside the years 0001-9999") }
         guard (1...12).contains(month), day >= 1, day <= ValueParsing.daysInMonth(year: year, month: month),
               hour <= 23, minute <= 59, second <= 60
         else { return .invalid("\(Self.quoted(b)) is not a date and time of the calendar") }
-        var index = 19
-        guard let fraction = Self.fraction(b, at: &index, firstDigitWorth: 100) else { return .invalid(Self.expected) }
+        guard index == 19 || index == b.count || b[index] != UInt8(ascii: "."),
+              let fraction = Self.fraction(b, at: &index, firstDigitWorth: 100) else { return .invalid(Self.expected) }
         let milliseconds = Int(fraction)
         let days = ValueParsing.daysFromCivil(year: year, month: month, day: day)
         // A leap second (:60) is counted as the last millisecond of its minute.
@@ -157,6 +167,24 @@ public struct TimestampRules: Sendable, Equatable {
             return .invalid(Self.expected)
         }
         return .milliseconds((local - offsetSeconds) * 1000 + Int64(milliseconds + leapAdjust))
+    }
+
+    /// Where an RFC 9557 suffix (`[Europe/Paris]`, `[u-ca=iso8601]`, one or more bracketed tags)
+    /// starts: the end when there is none, nil when brackets are there but are no such suffix.
+    private static func suffixStart(_ b: UnsafeRawBufferPointer) -> Int? {
+        // Without a closing bracket last there is no suffix; a stray `[` is then left to fail as the offset.
+        guard b.last == UInt8(ascii: "]") else { return b.count }
+        guard let open = b.firstIndex(of: UInt8(ascii: "[")) else { return nil }
+        var index = open
+        while index < b.count {
+            guard b[index] == UInt8(ascii: "[") else { return nil }
+            let start = index + 1
+            index = start
+            while index < b.count, b[index] != UInt8(ascii: "]"), b[index] != UInt8(ascii: "[") { index += 1 }
+            guard index < b.count, b[index] == UInt8(ascii: "]"), index > start else { return nil }
+            index += 1
+        }
+        return open
     }
 
     /// The offset in seconds written from `index` to the end, or the rule's zone when none is written.

@@ -32,6 +32,24 @@ final class ValueParsingTests: XCTestCase {
         XCTAssertNil(TimestampRules.zone(named: "Mars/Olympus"))
     }
 
+    /// Java's `toString()` leaves out zero seconds (`2026-02-01T10:00Z`, one record in sixty) and
+    /// a ZonedDateTime adds its zone (`…+01:00[Europe/Paris]`, RFC 9557); the offset decides.
+    func testTimestampsAsJavaWritesThem() {
+        let expected: Int64 = 1_769_940_000_000  // 2026-02-01T10:00:00Z
+        for text in ["2026-02-01T10:00Z", "2026-02-01T11:00+01:00", "2026-02-01T10:00:00Z[UTC]", "2026-02-01T11:00+01:00[Europe/Paris]",
+                     "2026-02-01T11:00:00+01:00[!Europe/Paris][u-ca=iso8601]", "2026-02-01 10:00 UTC"] {
+            XCTAssertEqual(ms(text), expected, text)
+        }
+        XCTAssertEqual(ms("2026-02-01T10:00:00.5Z[Etc/UTC]"), expected + 500)
+        XCTAssertEqual(ms("2026-02-01T10:00", TimestampRules(zone: TimestampRules.zone(named: "UTC"))), expected)
+        for bad in ["2026-02-01T10:00:00Z[", "2026-02-01T10:00:00Z[]", "2026-02-01T10:00:00Z[UTC", "2026-02-01T10:00:00Z]",
+                    "2026-02-01T10:00:00Z[a[b]]", "2026-02-01T10:00.5Z", "2026-02-01T10:0Z", "2026-02-01T10:00Zjunk", "2026-02-01T10Z"] {
+            XCTAssertNil(ms(bad), bad)
+        }
+        guard case let .invalid(why) = parse("2026-02-01T10:00:00[Europe/Paris]") else { return XCTFail() }
+        XCTAssertTrue(why.contains("no time zone offset"), why)
+    }
+
     func testEpochUnitsAndImplausibleValues() {
         XCTAssertEqual(ms("1769940000000", TimestampRules(epochUnit: .ms)), 1_769_940_000_000)
         XCTAssertEqual(ms("1769940000000123", TimestampRules(epochUnit: .us)), 1_769_940_000_000)
