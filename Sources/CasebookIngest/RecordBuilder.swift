@@ -100,7 +100,13 @@ struct RecordBuilder {
             guard shape != .container else {
                 return fail(.wrongType, "field \(specs[field].name): expected a string, found an object or array")
             }
-            if required[field] && value.isEmpty { return }
+            if required[field] {
+                // An identifier: `true` would make every such record one account's.
+                guard shape != .boolean else {
+                    return fail(.wrongType, "field \(specs[field].name): expected a string, found true or false")
+                }
+                if value.isEmpty { return }
+            }
             keep(value, as: field, in: &batch)
         case .timestamp:
             guard shape == .string || shape == .number else {

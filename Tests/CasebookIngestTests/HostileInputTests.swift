@@ -482,6 +482,25 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(try f.strings("SELECT detail FROM rejects")[0].contains("no time zone offset"))
     }
 
+    /// `true` is no identifier: a JSON boolean where the contract wants an id is the wrong type,
+    /// not an account named "true" that every such record would share. A number is an id.
+    func testAnIdentifierThatIsTrueOrFalseIsTheWrongType() throws {
+        let f = try Fixture()
+        try f.write("accounts.jsonl", """
+            {"account_id":true,"created_at":"2026-01-01T00:00:00Z"}
+            {"account_id":1001,"created_at":"2026-01-01T00:00:00Z","plan":false}
+
+            """)
+        try f.write("payments.jsonl", #"{"account_id":"1001","fingerprint":false}"# + "\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 1)
+        XCTAssertEqual(try f.strings("SELECT reason || ' ' || detail FROM rejects ORDER BY source_file_id, line"), [
+            "wrong_type field account_id: expected a string, found true or false",
+            "wrong_type field fingerprint: expected a string, found true or false",
+        ])
+        XCTAssertEqual(try f.strings("SELECT account_id || ' ' || plan FROM accounts"), ["1001 false"])
+    }
+
     func testAFieldOutsideTheContractNamedTwiceIsBadJSON() throws {
         let f = try Fixture()
         try f.write("exchanges.jsonl", #"{"exchange_id":"e1","account_id":"a","ts":1,"region":"eu","regi\u006fn":"us"}"# + "\n")
