@@ -167,7 +167,7 @@ final class BatchWriter {
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'loading', ?8, ?9, ?10)
                     """).run([file.provenancePath, sha256, sizeBytes.map(Int.init), file.kind.rawValue, file.format.rawValue,
                               file.gzip ? "gzip" : "none", Int(startedAt), continuing.offset, continuing.line,
-                              file.timestamps.identity])
+                              file.readOptions])
                 let fileID = database.lastInsertedRowID
                 filePaths[fileID] = file.provenancePath
                 return .read(fileID: fileID, offset: continuing.offset, line: continuing.line)
@@ -177,7 +177,7 @@ final class BatchWriter {
                     read_options)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'loading', ?8)
                 """).run([file.provenancePath, sha256, sizeBytes.map(Int.init), file.kind.rawValue, file.format.rawValue,
-                          file.gzip ? "gzip" : "none", Int(startedAt), file.timestamps.identity])
+                          file.gzip ? "gzip" : "none", Int(startedAt), file.readOptions])
             let fileID = database.lastInsertedRowID
             filePaths[fileID] = file.provenancePath
             return .read(fileID: fileID, offset: 0, line: 1)
@@ -193,7 +193,7 @@ final class BatchWriter {
                 AND status = 'complete' AND sha256 IS NOT NULL AND size_bytes < ?5
             ORDER BY size_bytes DESC
             """).rows([file.provenancePath, file.kind.rawValue, file.format.rawValue, file.gzip ? "gzip" : "none",
-                       Int(sizeBytes), file.timestamps.identity]) {
+                       Int(sizeBytes), file.readOptions]) {
             EarlierRead(sha256: $0.string(0) ?? "", sizeBytes: $0.int64(1), offset: $0.int64(2), line: max($0.int64(3), 1))
         }
     }
@@ -207,7 +207,7 @@ final class BatchWriter {
             WHERE sha256 = ?1 AND kind = ?2 AND format = ?3 AND compression = ?4 AND read_options = ?6 AND file_id <> ?5
             ORDER BY status = 'loading', file_id LIMIT 1
             """).rows([sha256, file.kind.rawValue, file.format.rawValue, file.gzip ? "gzip" : "none", excluding,
-                       file.timestamps.identity]) {
+                       file.readOptions]) {
             ($0.int64(0), $0.string(1) ?? "", $0.string(2) ?? "", $0.int64(3), $0.int64(4))
         }.first
     }

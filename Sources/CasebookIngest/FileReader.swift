@@ -123,7 +123,8 @@ final class FileReader {
             return RecordFailure(reason: .tooLarge, detail: "the record is larger than \(splitter.maxRecordBytes >> 20) MiB; raw holds its first 64 KiB")
         }
         guard TextChecks.isValidUTF8(record.bytes) else {
-            return RecordFailure(reason: .badUTF8, detail: "the record is not valid UTF-8; raw holds its exact bytes")
+            return RecordFailure(reason: .badUTF8, detail: "the record is not valid UTF-8; raw holds its exact bytes. "
+                + "A file saved by Excel on Windows is Windows-1252: ingest it with --encoding windows-1252")
         }
         return Self.parse(record.bytes, line: record.line, kind: file.kind, format: file.format,
                           builder: &builder, json: &json, csv: &csv, batch: &batch)

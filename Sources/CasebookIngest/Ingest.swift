@@ -260,7 +260,8 @@ public final class Ingest {
         let hashing = HashingSource(upstream: fileSource)
         var damage: String?
         do {
-            let decoded: ByteSource = file.gzip ? GzipSource(upstream: hashing, path: file.path) : hashing
+            let inflated: ByteSource = file.gzip ? GzipSource(upstream: hashing, path: file.path) : hashing
+            let decoded: ByteSource = file.encoding == .windows1252 ? Windows1252Source(upstream: inflated) : inflated
             // A regular file is read and inflated on a thread of its own while this one parses.
             let readAhead = file.isStream ? nil : ReadAheadSource(upstream: decoded)
             defer { clock.readingCPUSeconds += readAhead?.close() ?? 0 }

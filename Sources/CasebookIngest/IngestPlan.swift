@@ -13,15 +13,26 @@ public struct InputFile: Sendable, Equatable {
     /// its identity known only at its end.
     public let isStream: Bool
     public let timestamps: TimestampRules
+    public let encoding: TextEncoding
 
     public init(path: String, kind: RecordKind, format: InputFormat, gzip: Bool, isStream: Bool = false,
-                timestamps: TimestampRules = TimestampRules()) {
+                timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8) {
         self.path = path
         self.kind = kind
         self.format = format
         self.gzip = gzip
         self.isStream = isStream || path == "-"
         self.timestamps = timestamps
+        self.encoding = encoding
+    }
+
+    /// How the file is read besides its kind and format (`source_files.read_options`): "" for
+    /// the defaults, else e.g. "epoch_unit=ms;encoding=windows-1252". Part of its identity:
+    /// the same bytes read another way give other facts.
+    var readOptions: String {
+        var parts = timestamps.identity.isEmpty ? [] : [timestamps.identity]
+        if encoding != .utf8 { parts.append("encoding=\(encoding.rawValue)") }
+        return parts.joined(separator: ";")
     }
 
     public var isStandardInput: Bool { path == "-" }
@@ -56,8 +67,9 @@ public struct IngestPlan: Sendable {
     ///   - format: overrides the name-based format (required for "-").
     ///   - gzip: for "-", whether the stream is gzip-compressed.
     ///   - timestamps: how every file's timestamps are read.
+    ///   - encoding: the character encoding every file is read in.
     public init(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool = false,
-                timestamps: TimestampRules = TimestampRules()) throws {
+                timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8) throws {
         var files: [InputFile] = []
         var notes: [String] = []
         for path in paths {
@@ -65,7 +77,7 @@ public struct IngestPlan: Sendable {
                 guard let kind, let format else {
                     throw UsageError("reading standard input (-) needs --kind and --format")
                 }
-                files.append(InputFile(path: "-", kind: kind, format: format, gzip: gzip, timestamps: timestamps))
+                files.append(InputFile(path: "-", kind: kind, format: format, gzip: gzip, timestamps: timestamps, encoding: encoding))
                 continue
             }
             let type = Self.fileType(path)
@@ -89,7 +101,7 @@ public struct IngestPlan: Sendable {
                         return nil
                     }
                     return InputFile(path: entry, kind: fileKind, format: format ?? nameFormat,
-                                     gzip: Self.isGzip(entry, named: compressed, notes: &notes), timestamps: timestamps)
+                                     gzip: Self.isGzip(entry, named: compressed, notes: &notes), timestamps: timestamps, encoding: encoding)
                 }
                 guard !matching.isEmpty else {
                     let skipped = notes[notesBefore...].map { "; " + $0 }.joined()
@@ -120,7 +132,7 @@ public struct IngestPlan: Sendable {
                 let namedGzip = nameFormat?.gzip ?? (name.hasSuffix(".gz") || (type == S_IFIFO && gzip))
                 files.append(InputFile(path: path, kind: fileKind, format: fileFormat,
                                        gzip: type == S_IFREG ? Self.isGzip(path, named: namedGzip, notes: &notes) : namedGzip,
-                                       isStream: type == S_IFIFO, timestamps: timestamps))
+                                       isStream: type == S_IFIFO, timestamps: timestamps, encoding: encoding))
             }
         }
         // Accounts and IPs first: exchanges and payments that follow find their accounts described.

@@ -1,10 +1,15 @@
 import ArgumentParser
 import CasebookIngest
+import CasebookIO
 import Foundation
 
 extension RecordKind: ExpressibleByArgument {}
 extension InputFormat: ExpressibleByArgument {}
 extension TimestampRules.EpochUnit: ExpressibleByArgument {}
+
+extension TextEncoding: ExpressibleByArgument {
+    public init?(argument: String) { self.init(label: argument) }
+}
 
 extension Casebook {
     struct Ingest: ParsableCommand {
@@ -50,6 +55,9 @@ extension Casebook {
         @Option(help: ArgumentHelp("Zone of timestamps written without an offset: UTC, +01:00 or an IANA name such as Europe/Paris. Without it they are rejected.", valueName: "zone"))
         var timezone: String?
 
+        @Option(help: ArgumentHelp("Character encoding of every file: utf-8 (the contract's, default) or windows-1252 (also cp1252, latin1, iso-8859-1), in which Excel on Windows saves CSV.", valueName: "encoding"))
+        var encoding: TextEncoding = .utf8
+
         @Option(name: .customLong("cache-mib"), help: ArgumentHelp("Memory for the case file's page cache while loading, in MiB. Exchange ids that arrive in no order are kept in their index while it fits in a sixteenth of it, and checked at the end of the load after that.", valueName: "MiB"))
         var cacheMiB = CasebookIngest.Ingest.defaultCacheMiB
 
@@ -72,7 +80,7 @@ extension Casebook {
         func run() throws {
             Terminal.quiet = quiet
             let rules = TimestampRules(epochUnit: epochUnit, zone: timezone.flatMap(TimestampRules.zone(named:)))
-            let summary = try Self.ingest(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: rules,
+            let summary = try Self.ingest(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: rules, encoding: encoding,
                                           databasePath: caseFile.path, actor: caseFile.actor, cacheMiB: cacheMiB,
                                           exclusive: exclusive)
             if json {
@@ -85,12 +93,12 @@ extension Casebook {
 
         /// Plans and runs an ingest, with a progress line on a terminal; shared with `demo`.
         static func ingest(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool,
-                           timestamps: TimestampRules = TimestampRules(), databasePath: String,
+                           timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, databasePath: String,
                            actor: String, cacheMiB: Int = CasebookIngest.Ingest.defaultCacheMiB,
                            exclusive: Bool = false) throws -> IngestSummary {
             let plan: IngestPlan
             do {
-                plan = try IngestPlan(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: timestamps)
+                plan = try IngestPlan(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: timestamps, encoding: encoding)
             } catch let error as UsageError {
                 throw CommandFailure(description: error.description, status: ExitStatus.usage)
             }

@@ -250,6 +250,25 @@ final class IngestCommandTests: XCTestCase {
         XCTAssertTrue(unwritable.stderr.contains("cannot create"), unwritable.stderr)
     }
 
+    /// A CSV saved by Excel on Windows: the summary says which file is not UTF-8 and the option
+    /// that reads it; `--encoding` takes the labels such files are described by.
+    func testAFileInWindows1252IsNamedAndReadWithEncoding() throws {
+        let bytes = Array("ip,as_org\n1.2.3.4,Telek".utf8) + [0xF6] + Array("m\n1.2.3.5,Tel\n".utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: directory + "/ips.csv"))
+        let first = try Casebook.run(["ingest", "--db", "case.db", "ips.csv"], in: directory)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.contains("ips.csv: 1 record is not UTF-8; if the file was saved in Windows-1252, "
+                                            + "as Excel on Windows saves CSV, ingest it again with --encoding windows-1252"), first.stdout)
+        let again = try Casebook.run(["ingest", "--db", "case.db", "--encoding", "latin1", "ips.csv"], in: directory)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertFalse(again.stdout.contains("not UTF-8"), again.stdout)
+        let database = try CaseFile.open(directory + "/case.db", access: .read)
+        XCTAssertEqual(try database.prepare("SELECT as_org FROM ips ORDER BY ip").rows { $0.string(0) ?? "" }, ["Teleköm", "Tel"])
+        let unknown = try Casebook.run(["ingest", "--db", "case.db", "--encoding", "ebcdic", "ips.csv"], in: directory)
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.stderr.contains("'utf-8' and 'windows-1252'"), unknown.stderr)
+    }
+
     func testStandardInputNeedsKindAndFormatAndIsRecordedWithItsDigest() throws {
         let lines = "{\"exchange_id\":\"s1\",\"account_id\":\"a\",\"ts\":1}\n{\"exchange_id\":\"s2\",\"account_id\":\"a\",\"ts\":2}\n"
         let result = try Casebook.run(["ingest", "--db", "case.db", "--kind", "exchanges", "--format", "jsonl", "-"],

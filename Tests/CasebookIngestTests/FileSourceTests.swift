@@ -33,6 +33,24 @@ final class FileSourceTests: XCTestCase {
         }
     }
 
+    /// Every byte of Windows-1252 becomes its character in UTF-8, whatever the read sizes: the
+    /// same text as Foundation's decoding, and valid UTF-8 for any input.
+    func testWindows1252IsGivenAsUTF8WhateverTheReadSizes() throws {
+        let (path, bytes) = try file(200_000)
+        // The five bytes Windows leaves undefined are read as their own control characters, as WHATWG reads them.
+        let undefined: Set<UInt8> = [0x81, 0x8D, 0x8F, 0x90, 0x9D]
+        let expected = bytes.flatMap { byte in
+            undefined.contains(byte) ? Array(String(UnicodeScalar(byte)).utf8)
+                                     : Array((String(data: Data([byte]), encoding: .windowsCP1252) ?? "?").utf8)
+        }
+        for largestRead in [1, 2, 3, 4_096, 300_000] {
+            let (read, error) = drain(Windows1252Source(upstream: try FileSource(path: path)), largestRead: largestRead)
+            XCTAssertNil(error)
+            XCTAssertTrue(read == expected, "read \(largestRead) at most at a time")
+            XCTAssertNotNil(String(validating: read, as: UTF8.self))
+        }
+    }
+
     func testALimitAndBytesAppendedAfterOpeningAreNotRead() throws {
         let (path, bytes) = try file((2 << 20) + 17)
         let limited = try FileSource(path: path, limit: 1_500_001)

@@ -465,6 +465,28 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try f.strings("SELECT read_options FROM source_files ORDER BY file_id"), ["", "epoch_unit=ms"])
     }
 
+    /// Excel on Windows saves CSV in Windows-1252: each row with an accent or a euro sign is
+    /// not UTF-8. Such rows are rejected with the option that reads them, and with it they load
+    /// as the text they are: another reading of the file, not "already ingested".
+    func testAWindows1252FileIsReadWithItsEncoding() throws {
+        let f = try Fixture()
+        var bytes = Array("ip,as_org,city\r\n1.2.3.4,Telek".utf8) + [0xF6] + Array("m,M".utf8) + [0xFC] + Array("nchen ".utf8) + [0x80]
+        bytes += Array("\r\n1.2.3.5,Tel,Berlin\r\n".utf8)
+        let path = try f.write("ips.csv", bytes: bytes)
+        let asUTF8 = try f.ingest([path])
+        XCTAssertEqual(asUTF8.total().loaded, 1)
+        XCTAssertEqual(asUTF8.total().rejectedByReason["bad_utf8"], 1)
+        XCTAssertTrue(try f.strings("SELECT detail FROM rejects")[0].contains("--encoding windows-1252"))
+
+        let files = try IngestPlan(paths: [path], kind: nil, format: nil, encoding: .windows1252).files
+        let asWindows1252 = try Ingest(databasePath: f.databasePath).run(files)
+        XCTAssertEqual(asWindows1252.files.first?.outcome, .complete)
+        XCTAssertEqual(asWindows1252.total().loaded, 1)
+        XCTAssertEqual(asWindows1252.total().duplicate, 1)
+        XCTAssertEqual(try f.strings("SELECT as_org || ' ' || city FROM ips WHERE ip = '1.2.3.4'"), ["Teleköm München €"])
+        XCTAssertEqual(try f.strings("SELECT read_options FROM source_files ORDER BY file_id"), ["", "encoding=windows-1252"])
+    }
+
     func testDuckDBAndPostgreSQLTimestampsLoad() throws {
         let f = try Fixture()
         try f.write("exchanges.csv", """
