@@ -20,7 +20,7 @@ final class FileReader {
     /// Returns where damage starts, or nil when the file was read to a clean end;
     /// throws `FileError` for a read error before any record could be handed out.
     func read(from offset: Int64, line: Int64, channel: WriterChannel, progress: (Int) -> Void) throws -> String? {
-        var builder = RecordBuilder(kind: file.kind, timestamps: file.timestamps)
+        var builder = RecordBuilder(kind: file.kind, timestamps: file.timestamps, nullTexts: file.nullTexts)
         var json = JSONRecordParser()
         var csv: CSVRecordParser?
         // A file that cannot be read as records at all still loses nothing: each of its

@@ -14,9 +14,11 @@ public struct InputFile: Sendable, Equatable {
     public let isStream: Bool
     public let timestamps: TimestampRules
     public let encoding: TextEncoding
+    /// Texts the export writes for no value (`\N`, `NA`): absent in every contract field.
+    public let nullTexts: [String]
 
     public init(path: String, kind: RecordKind, format: InputFormat, gzip: Bool, isStream: Bool = false,
-                timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8) {
+                timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, nullTexts: [String] = []) {
         self.path = path
         self.kind = kind
         self.format = format
@@ -24,14 +26,23 @@ public struct InputFile: Sendable, Equatable {
         self.isStream = isStream || path == "-"
         self.timestamps = timestamps
         self.encoding = encoding
+        self.nullTexts = nullTexts
     }
 
     /// How the file is read besides its kind and format (`source_files.read_options`): "" for
-    /// the defaults, else e.g. "epoch_unit=ms;encoding=windows-1252". Part of its identity:
-    /// the same bytes read another way give other facts.
+    /// the defaults, else e.g. `epoch_unit=ms;encoding=windows-1252;null=["\\N"]`. Part of its
+    /// identity: the same bytes read another way give other facts.
     var readOptions: String {
         var parts = timestamps.identity.isEmpty ? [] : [timestamps.identity]
         if encoding != .utf8 { parts.append("encoding=\(encoding.rawValue)") }
+        if !nullTexts.isEmpty {
+            var list: [UInt8] = []
+            for text in nullTexts {
+                list.append(list.isEmpty ? UInt8(ascii: "[") : UInt8(ascii: ","))
+                Array(text.utf8).withUnsafeBytes { JSONText.appendString($0, to: &list) }
+            }
+            parts.append("null=" + String(decoding: list + [UInt8(ascii: "]")], as: UTF8.self))
+        }
         return parts.joined(separator: ";")
     }
 
@@ -68,8 +79,9 @@ public struct IngestPlan: Sendable {
     ///   - gzip: for "-", whether the stream is gzip-compressed.
     ///   - timestamps: how every file's timestamps are read.
     ///   - encoding: the character encoding every file is read in.
+    ///   - nullTexts: texts every file writes for no value.
     public init(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool = false,
-                timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8) throws {
+                timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, nullTexts: [String] = []) throws {
         var files: [InputFile] = []
         var notes: [String] = []
         for path in paths {
@@ -77,7 +89,7 @@ public struct IngestPlan: Sendable {
                 guard let kind, let format else {
                     throw UsageError("reading standard input (-) needs --kind and --format")
                 }
-                files.append(InputFile(path: "-", kind: kind, format: format, gzip: gzip, timestamps: timestamps, encoding: encoding))
+                files.append(InputFile(path: "-", kind: kind, format: format, gzip: gzip, timestamps: timestamps, encoding: encoding, nullTexts: nullTexts))
                 continue
             }
             let type = Self.fileType(path)
@@ -101,7 +113,7 @@ public struct IngestPlan: Sendable {
                         return nil
                     }
                     return InputFile(path: entry, kind: fileKind, format: format ?? nameFormat,
-                                     gzip: Self.isGzip(entry, named: compressed, notes: &notes), timestamps: timestamps, encoding: encoding)
+                                     gzip: Self.isGzip(entry, named: compressed, notes: &notes), timestamps: timestamps, encoding: encoding, nullTexts: nullTexts)
                 }
                 guard !matching.isEmpty else {
                     let skipped = notes[notesBefore...].map { "; " + $0 }.joined()
@@ -132,7 +144,7 @@ public struct IngestPlan: Sendable {
                 let namedGzip = nameFormat?.gzip ?? (name.hasSuffix(".gz") || (type == S_IFIFO && gzip))
                 files.append(InputFile(path: path, kind: fileKind, format: fileFormat,
                                        gzip: type == S_IFREG ? Self.isGzip(path, named: namedGzip, notes: &notes) : namedGzip,
-                                       isStream: type == S_IFIFO, timestamps: timestamps, encoding: encoding))
+                                       isStream: type == S_IFIFO, timestamps: timestamps, encoding: encoding, nullTexts: nullTexts))
             }
         }
         // Accounts and IPs first: exchanges and payments that follow find their accounts described.

@@ -23,7 +23,12 @@ struct RecordBuilder {
     private var arenaMark = 0
     private(set) var failure: RecordFailure?
 
-    init(kind: RecordKind, timestamps: TimestampRules) {
+    /// Texts the export writes for no value (`--null`: `\N`, `NA`, `NULL`): absent, as an empty
+    /// cell is, in every contract field.
+    private let nullTexts: [[UInt8]]
+
+    init(kind: RecordKind, timestamps: TimestampRules, nullTexts: [String] = []) {
+        self.nullTexts = nullTexts.map { Array($0.utf8) }
         specs = kind.fields
         types = specs.map(\.type)
         required = specs.map(\.required)
@@ -95,6 +100,7 @@ struct RecordBuilder {
         if case .absent = values[field] {} else {
             return fail(.badJSON, "field \(specs[field].name) appears more than once")
         }
+        if !nullTexts.isEmpty, shape == .string, nullTexts.contains(where: { $0.elementsEqual(value) }) { return }
         switch types[field] {
         case .string:
             guard shape != .container else {
@@ -120,19 +126,30 @@ struct RecordBuilder {
                     let offset = start - recordAddresses.lowerBound
                     timestampSpans.append(offset..<(offset + value.count))
                 }
-            case let .invalid(why): return fail(.badTimestamp, "field \(specs[field].name): \(why)")
+            case let .invalid(why): return fail(.badTimestamp, "field \(specs[field].name): \(why)" + Self.nullHint(value))
             }
         case .ip:
             guard shape == .string, ValueParsing.withCanonicalIP(value, { keep($0, as: field, in: &batch) }) else {
-                return fail(.badIP, "field \(specs[field].name): expected an IPv4 or IPv6 address")
+                return fail(.badIP, "field \(specs[field].name): expected an IPv4 or IPv6 address" + Self.nullHint(value))
             }
         case .int:
             guard shape == .string || shape == .number, let number = ValueParsing.integer(value) else {
-                return fail(.badInteger, "field \(specs[field].name): expected a base-10 integer that fits in 64 bits")
+                return fail(.badInteger, "field \(specs[field].name): expected a base-10 integer that fits in 64 bits" + Self.nullHint(value))
             }
             values[field] = .int(number)
         }
     }
+
+    /// For a typed value that is a word exports write for NULL (MySQL's `\N`, R's `NA`), the
+    /// option that reads it as absent; "" for any other value.
+    private static func nullHint(_ value: UnsafeRawBufferPointer) -> String {
+        guard value.count <= 6 else { return "" }
+        let text = String(decoding: value, as: UTF8.self)
+        guard nullWords.contains(text) else { return "" }
+        return "; the export may write \(text) for no value: ingest with --null '\(text)'"
+    }
+
+    private static let nullWords: Set<String> = ["\\N", "NULL", "null", "Null", "NA", "N/A", "n/a", "None", "none", "NaN", "nan", "nil", "#N/A", "(null)"]
 
     /// Copies a text value into the batch's arena as the field's value.
     private mutating func keep(_ value: UnsafeRawBufferPointer, as field: Int, in batch: inout RecordBatch) {

@@ -58,6 +58,9 @@ extension Casebook {
         @Option(help: ArgumentHelp("Character encoding of every file: utf-8 (the contract's, default) or windows-1252 (also cp1252, latin1, iso-8859-1), in which Excel on Windows saves CSV.", valueName: "encoding"))
         var encoding: TextEncoding = .utf8
 
+        @Option(name: .customLong("null"), help: ArgumentHelp("A text the export writes for no value, read as absent in every field of the contract as an empty cell is: \\N (MySQL), NA (R), NULL. May be given more than once.", valueName: "text"))
+        var nullTexts: [String] = []
+
         @Option(name: .customLong("cache-mib"), help: ArgumentHelp("Memory for the case file's page cache while loading, in MiB. Exchange ids that arrive in no order are kept in their index while it fits in a sixteenth of it, and checked at the end of the load after that.", valueName: "MiB"))
         var cacheMiB = CasebookIngest.Ingest.defaultCacheMiB
 
@@ -72,6 +75,7 @@ extension Casebook {
 
         func validate() throws {
             guard (1...65_536).contains(cacheMiB) else { throw ValidationError("--cache-mib must be between 1 and 65536") }
+            if nullTexts.contains(where: \.isEmpty) { throw ValidationError("--null needs a text; an empty value is absent already") }
             if let timezone, TimestampRules.zone(named: timezone) == nil {
                 throw ValidationError("--timezone \(timezone) is not a zone; use UTC, an offset such as +01:00, or an IANA name such as Europe/Paris")
             }
@@ -80,7 +84,8 @@ extension Casebook {
         func run() throws {
             Terminal.quiet = quiet
             let rules = TimestampRules(epochUnit: epochUnit, zone: timezone.flatMap(TimestampRules.zone(named:)))
-            let summary = try Self.ingest(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: rules, encoding: encoding,
+            let summary = try Self.ingest(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: rules,
+                                          encoding: encoding, nullTexts: nullTexts,
                                           databasePath: caseFile.path, actor: caseFile.actor, cacheMiB: cacheMiB,
                                           exclusive: exclusive)
             if json {
@@ -93,12 +98,14 @@ extension Casebook {
 
         /// Plans and runs an ingest, with a progress line on a terminal; shared with `demo`.
         static func ingest(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool,
-                           timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, databasePath: String,
+                           timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, nullTexts: [String] = [],
+                           databasePath: String,
                            actor: String, cacheMiB: Int = CasebookIngest.Ingest.defaultCacheMiB,
                            exclusive: Bool = false) throws -> IngestSummary {
             let plan: IngestPlan
             do {
-                plan = try IngestPlan(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: timestamps, encoding: encoding)
+                plan = try IngestPlan(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: timestamps, encoding: encoding,
+                                      nullTexts: nullTexts)
             } catch let error as UsageError {
                 throw CommandFailure(description: error.description, status: ExitStatus.usage)
             }

@@ -487,6 +487,35 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try f.strings("SELECT read_options FROM source_files ORDER BY file_id"), ["", "encoding=windows-1252"])
     }
 
+    /// MySQL writes NULL as `\N`, R as `NA`, others as `NULL`: in a typed field each rejected
+    /// the whole record. The reject says which option reads it, and with `--null` such a value
+    /// is absent, as an empty cell is; a value outside the contract's fields is kept as written.
+    func testTheTextAnExportWritesForNullIsReadAsAbsentWhenNamed() throws {
+        let f = try Fixture()
+        let path = try f.write("accounts.csv", """
+            account_id,created_at,signup_ip,country,note
+            a1,2026-01-01T00:00:00Z,\\N,\\N,\\N
+            a2,2026-01-01T00:00:00Z,NULL,DE,x
+            \\N,2026-01-01T00:00:00Z,,,
+
+            """)
+        let plain = try f.ingest([path])
+        XCTAssertEqual(plain.total().loaded, 1)
+        XCTAssertEqual(try f.strings("SELECT line || ' ' || reason || ' ' || detail FROM rejects ORDER BY line"), [
+            "2 bad_ip field signup_ip: expected an IPv4 or IPv6 address; the export may write \\N for no value: ingest with --null '\\N'",
+            "3 bad_ip field signup_ip: expected an IPv4 or IPv6 address; the export may write NULL for no value: ingest with --null 'NULL'",
+        ])
+
+        let files = try IngestPlan(paths: [path], kind: nil, format: nil, nullTexts: ["\\N", "NULL"]).files
+        let named = try Ingest(databasePath: f.databasePath).run(files)
+        XCTAssertEqual(named.files.first?.outcome, .complete)
+        XCTAssertEqual(named.total().loaded, 2)
+        XCTAssertEqual(try f.strings("SELECT account_id || ' ' || coalesce(signup_ip, '-') || ' ' || coalesce(country, '-') || ' ' || extra "
+                                     + "FROM accounts WHERE account_id IN ('a1', 'a2') ORDER BY account_id"), ["a1 - - {\"note\":\"\\\\N\"}", "a2 - DE {\"note\":\"x\"}"])
+        XCTAssertEqual(try f.strings("SELECT reason FROM rejects WHERE line = 4 AND source_file_id = 2"), ["missing_field"])
+        XCTAssertEqual(try f.strings("SELECT read_options FROM source_files ORDER BY file_id"), ["", #"null=["\\N","NULL"]"#])
+    }
+
     func testDuckDBAndPostgreSQLTimestampsLoad() throws {
         let f = try Fixture()
         try f.write("exchanges.csv", """
