@@ -12,12 +12,14 @@ struct CSVRecordParser {
     private let columnKeys: [[UInt8]]
     private var cells: [(start: Int, end: Int, quoted: Bool)] = []
     private var scratch: [UInt8] = []
+    private let separator: UInt8
 
     /// Reads the header row. Throws when it is unusable for every record after it.
-    init(header: UnsafeRawBufferPointer, builder: RecordBuilder) throws(RecordFailure) {
+    init(header: UnsafeRawBufferPointer, builder: RecordBuilder, separator: CSVSeparator = .comma) throws(RecordFailure) {
+        self.separator = separator.byte
         var names: [[UInt8]] = []
         var cells: [(start: Int, end: Int, quoted: Bool)] = []
-        try Self.split(header, into: &cells)
+        try Self.split(header, separator: separator.byte, into: &cells)
         for (position, cell) in cells.enumerated() {
             var name: [UInt8] = []
             Self.unquote(header, cell, into: &name)
@@ -33,7 +35,7 @@ struct CSVRecordParser {
         var lookup = builder
         let columns = names.map { name in name.withUnsafeBytes { lookup.fieldIndex($0) } }
         if let missing = builder.specs.indices.first(where: { builder.specs[$0].required && !columns.contains($0) }) {
-            throw RecordFailure(reason: .missingField, detail: Self.lacking(builder.specs[missing].name, names: names))
+            throw RecordFailure(reason: .missingField, detail: Self.lacking(builder.specs[missing].name, names: names, separator: separator))
         }
         self.columns = columns
         columnKeys = names.map { name in
@@ -46,12 +48,13 @@ struct CSVRecordParser {
 
     /// Why a header lacks a required column, with the likeliest cause: another separator
     /// (a spreadsheet's `;`, a tab), or a name that differs in case or spaces.
-    private static func lacking(_ field: String, names: [[UInt8]]) -> String {
+    private static func lacking(_ field: String, names: [[UInt8]], separator: CSVSeparator) -> String {
         let texts = names.map { String(decoding: $0, as: UTF8.self) }
         func shown(_ text: String) -> String { "'" + Printable.escaped(String(text.prefix(60))) + (text.count > 60 ? "…'" : "'") }
-        if texts.count == 1, let separator = [";", "\t", "|"].first(where: { texts[0].contains($0) }) {
-            return "it has no column \(field): it is one column, \(shown(texts[0])), as cells are separated by commas;"
-                + " this file looks separated by \(separator == "\t" ? "tabs" : "'\(separator)'")"
+        if texts.count == 1, let other = CSVSeparator.allCases.first(where: { $0 != separator && texts[0].utf8.contains($0.byte) }) {
+            return "it has no column \(field): it is one column, \(shown(texts[0])), as cells are read separated by "
+                + (separator == .tab ? "tabs" : separator.argument)
+                + "; this file looks separated by \(other == .tab ? "tabs" : other.argument): ingest it with --separator \(other.argument)"
         }
         if let near = texts.first(where: { $0.trimmingCharacters(in: .whitespaces).lowercased() == field }) {
             return "it has no column \(field); \(shown(near)) comes close, but column names are exact and case-sensitive"
@@ -61,7 +64,7 @@ struct CSVRecordParser {
 
     mutating func parse(_ record: UnsafeRawBufferPointer, builder: inout RecordBuilder, batch: inout RecordBatch) {
         do {
-            try Self.split(record, into: &cells)
+            try Self.split(record, separator: separator, into: &cells)
         } catch {
             return builder.fail(error.reason, error.detail)
         }
@@ -88,7 +91,8 @@ struct CSVRecordParser {
     }
 
     /// Splits a record into cells; a quoted cell's range excludes its outer quotes.
-    private static func split(_ s: UnsafeRawBufferPointer, into cells: inout [(start: Int, end: Int, quoted: Bool)]) throws(RecordFailure) {
+    private static func split(_ s: UnsafeRawBufferPointer, separator: UInt8,
+                              into cells: inout [(start: Int, end: Int, quoted: Bool)]) throws(RecordFailure) {
         cells.removeAll(keepingCapacity: true)
         var index = 0
         while true {
@@ -107,16 +111,16 @@ struct CSVRecordParser {
                 }
                 cells.append((start, i, true))
                 index = i + 1
-                guard index == s.count || s[index] == UInt8(ascii: ",") else {
+                guard index == s.count || s[index] == separator else {
                     throw RecordFailure(reason: .badCSV, detail: "text after a closing quote in column \(cells.count)")
                 }
             } else {
                 let start = index
-                while index < s.count, s[index] != UInt8(ascii: ",") { index += 1 }
+                while index < s.count, s[index] != separator { index += 1 }
                 cells.append((start, index, false))
             }
             if index == s.count { return }
-            index += 1  // the comma
+            index += 1  // the separator
         }
     }
 

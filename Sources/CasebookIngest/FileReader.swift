@@ -37,22 +37,30 @@ final class FileReader {
             }
             let missing = offset > 0 ? "the header row disappeared since the interrupted run" : nil
             guard var header = try headerLine() else { return missing }
-            // Excel may write `sep=,` above the header, saying which separator its cells use.
-            let separator = Self.separatorHint(header.bytes)
-            if separator == "," {
+            // Excel may write `sep=;` above the header, saying which separator its cells use.
+            let stated = Self.separatorLine(header.bytes)
+            if stated != nil {
                 guard let next = try headerLine() else { return missing }
                 header = next
             }
             headerRow = Self.trimmingCarriageReturn(header.bytes)
-            if let separator, separator != "," {
-                let shown = Printable.escaped(separator)
-                unusable = RecordFailure(reason: .badCSV, detail: "not loaded: line 1, sep=\(shown) as Excel writes it, says the cells are separated by "
-                    + "'\(shown)'; CSV is read with commas between cells: save it with commas")
-            } else if !TextChecks.isValidUTF8(header.bytes) {
+            let separator = stated.flatMap(CSVSeparator.init(text:)) ?? file.separator ?? .comma
+            if let stated {
+                let shown = Printable.escaped(stated)
+                let line = "not loaded: line 1, sep=\(shown) as Excel writes it, says the cells are separated by '\(shown)'"
+                if CSVSeparator(text: stated) == nil {
+                    unusable = RecordFailure(reason: .badCSV, detail: line
+                        + "; cells are read separated by commas, semicolons, tabs or '|': save it with one of them")
+                } else if let given = file.separator, given != separator {
+                    unusable = RecordFailure(reason: .badCSV, detail: line + ", but --separator says \(given.argument)")
+                }
+            }
+            if unusable == nil && !TextChecks.isValidUTF8(header.bytes) {
                 unusable = RecordFailure(reason: .badCSV, detail: "not loaded: the header row (line \(header.line)) is not valid UTF-8")
-            } else {
+            }
+            if unusable == nil {
                 do {
-                    csv = try CSVRecordParser(header: header.bytes, builder: builder)
+                    csv = try CSVRecordParser(header: header.bytes, builder: builder, separator: separator)
                 } catch {
                     unusable = RecordFailure(reason: error.reason, detail: "not loaded: the header row (line \(header.line)) is unusable: \(error.detail)")
                 }
@@ -179,7 +187,7 @@ final class FileReader {
     }
 
     /// The separator an Excel `sep=X` line names, or nil when the line is not one.
-    private static func separatorHint(_ bytes: UnsafeRawBufferPointer) -> String? {
+    private static func separatorLine(_ bytes: UnsafeRawBufferPointer) -> String? {
         guard bytes.count <= 6 else { return nil }
         let text = String(decoding: trimmingCarriageReturn(bytes), as: UTF8.self)
         guard text.count == 5, text.lowercased().hasPrefix("sep=") else { return nil }

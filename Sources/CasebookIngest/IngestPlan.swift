@@ -16,9 +16,12 @@ public struct InputFile: Sendable, Equatable {
     public let encoding: TextEncoding
     /// Texts the export writes for no value (`\N`, `NA`): absent in every contract field.
     public let nullTexts: [String]
+    /// The separator between CSV cells when given; nil reads commas, or what an Excel `sep=` line says.
+    public let separator: CSVSeparator?
 
     public init(path: String, kind: RecordKind, format: InputFormat, gzip: Bool, isStream: Bool = false,
-                timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, nullTexts: [String] = []) {
+                timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, nullTexts: [String] = [],
+                separator: CSVSeparator? = nil) {
         self.path = path
         self.kind = kind
         self.format = format
@@ -27,13 +30,15 @@ public struct InputFile: Sendable, Equatable {
         self.timestamps = timestamps
         self.encoding = encoding
         self.nullTexts = nullTexts
+        self.separator = separator
     }
 
     /// How the file is read besides its kind and format (`source_files.read_options`): "" for
-    /// the defaults, else e.g. `epoch_unit=ms;encoding=windows-1252;null=["\\N"]`. Part of its
+    /// the defaults, else e.g. `epoch_unit=ms;separator=semicolon;encoding=windows-1252;null=["\\N"]`. Part of its
     /// identity: the same bytes read another way give other facts.
     var readOptions: String {
         var parts = timestamps.identity.isEmpty ? [] : [timestamps.identity]
+        if format == .csv, let separator { parts.append("separator=\(separator.rawValue)") }
         if encoding != .utf8 { parts.append("encoding=\(encoding.rawValue)") }
         if !nullTexts.isEmpty {
             var list: [UInt8] = []
@@ -80,8 +85,10 @@ public struct IngestPlan: Sendable {
     ///   - timestamps: how every file's timestamps are read.
     ///   - encoding: the character encoding every file is read in.
     ///   - nullTexts: texts every file writes for no value.
+    ///   - separator: the separator between every CSV file's cells, when not the comma.
     public init(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool = false,
-                timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, nullTexts: [String] = []) throws {
+                timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, nullTexts: [String] = [],
+                separator: CSVSeparator? = nil) throws {
         var files: [InputFile] = []
         var notes: [String] = []
         for path in paths {
@@ -89,7 +96,7 @@ public struct IngestPlan: Sendable {
                 guard let kind, let format else {
                     throw UsageError("reading standard input (-) needs --kind and --format")
                 }
-                files.append(InputFile(path: "-", kind: kind, format: format, gzip: gzip, timestamps: timestamps, encoding: encoding, nullTexts: nullTexts))
+                files.append(InputFile(path: "-", kind: kind, format: format, gzip: gzip, timestamps: timestamps, encoding: encoding, nullTexts: nullTexts, separator: separator))
                 continue
             }
             let type = Self.fileType(path)
@@ -113,7 +120,7 @@ public struct IngestPlan: Sendable {
                         return nil
                     }
                     return InputFile(path: entry, kind: fileKind, format: format ?? nameFormat,
-                                     gzip: Self.isGzip(entry, named: compressed, notes: &notes), timestamps: timestamps, encoding: encoding, nullTexts: nullTexts)
+                                     gzip: Self.isGzip(entry, named: compressed, notes: &notes), timestamps: timestamps, encoding: encoding, nullTexts: nullTexts, separator: separator)
                 }
                 guard !matching.isEmpty else {
                     let skipped = notes[notesBefore...].map { "; " + $0 }.joined()
@@ -144,7 +151,7 @@ public struct IngestPlan: Sendable {
                 let namedGzip = nameFormat?.gzip ?? (name.hasSuffix(".gz") || (type == S_IFIFO && gzip))
                 files.append(InputFile(path: path, kind: fileKind, format: fileFormat,
                                        gzip: type == S_IFREG ? Self.isGzip(path, named: namedGzip, notes: &notes) : namedGzip,
-                                       isStream: type == S_IFIFO, timestamps: timestamps, encoding: encoding, nullTexts: nullTexts))
+                                       isStream: type == S_IFIFO, timestamps: timestamps, encoding: encoding, nullTexts: nullTexts, separator: separator))
             }
         }
         // Accounts and IPs first: exchanges and payments that follow find their accounts described.

@@ -7,6 +7,10 @@ extension RecordKind: ExpressibleByArgument {}
 extension InputFormat: ExpressibleByArgument {}
 extension TimestampRules.EpochUnit: ExpressibleByArgument {}
 
+extension CSVSeparator: ExpressibleByArgument {
+    public init?(argument: String) { self.init(text: argument) }
+}
+
 extension TextEncoding: ExpressibleByArgument {
     public init?(argument: String) { self.init(label: argument) }
 }
@@ -58,6 +62,9 @@ extension Casebook {
         @Option(help: ArgumentHelp("Character encoding of every file: utf-8 (the contract's, default) or windows-1252 (also cp1252, latin1, iso-8859-1), in which Excel on Windows saves CSV.", valueName: "encoding"))
         var encoding: TextEncoding = .utf8
 
+        @Option(help: ArgumentHelp("Separator between CSV cells when not the comma: ';' (Excel in much of Europe), tab or '|'. An Excel sep= line above the header says it without this.", valueName: "separator"))
+        var separator: CSVSeparator?
+
         @Option(name: .customLong("null"), help: ArgumentHelp("A text the export writes for no value, read as absent in every field of the contract as an empty cell is: \\N (MySQL), NA (R), NULL. May be given more than once.", valueName: "text"))
         var nullTexts: [String] = []
 
@@ -85,7 +92,7 @@ extension Casebook {
             Terminal.quiet = quiet
             let rules = TimestampRules(epochUnit: epochUnit, zone: timezone.flatMap(TimestampRules.zone(named:)))
             let summary = try Self.ingest(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: rules,
-                                          encoding: encoding, nullTexts: nullTexts,
+                                          encoding: encoding, nullTexts: nullTexts, separator: separator,
                                           databasePath: caseFile.path, actor: caseFile.actor, cacheMiB: cacheMiB,
                                           exclusive: exclusive)
             if json {
@@ -99,13 +106,13 @@ extension Casebook {
         /// Plans and runs an ingest, with a progress line on a terminal; shared with `demo`.
         static func ingest(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool,
                            timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, nullTexts: [String] = [],
-                           databasePath: String,
+                           separator: CSVSeparator? = nil, databasePath: String,
                            actor: String, cacheMiB: Int = CasebookIngest.Ingest.defaultCacheMiB,
                            exclusive: Bool = false) throws -> IngestSummary {
             let plan: IngestPlan
             do {
                 plan = try IngestPlan(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: timestamps, encoding: encoding,
-                                      nullTexts: nullTexts)
+                                      nullTexts: nullTexts, separator: separator)
             } catch let error as UsageError {
                 throw CommandFailure(description: error.description, status: ExitStatus.usage)
             }

@@ -223,8 +223,8 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(details.count, 6)
         XCTAssertTrue(details[0].hasSuffix("it has no column account_id; 'Account_ID' comes close, but column names are exact and case-sensitive"), details[0])
         XCTAssertTrue(details[1].hasSuffix("it has no column account_id (its columns: 'id', 'created')"), details[1])
-        XCTAssertTrue(details[2].hasSuffix("this file looks separated by ';'"), details[2])
-        XCTAssertTrue(details[4].hasSuffix("this file looks separated by tabs"), details[4])
+        XCTAssertTrue(details[2].hasSuffix("as cells are read separated by ','; this file looks separated by ';': ingest it with --separator ';'"), details[2])
+        XCTAssertTrue(details[4].hasSuffix("this file looks separated by tabs: ingest it with --separator tab"), details[4])
         XCTAssertTrue(details[5].hasSuffix("required field account_id is missing or empty; the record has Account_ID, but field names are case-sensitive"), details[5])
     }
 
@@ -267,13 +267,40 @@ final class HostileInputTests: XCTestCase {
     func testExcelsSeparatorLineIsReadPast() throws {
         let f = try Fixture()
         try f.write("accounts-excel.csv", "sep=,\r\naccount_id,created_at\r\na1,2026-01-01T00:00:00Z\r\n")
-        try f.write("accounts-semicolons.csv", "SEP=;\naccount_id;created_at\na2;2026-01-01T00:00:00Z\n")
+        try f.write("accounts-semicolons.csv", "SEP=;\naccount_id;created_at;plan\na2;2026-01-01T00:00:00Z;\"pro; yearly\"\n")
+        try f.write("accounts-hashes.csv", "sep=#\naccount_id#created_at\na3#2026-01-01T00:00:00Z\n")
         let summary = try f.ingest()
-        XCTAssertEqual(summary.total().loaded, 1)
-        XCTAssertEqual(try f.strings("SELECT account_id FROM accounts"), ["a1"])
-        XCTAssertEqual(try f.strings("SELECT line || ' ' || reason FROM rejects ORDER BY line"), ["2 bad_csv", "3 bad_csv"])
+        XCTAssertEqual(summary.total().loaded, 2)
+        XCTAssertEqual(try f.strings("SELECT account_id || ' ' || coalesce(plan, '-') FROM accounts ORDER BY account_id"), ["a1 -", "a2 pro; yearly"])
+        XCTAssertEqual(try f.strings("SELECT line || ' ' || reason FROM rejects ORDER BY line"), ["3 bad_csv"])
         let damaged = summary.files.compactMap { if case let .damaged(reason) = $0.outcome { return reason } else { return nil } }
-        XCTAssertEqual(damaged, ["not loaded: line 1, sep=; as Excel writes it, says the cells are separated by ';'; CSV is read with commas between cells: save it with commas"])
+        XCTAssertEqual(damaged, ["not loaded: line 1, sep=# as Excel writes it, says the cells are separated by '#'; "
+                                 + "cells are read separated by commas, semicolons, tabs or '|': save it with one of them"])
+        // The line says the separator: --separator saying another is a contradiction.
+        let files = try IngestPlan(paths: [f.directory + "/in/accounts-semicolons.csv"], kind: nil, format: nil, separator: .tab).files
+        let contradicted = try Ingest(databasePath: f.databasePath).run(files)
+        XCTAssertEqual(contradicted.files.first?.outcome,
+                       .damaged("not loaded: line 1, sep=; as Excel writes it, says the cells are separated by ';', but --separator says tab"))
+    }
+
+    /// Excel in much of Europe saves CSV with semicolons, and warehouses export tab-separated
+    /// text: without a `sep=` line the file says nothing of it, so `--separator` does.
+    func testASeparatorOtherThanTheCommaIsReadWhenNamed() throws {
+        let f = try Fixture()
+        let semicolons = try f.write("accounts.csv", "account_id;created_at;country\na1;2026-01-01T00:00:00Z;DE\n")
+        let tabs = try f.write("ips.csv", "ip\tasn\tas_org\n1.2.3.4\t64500\tExample, Inc.\n")
+        let plain = try f.ingest()
+        XCTAssertEqual(plain.total().loaded, 0)
+        let damaged = plain.files.compactMap { if case let .damaged(reason) = $0.outcome { return reason } else { return nil } }
+        XCTAssertTrue(damaged.contains { $0.hasSuffix("this file looks separated by ';': ingest it with --separator ';'") }, "\(damaged)")
+        XCTAssertTrue(damaged.contains { $0.hasSuffix("this file looks separated by tabs: ingest it with --separator tab") }, "\(damaged)")
+
+        let bySemicolon = try Ingest(databasePath: f.databasePath).run(try IngestPlan(paths: [semicolons], kind: nil, format: nil, separator: .semicolon).files)
+        let byTab = try Ingest(databasePath: f.databasePath).run(try IngestPlan(paths: [tabs], kind: nil, format: nil, separator: .tab).files)
+        XCTAssertEqual(bySemicolon.total().loaded + byTab.total().loaded, 2)
+        XCTAssertEqual(try f.strings("SELECT account_id || ' ' || country FROM accounts"), ["a1 DE"])
+        XCTAssertEqual(try f.strings("SELECT as_org FROM ips"), ["Example, Inc."])
+        XCTAssertEqual(try f.strings("SELECT read_options FROM source_files ORDER BY file_id"), ["", "", "separator=semicolon", "separator=tab"])
     }
 
     /// CSV files joined with `cat` keep each one's header: the header row again is no record

@@ -2,7 +2,7 @@
 import Foundation
 
 /// libFuzzer target for the record parsers: one input is one record (JSON Lines)
-/// or a header line and one record (CSV), of a kind chosen by its first byte,
+/// or a header line and one record (CSV), of a kind (and CSV separator) chosen by its first byte,
 /// checked and parsed into a batch as ingest does it (`FileReader.parse`, card numbers
 /// excused inside timestamps included).
 /// A crash, a trap or a sanitizer report is a bug; a rejected record is not.
@@ -25,7 +25,8 @@ public func fuzzRecordParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
         let newline = input.firstIndex(of: 0x0A) ?? input.count
         let header = UnsafeRawBufferPointer(rebasing: input[0..<newline])
         record = UnsafeRawBufferPointer(rebasing: input[min(input.count, newline + 1)...])
-        guard TextChecks.isValidUTF8(header), let usable = try? CSVRecordParser(header: header, builder: builder) else { return 0 }
+        let separator = CSVSeparator.allCases[Int(selector >> 5) & 3]
+        guard TextChecks.isValidUTF8(header), let usable = try? CSVRecordParser(header: header, builder: builder, separator: separator) else { return 0 }
         parser = usable
     }
     guard TextChecks.isValidUTF8(record) else { return 0 }
