@@ -28,7 +28,9 @@ enum ValueParsing {
 
     // MARK: - Integers
 
-    /// A base-10 integer that fits in 64 bits: optional minus sign, digits, nothing else.
+    /// A base-10 integer that fits in 64 bits: optional minus sign, digits, nothing else; or
+    /// such a whole number written as a float (`812.0`, as pandas writes an integer column
+    /// with a gap), which is that number.
     static func integer(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         guard !bytes.isEmpty else { return nil }
         var index = 0
@@ -36,8 +38,13 @@ enum ValueParsing {
         if negative { index = 1 }
         guard index < bytes.count else { return nil }
         var value: Int64 = 0
+        let digitsStart = index
         while index < bytes.count {
             let c = bytes[index]
+            if c == UInt8(ascii: "."), index > digitsStart, index + 1 < bytes.count,
+               bytes[(index + 1)...].allSatisfy({ $0 == UInt8(ascii: "0") }) {
+                return value
+            }
             guard c >= 48, c <= 57 else { return nil }
             let digit = Int64(c - 48)
             let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)

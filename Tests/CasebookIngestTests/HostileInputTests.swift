@@ -543,6 +543,25 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try f.strings("SELECT read_options FROM source_files ORDER BY file_id"), ["", #"null=["\\N","NULL"]"#])
     }
 
+    /// pandas writes an integer column with a gap as floats (`812.0`), in CSV and in JSON: each
+    /// exchange of such an export was rejected. A whole number is read as the number it is.
+    func testIntegersWrittenAsWholeFloatsLoad() throws {
+        let f = try Fixture()
+        try f.write("exchanges.csv", """
+            exchange_id,account_id,ts,input_tokens,output_tokens,status
+            e1,a,2026-02-01T10:00:00Z,120.0,,200.0
+            e2,a,2026-02-01T10:00:01Z,80.0,812.0,
+            e3,a,2026-02-01T10:00:02Z,80.5,1.0,200
+
+            """)
+        try f.write("exchanges-pandas.jsonl", #"{"exchange_id":"e4","account_id":"a","ts":"2026-02-01T10:00:03Z","input_tokens":7.0,"output_tokens":null}"# + "\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 3)
+        XCTAssertEqual(try f.strings("SELECT exchange_id || ' ' || input_tokens || ' ' || coalesce(output_tokens, '-') || ' ' || coalesce(status, '-') "
+                                     + "FROM exchanges ORDER BY exchange_id"), ["e1 120 - 200", "e2 80 812 -", "e4 7 - -"])
+        XCTAssertEqual(try f.rejects(), ["4 bad_integer"])
+    }
+
     func testDuckDBAndPostgreSQLTimestampsLoad() throws {
         let f = try Fixture()
         try f.write("exchanges.csv", """

@@ -118,9 +118,13 @@ final class ValueParsingTests: XCTestCase {
         XCTAssertEqual(int("-42"), -42)
         XCTAssertEqual(int("9223372036854775807"), Int64.max)
         XCTAssertEqual(int("-9223372036854775808"), Int64.min)
-        for bad in ["", "-", "9223372036854775808", "1,000", "1.0", "1e3", " 1", "+1"] {
+        for bad in ["", "-", "9223372036854775808", "1,000", "1e3", " 1", "+1", "1.5", "1.", ".0", "1.0.0", "-.0", "1.00001"] {
             XCTAssertNil(int(bad), bad)
         }
+        // pandas writes an integer column with a gap as floats: a whole number is still that number.
+        XCTAssertEqual(int("1.0"), 1)
+        XCTAssertEqual(int("-3.000"), -3)
+        XCTAssertEqual(int("9223372036854775807.0"), Int64.max)
     }
 
     func testUTF8Validation() {
