@@ -20,7 +20,7 @@ final class FileReader {
     /// Returns where damage starts, or nil when the file was read to a clean end;
     /// throws `FileError` for a read error before any record could be handed out.
     func read(from offset: Int64, line: Int64, channel: WriterChannel, progress: (Int) -> Void) throws -> String? {
-        var builder = RecordBuilder(kind: file.kind, timestamps: file.timestamps, nullTexts: file.nullTexts)
+        var builder = RecordBuilder(kind: file.kind, timestamps: file.options.timestamps, nullTexts: file.options.nullTexts)
         var json = JSONRecordParser()
         var csv: CSVRecordParser?
         // A file that cannot be read as records at all still loses nothing: each of its
@@ -44,14 +44,14 @@ final class FileReader {
                 header = next
             }
             headerRow = Self.trimmingCarriageReturn(header.bytes)
-            let separator = stated.flatMap(CSVSeparator.init(text:)) ?? file.separator ?? .comma
+            let separator = stated.flatMap(CSVSeparator.init(text:)) ?? file.options.separator ?? .comma
             if let stated {
                 let shown = Printable.escaped(stated)
                 let line = "not loaded: line 1, sep=\(shown) as Excel writes it, says the cells are separated by '\(shown)'"
                 if CSVSeparator(text: stated) == nil {
                     unusable = RecordFailure(reason: .badCSV, detail: line
                         + "; cells are read separated by commas, semicolons, tabs or '|': save it with one of them")
-                } else if let given = file.separator, given != separator {
+                } else if let given = file.options.separator, given != separator {
                     unusable = RecordFailure(reason: .badCSV, detail: line + ", but --separator says \(given.argument)")
                 }
             }

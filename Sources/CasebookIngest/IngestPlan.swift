@@ -12,44 +12,20 @@ public struct InputFile: Sendable, Equatable {
     /// Standard input or a pipe (FIFO, `<(...)`): read once, hashed while read,
     /// its identity known only at its end.
     public let isStream: Bool
-    public let timestamps: TimestampRules
-    public let encoding: TextEncoding
-    /// Texts the export writes for no value (`\N`, `NA`): absent in every contract field.
-    public let nullTexts: [String]
-    /// The separator between CSV cells when given; nil reads commas, or what an Excel `sep=` line says.
-    public let separator: CSVSeparator?
+    public let options: ReadOptions
 
     public init(path: String, kind: RecordKind, format: InputFormat, gzip: Bool, isStream: Bool = false,
-                timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, nullTexts: [String] = [],
-                separator: CSVSeparator? = nil) {
+                options: ReadOptions = ReadOptions()) {
         self.path = path
         self.kind = kind
         self.format = format
         self.gzip = gzip
         self.isStream = isStream || path == "-"
-        self.timestamps = timestamps
-        self.encoding = encoding
-        self.nullTexts = nullTexts
-        self.separator = separator
+        self.options = options
     }
 
-    /// How the file is read besides its kind and format (`source_files.read_options`): "" for
-    /// the defaults, else e.g. `epoch_unit=ms;separator=semicolon;encoding=windows-1252;null=["\\N"]`. Part of its
-    /// identity: the same bytes read another way give other facts.
-    var readOptions: String {
-        var parts = timestamps.identity.isEmpty ? [] : [timestamps.identity]
-        if format == .csv, let separator { parts.append("separator=\(separator.rawValue)") }
-        if encoding != .utf8 { parts.append("encoding=\(encoding.rawValue)") }
-        if !nullTexts.isEmpty {
-            var list: [UInt8] = []
-            for text in nullTexts {
-                list.append(list.isEmpty ? UInt8(ascii: "[") : UInt8(ascii: ","))
-                Array(text.utf8).withUnsafeBytes { JSONText.appendString($0, to: &list) }
-            }
-            parts.append("null=" + String(decoding: list + [UInt8(ascii: "]")], as: UTF8.self))
-        }
-        return parts.joined(separator: ";")
-    }
+    /// How the file is read besides its kind and format (`source_files.read_options`).
+    var readOptions: String { options.identity(format: format) }
 
     public var isStandardInput: Bool { path == "-" }
 
@@ -82,13 +58,9 @@ public struct IngestPlan: Sendable {
     ///   - kind: overrides the name-based kind (required for "-"); a name that says another kind is a usage error.
     ///   - format: overrides the name-based format (required for "-").
     ///   - gzip: for "-", whether the stream is gzip-compressed.
-    ///   - timestamps: how every file's timestamps are read.
-    ///   - encoding: the character encoding every file is read in.
-    ///   - nullTexts: texts every file writes for no value.
-    ///   - separator: the separator between every CSV file's cells, when not the comma.
+    ///   - options: how every file is read (timestamps, encoding, NULL texts, CSV separator).
     public init(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool = false,
-                timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, nullTexts: [String] = [],
-                separator: CSVSeparator? = nil) throws {
+                options: ReadOptions = ReadOptions()) throws {
         var files: [InputFile] = []
         var notes: [String] = []
         for path in paths {
@@ -96,7 +68,7 @@ public struct IngestPlan: Sendable {
                 guard let kind, let format else {
                     throw UsageError("reading standard input (-) needs --kind and --format")
                 }
-                files.append(InputFile(path: "-", kind: kind, format: format, gzip: gzip, timestamps: timestamps, encoding: encoding, nullTexts: nullTexts, separator: separator))
+                files.append(InputFile(path: "-", kind: kind, format: format, gzip: gzip, options: options))
                 continue
             }
             let type = Self.fileType(path)
@@ -120,11 +92,11 @@ public struct IngestPlan: Sendable {
                         return nil
                     }
                     return InputFile(path: entry, kind: fileKind, format: format ?? nameFormat,
-                                     gzip: Self.isGzip(entry, named: compressed, notes: &notes), timestamps: timestamps, encoding: encoding, nullTexts: nullTexts, separator: separator)
+                                     gzip: Self.isGzip(entry, named: compressed, notes: &notes), options: Self.options(options, named: name))
                 }
                 guard !matching.isEmpty else {
                     let skipped = notes[notesBefore...].map { "; " + $0 }.joined()
-                    throw UsageError("\(Printable.escaped(path)) holds no input files (names starting with accounts, payments, ips or exchanges and ending in .csv, .jsonl, .csv.gz or .jsonl.gz)\(skipped)")
+                    throw UsageError("\(Printable.escaped(path)) holds no input files (names starting with accounts, payments, ips or exchanges and ending in .csv, .tsv or .jsonl, optionally .gz)\(skipped)")
                 }
                 files.append(contentsOf: matching)
             default:
@@ -146,12 +118,12 @@ public struct IngestPlan: Sendable {
                     throw UsageError("cannot tell the record kind of \(Printable.escaped(path)) from its name; name it accounts*, payments*, ips* or exchanges*, or pass --kind")
                 }
                 guard let fileFormat = format ?? nameFormat?.0 else {
-                    throw UsageError("cannot tell the format of \(Printable.escaped(path)) from its name; use .csv, .jsonl (optionally .gz), or pass --format")
+                    throw UsageError("cannot tell the format of \(Printable.escaped(path)) from its name; use .csv, .tsv, .jsonl (optionally .gz), or pass --format")
                 }
                 let namedGzip = nameFormat?.gzip ?? (name.hasSuffix(".gz") || (type == S_IFIFO && gzip))
                 files.append(InputFile(path: path, kind: fileKind, format: fileFormat,
                                        gzip: type == S_IFREG ? Self.isGzip(path, named: namedGzip, notes: &notes) : namedGzip,
-                                       isStream: type == S_IFIFO, timestamps: timestamps, encoding: encoding, nullTexts: nullTexts, separator: separator))
+                                       isStream: type == S_IFIFO, options: Self.options(options, named: name)))
             }
         }
         // Accounts and IPs first: exchanges and payments that follow find their accounts described.
@@ -170,10 +142,19 @@ public struct IngestPlan: Sendable {
         if fileType(entry) == S_IFDIR { return "a directory; its files are read when it is named itself" }
         let kind = RecordKind.fromFileName(name)
         if let advice = InputFormat.foreignFormatAdvice(path: entry, kind: kind) { return Printable.escaped(advice) }
-        return kind == nil ? nil : "its name does not end in .csv, .jsonl, .csv.gz or .jsonl.gz (ingest it by its path with --format)"
+        return kind == nil ? nil : "its name does not end in .csv, .tsv or .jsonl, optionally .gz (ingest it by its path with --format)"
     }
 
     /// The kind to read a file as: `--kind`, unless the file's name says another kind.
+    /// The options for a file of this name: a `.tsv` file is separated by tabs unless
+    /// `--separator` says otherwise.
+    private static func options(_ options: ReadOptions, named name: String) -> ReadOptions {
+        guard options.separator == nil, InputFormat.isTabSeparated(name) else { return options }
+        var tabs = options
+        tabs.separator = .tab
+        return tabs
+    }
+
     private static func kind(_ override: RecordKind?, named: RecordKind?, path: String) throws -> RecordKind? {
         if let override, let named, override != named {
             throw UsageError("--kind \(override.rawValue) contradicts the name of \(Printable.escaped(path)), which says \(named.rawValue); rename the file or drop --kind")

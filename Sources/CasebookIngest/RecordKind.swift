@@ -21,15 +21,21 @@ public enum RecordKind: String, CaseIterable, Sendable {
 public enum InputFormat: String, CaseIterable, Sendable {
     case csv, jsonl
 
-    /// Format and compression from a file name: `.csv`, `.jsonl`, either with `.gz`, in any
-    /// letter case (`.CSV` as Windows tools write it).
+    /// Format and compression from a file name: `.csv`, `.tsv` (CSV separated by tabs),
+    /// `.jsonl`, each with `.gz` or not, in any letter case (`.CSV` as Windows tools write it).
     public static func fromFileName(_ name: String) -> (InputFormat, gzip: Bool)? {
         let lowered = name.lowercased()
         let gzip = lowered.hasSuffix(".gz")
         let base = gzip ? String(lowered.dropLast(3)) : lowered
-        if base.hasSuffix(".csv") { return (.csv, gzip) }
+        if base.hasSuffix(".csv") || base.hasSuffix(".tsv") { return (.csv, gzip) }
         if base.hasSuffix(".jsonl") || base.hasSuffix(".ndjson") { return (.jsonl, gzip) }
         return nil
+    }
+
+    /// Whether a file's name says its cells are separated by tabs (`.tsv`, `.tsv.gz`).
+    static func isTabSeparated(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        return lowered.hasSuffix(".tsv") || lowered.hasSuffix(".tsv.gz")
     }
 
     /// For a file in a format casebook does not read (Parquet, another compression), a

@@ -91,8 +91,8 @@ extension Casebook {
         func run() throws {
             Terminal.quiet = quiet
             let rules = TimestampRules(epochUnit: epochUnit, zone: timezone.flatMap(TimestampRules.zone(named:)))
-            let summary = try Self.ingest(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: rules,
-                                          encoding: encoding, nullTexts: nullTexts, separator: separator,
+            let options = ReadOptions(timestamps: rules, encoding: encoding, nullTexts: nullTexts, separator: separator)
+            let summary = try Self.ingest(paths: paths, kind: kind, format: format, gzip: gzip, options: options,
                                           databasePath: caseFile.path, actor: caseFile.actor, cacheMiB: cacheMiB,
                                           exclusive: exclusive)
             if json {
@@ -105,14 +105,11 @@ extension Casebook {
 
         /// Plans and runs an ingest, with a progress line on a terminal; shared with `demo`.
         static func ingest(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool,
-                           timestamps: TimestampRules = TimestampRules(), encoding: TextEncoding = .utf8, nullTexts: [String] = [],
-                           separator: CSVSeparator? = nil, databasePath: String,
-                           actor: String, cacheMiB: Int = CasebookIngest.Ingest.defaultCacheMiB,
+                           options: ReadOptions = ReadOptions(), databasePath: String, actor: String, cacheMiB: Int = CasebookIngest.Ingest.defaultCacheMiB,
                            exclusive: Bool = false) throws -> IngestSummary {
             let plan: IngestPlan
             do {
-                plan = try IngestPlan(paths: paths, kind: kind, format: format, gzip: gzip, timestamps: timestamps, encoding: encoding,
-                                      nullTexts: nullTexts, separator: separator)
+                plan = try IngestPlan(paths: paths, kind: kind, format: format, gzip: gzip, options: options)
             } catch let error as UsageError {
                 throw CommandFailure(description: error.description, status: ExitStatus.usage)
             }

@@ -59,7 +59,7 @@ enum IngestReport {
             case let .unreadable(reason):
                 out += "  \(file): UNREADABLE: \(Printable.escaped(reason))\n"
             }
-            if case .complete = result.outcome, result.file.encoding == .utf8,
+            if case .complete = result.outcome, result.file.options.encoding == .utf8,
                let count = result.counts.rejectedByReason[RejectReason.badUTF8.rawValue], count > 0 {
                 out += "  \(file): \(Terminal.grouped(count)) record\(count == 1 ? " is" : "s are") not UTF-8; if the file was saved in "
                     + "Windows-1252, as Excel on Windows saves CSV, ingest it again with --encoding windows-1252\n"

@@ -191,7 +191,7 @@ final class HostileInputTests: XCTestCase {
         try f.write("payments-us.csv", "account_id,fingerprint,last_used\na3,fp3,\(microseconds)\n")
         func ingest(_ name: String, _ unit: TimestampRules.EpochUnit) throws {
             let files = try IngestPlan(paths: [f.directory + "/in/" + name], kind: nil, format: nil,
-                                       timestamps: TimestampRules(epochUnit: unit)).files
+                                       options: ReadOptions(timestamps: TimestampRules(epochUnit: unit))).files
             try Ingest(databasePath: f.databasePath).run(files)
         }
         try ingest("payments-ms.jsonl", .ms)
@@ -277,10 +277,21 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(damaged, ["not loaded: line 1, sep=# as Excel writes it, says the cells are separated by '#'; "
                                  + "cells are read separated by commas, semicolons, tabs or '|': save it with one of them"])
         // The line says the separator: --separator saying another is a contradiction.
-        let files = try IngestPlan(paths: [f.directory + "/in/accounts-semicolons.csv"], kind: nil, format: nil, separator: .tab).files
+        let files = try IngestPlan(paths: [f.directory + "/in/accounts-semicolons.csv"], kind: nil, format: nil, options: ReadOptions(separator: .tab)).files
         let contradicted = try Ingest(databasePath: f.databasePath).run(files)
         XCTAssertEqual(contradicted.files.first?.outcome,
                        .damaged("not loaded: line 1, sep=; as Excel writes it, says the cells are separated by ';', but --separator says tab"))
+    }
+
+    /// Tab-separated files named `.tsv` (BigQuery, Hive, spreadsheets) are CSV with tabs.
+    func testATSVFileIsReadAsTabSeparated() throws {
+        let f = try Fixture()
+        try f.write("ips.tsv", "ip\tasn\tas_org\n1.2.3.4\t64500\tExample, Inc.\n")
+        try f.writeGzip("accounts.TSV.gz", "account_id\tcreated_at\na1\t2026-01-01T00:00:00Z\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 2)
+        XCTAssertEqual(try f.strings("SELECT as_org FROM ips"), ["Example, Inc."])
+        XCTAssertEqual(try f.strings("SELECT format || ' ' || read_options FROM source_files ORDER BY path"), ["csv separator=tab", "csv separator=tab"])
     }
 
     /// Excel in much of Europe saves CSV with semicolons, and warehouses export tab-separated
@@ -295,8 +306,8 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(damaged.contains { $0.hasSuffix("this file looks separated by ';': ingest it with --separator ';'") }, "\(damaged)")
         XCTAssertTrue(damaged.contains { $0.hasSuffix("this file looks separated by tabs: ingest it with --separator tab") }, "\(damaged)")
 
-        let bySemicolon = try Ingest(databasePath: f.databasePath).run(try IngestPlan(paths: [semicolons], kind: nil, format: nil, separator: .semicolon).files)
-        let byTab = try Ingest(databasePath: f.databasePath).run(try IngestPlan(paths: [tabs], kind: nil, format: nil, separator: .tab).files)
+        let bySemicolon = try Ingest(databasePath: f.databasePath).run(try IngestPlan(paths: [semicolons], kind: nil, format: nil, options: ReadOptions(separator: .semicolon)).files)
+        let byTab = try Ingest(databasePath: f.databasePath).run(try IngestPlan(paths: [tabs], kind: nil, format: nil, options: ReadOptions(separator: .tab)).files)
         XCTAssertEqual(bySemicolon.total().loaded + byTab.total().loaded, 2)
         XCTAssertEqual(try f.strings("SELECT account_id || ' ' || country FROM accounts"), ["a1 DE"])
         XCTAssertEqual(try f.strings("SELECT as_org FROM ips"), ["Example, Inc."])
@@ -349,7 +360,7 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(plan.files.first?.format, .csv)
         XCTAssertEqual(plan.notes, [
             "skipped \(folder)/2026-01: a directory; its files are read when it is named itself",
-            "skipped \(folder)/accounts.csv.part: its name does not end in .csv, .jsonl, .csv.gz or .jsonl.gz (ingest it by its path with --format)",
+            "skipped \(folder)/accounts.csv.part: its name does not end in .csv, .tsv or .jsonl, optionally .gz (ingest it by its path with --format)",
             "skipped \(folder)/exchanges-1.jsonl.zst: only gzip compression is read; stream it in: zstd -dc \(folder)/exchanges-1.jsonl.zst | casebook ingest --kind exchanges --format jsonl -",
             "skipped \(folder)/exchanges.parquet: Parquet is not read; stream it in as CSV: duckdb -c \"COPY (SELECT * FROM '\(folder)/exchanges.parquet') TO '/dev/stdout' (FORMAT csv, HEADER)\" | casebook ingest --kind exchanges --format csv -",
         ])
@@ -485,7 +496,7 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(asSeconds.total().rejectedByReason["bad_timestamp"], 1)
         XCTAssertTrue(try f.strings("SELECT detail FROM rejects")[0].contains("--epoch-unit ms"))
         // Read again with the right unit: another reading of the file, not "already ingested".
-        let files = try IngestPlan(paths: [path], kind: nil, format: nil, timestamps: TimestampRules(epochUnit: .ms)).files
+        let files = try IngestPlan(paths: [path], kind: nil, format: nil, options: ReadOptions(timestamps: TimestampRules(epochUnit: .ms))).files
         let asMilliseconds = try Ingest(databasePath: f.databasePath).run(files)
         XCTAssertEqual(asMilliseconds.files.first?.outcome, .complete)
         XCTAssertEqual(try f.strings("SELECT ts FROM exchanges"), ["2026-02-01T10:00:00.000Z"])
@@ -505,7 +516,7 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(asUTF8.total().rejectedByReason["bad_utf8"], 1)
         XCTAssertTrue(try f.strings("SELECT detail FROM rejects")[0].contains("--encoding windows-1252"))
 
-        let files = try IngestPlan(paths: [path], kind: nil, format: nil, encoding: .windows1252).files
+        let files = try IngestPlan(paths: [path], kind: nil, format: nil, options: ReadOptions(encoding: .windows1252)).files
         let asWindows1252 = try Ingest(databasePath: f.databasePath).run(files)
         XCTAssertEqual(asWindows1252.files.first?.outcome, .complete)
         XCTAssertEqual(asWindows1252.total().loaded, 1)
@@ -533,7 +544,7 @@ final class HostileInputTests: XCTestCase {
             "3 bad_ip field signup_ip: expected an IPv4 or IPv6 address; the export may write NULL for no value: ingest with --null 'NULL'",
         ])
 
-        let files = try IngestPlan(paths: [path], kind: nil, format: nil, nullTexts: ["\\N", "NULL"]).files
+        let files = try IngestPlan(paths: [path], kind: nil, format: nil, options: ReadOptions(nullTexts: ["\\N", "NULL"])).files
         let named = try Ingest(databasePath: f.databasePath).run(files)
         XCTAssertEqual(named.files.first?.outcome, .complete)
         XCTAssertEqual(named.total().loaded, 2)
