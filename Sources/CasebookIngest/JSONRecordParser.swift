@@ -49,6 +49,10 @@ struct JSONRecordParser {
                     if index < line.count, line[index] == UInt8(ascii: "\"") {
                         valueEscaped = try stringSpan(line, &index).escaped
                         shape = .string
+                    } else if index < line.count, line[index] == UInt8(ascii: "N") {
+                        // Python's json.dumps writes a missing float as NaN: absent, as null is.
+                        try literal("NaN", line, &index)
+                        shape = nil
                     } else {
                         shape = try value(line, &index, depth: 1)
                     }

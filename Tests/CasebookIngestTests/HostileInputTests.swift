@@ -573,6 +573,24 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try f.rejects(), ["4 bad_integer"])
     }
 
+    /// Python's json.dumps writes a missing float as a bare `NaN` (not JSON): as a field's value
+    /// it is absent, as null is. Inside an object or array kept in `extra`, or as Infinity, the
+    /// record is still bad_json: `extra` holds JSON only.
+    func testPythonsNaNIsAbsentAsAFieldsValue() throws {
+        let f = try Fixture()
+        try f.write("exchanges.jsonl", """
+            {"exchange_id": "e1", "account_id": "a", "ts": "2026-02-01T10:00:00Z", "latency_ms": NaN, "score": NaN}
+            {"exchange_id": "e2", "account_id": "a", "ts": "2026-02-01T10:00:01Z", "meta": {"x": NaN}}
+            {"exchange_id": "e3", "account_id": "a", "ts": "2026-02-01T10:00:02Z", "latency_ms": Infinity}
+            {"exchange_id": "e4", "account_id": "a", "ts": "2026-02-01T10:00:03Z", "latency_ms": NaNa}
+
+            """)
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 1)
+        XCTAssertEqual(try f.strings("SELECT exchange_id || ' ' || coalesce(latency_ms, '-') || ' ' || coalesce(extra, '-') FROM exchanges"), ["e1 - -"])
+        XCTAssertEqual(try f.rejects(), ["2 bad_json", "3 bad_json", "4 bad_json"])
+    }
+
     func testDuckDBAndPostgreSQLTimestampsLoad() throws {
         let f = try Fixture()
         try f.write("exchanges.csv", """
