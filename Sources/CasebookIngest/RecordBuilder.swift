@@ -140,16 +140,14 @@ struct RecordBuilder {
         }
     }
 
-    /// For a typed value that is a word exports write for NULL (MySQL's `\N`, R's `NA`), the
-    /// option that reads it as absent; "" for any other value.
+    /// For a typed value that is a word exports write for NULL (MySQL's `\N`, R's `NA`, a log's
+    /// `-`: a `Placeholder`), the option that reads it as absent; "" for any other value.
     private static func nullHint(_ value: UnsafeRawBufferPointer) -> String {
-        guard value.count <= 6 else { return "" }
+        guard value.count <= 16, value.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
         let text = String(decoding: value, as: UTF8.self)
-        guard nullWords.contains(text) else { return "" }
-        return "; the export may write \(text) for no value: ingest with --null '\(text)'"
+        guard Placeholder.isPlaceholder(text), !text.contains("'") else { return "" }
+        return "; the export may write \(Printable.escaped(text)) for no value: ingest with --null '\(Printable.escaped(text))'"
     }
-
-    private static let nullWords: Set<String> = ["\\N", "NULL", "null", "Null", "NA", "N/A", "n/a", "None", "none", "NaN", "nan", "nil", "#N/A", "(null)"]
 
     /// Copies a text value into the batch's arena as the field's value.
     private mutating func keep(_ value: UnsafeRawBufferPointer, as field: Int, in batch: inout RecordBatch) {

@@ -534,6 +534,8 @@ final class HostileInputTests: XCTestCase {
             account_id,created_at,signup_ip,country,note
             a1,2026-01-01T00:00:00Z,\\N,\\N,\\N
             a2,2026-01-01T00:00:00Z,NULL,DE,x
+            a4,2026-01-01T00:00:00Z,-,,
+            a5,2026-01-01T00:00:00Z,no address,,
             \\N,2026-01-01T00:00:00Z,,,
 
             """)
@@ -542,6 +544,8 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try f.strings("SELECT line || ' ' || reason || ' ' || detail FROM rejects ORDER BY line"), [
             "2 bad_ip field signup_ip: expected an IPv4 or IPv6 address; the export may write \\N for no value: ingest with --null '\\N'",
             "3 bad_ip field signup_ip: expected an IPv4 or IPv6 address; the export may write NULL for no value: ingest with --null 'NULL'",
+            "4 bad_ip field signup_ip: expected an IPv4 or IPv6 address; the export may write - for no value: ingest with --null '-'",
+            "5 bad_ip field signup_ip: expected an IPv4 or IPv6 address",
         ])
 
         let files = try IngestPlan(paths: [path], kind: nil, format: nil, options: ReadOptions(nullTexts: ["\\N", "NULL"])).files
@@ -550,7 +554,8 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(named.total().loaded, 2)
         XCTAssertEqual(try f.strings("SELECT account_id || ' ' || coalesce(signup_ip, '-') || ' ' || coalesce(country, '-') || ' ' || extra "
                                      + "FROM accounts WHERE account_id IN ('a1', 'a2') ORDER BY account_id"), ["a1 - - {\"note\":\"\\\\N\"}", "a2 - DE {\"note\":\"x\"}"])
-        XCTAssertEqual(try f.strings("SELECT reason FROM rejects WHERE line = 4 AND source_file_id = 2"), ["missing_field"])
+        XCTAssertEqual(try f.strings("SELECT line || ' ' || reason FROM rejects WHERE source_file_id = 2 ORDER BY line"),
+                       ["4 bad_ip", "5 bad_ip", "6 missing_field"])
         XCTAssertEqual(try f.strings("SELECT read_options FROM source_files ORDER BY file_id"), ["", #"null=["\\N","NULL"]"#])
     }
 
