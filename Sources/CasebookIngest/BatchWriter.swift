@@ -277,10 +277,12 @@ final class BatchWriter {
             SELECT records_read, records_loaded, records_duplicate, records_rejected FROM source_files WHERE file_id = ?1
             """).rows([fileID]) { FileCounts(read: $0.int(0), loaded: $0.int(1), duplicate: $0.int(2), rejected: $0.int(3)) }
         var counts = totals.first ?? FileCounts()
-        for (reason, count) in try database.prepare(
-            "SELECT reason, count(*) FROM rejects WHERE source_file_id = ?1 GROUP BY reason ORDER BY reason"
-        ).rows([fileID], { ($0.string(0) ?? "", $0.int(1)) }) {
+        // With min(), SQLite takes the bare column `detail` from the row holding the minimum.
+        for (reason, count, line, detail) in try database.prepare(
+            "SELECT reason, count(*), min(line), detail FROM rejects WHERE source_file_id = ?1 GROUP BY reason ORDER BY reason"
+        ).rows([fileID], { ($0.string(0) ?? "", $0.int(1), $0.int64(2), $0.string(3) ?? "") }) {
             counts.rejectedByReason[reason] = count
+            counts.firstRejects[reason] = RejectExample(line: line, detail: detail)
         }
         return counts
     }
@@ -742,4 +744,20 @@ public struct FileCounts: Sendable, Equatable {
     public var duplicate = 0
     public var rejected = 0
     public var rejectedByReason: [String: Int] = [:]
+    /// Per reason, its first reject: the sentence of what to do is in its detail.
+    public var firstRejects: [String: RejectExample] = [:]
+}
+
+/// One reject, shown as an example of its reason.
+public struct RejectExample: Sendable, Equatable {
+    /// The input as the ingest was given it; nil within one file's counts.
+    public var path: String?
+    public let line: Int64
+    public let detail: String
+
+    init(path: String? = nil, line: Int64, detail: String) {
+        self.path = path
+        self.line = line
+        self.detail = detail
+    }
 }

@@ -72,6 +72,9 @@ public struct IngestSummary: Sendable {
             sum.duplicate += result.counts.duplicate
             sum.rejected += result.counts.rejected
             sum.rejectedByReason.merge(result.counts.rejectedByReason, uniquingKeysWith: +)
+            for (reason, example) in result.counts.firstRejects where sum.firstRejects[reason] == nil {
+                sum.firstRejects[reason] = RejectExample(path: result.file.path, line: example.line, detail: example.detail)
+            }
         }
         return sum
     }

@@ -39,6 +39,10 @@ enum IngestReport {
             out += "Rejected records by reason (see the rejects table):\n"
             for (reason, count) in total.rejectedByReason.sorted(by: { $0.key < $1.key }) {
                 out += "  " + reason.padding(toLength: 14, withPad: " ", startingAt: 0) + pad(count) + "\n"
+                // The first one's sentence: where a whole export is rejected, it says what to do.
+                if let first = total.firstRejects[reason] {
+                    out += "      first: \(Printable.escaped(first.path ?? "")):\(first.line): \(Printable.escaped(first.detail))\n"
+                }
             }
         }
         for result in summary.files {
@@ -77,11 +81,18 @@ enum IngestReport {
     }
 
     static func json(_ summary: IngestSummary, databasePath: String) -> String {
+        struct Example: Encodable {
+            let file: String?
+            let line: Int64
+            let detail: String
+        }
         struct Counts: Encodable {
             let read, loaded, duplicate, rejected: Int
             let rejected_by_reason: [String: Int]
+            let first_rejects: [String: Example]
             init(_ c: FileCounts) {
                 (read, loaded, duplicate, rejected, rejected_by_reason) = (c.read, c.loaded, c.duplicate, c.rejected, c.rejectedByReason)
+                first_rejects = c.firstRejects.mapValues { Example(file: $0.path, line: $0.line, detail: $0.detail) }
             }
         }
         struct File: Encodable {

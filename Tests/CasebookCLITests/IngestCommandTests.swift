@@ -223,6 +223,10 @@ final class IngestCommandTests: XCTestCase {
         let totals = summary["totals"] as! [String: Any]
         XCTAssertEqual(totals["read"] as? Int, (totals["loaded"] as! Int) + (totals["duplicate"] as! Int) + (totals["rejected"] as! Int))
         XCTAssertGreaterThan((totals["rejected_by_reason"] as! [String: Int])["card_number"] ?? 0, 0)
+        let firstCard = try XCTUnwrap((totals["first_rejects"] as? [String: [String: Any]])?["card_number"])
+        XCTAssertEqual(firstCard["file"] as? String, input + "/payments.csv")
+        XCTAssertGreaterThan(firstCard["line"] as? Int ?? 0, 1)
+        XCTAssertFalse((firstCard["detail"] as? String ?? "").isEmpty)
         XCTAssertEqual(summary["exit_status"] as? Int, 0)
         // No progress output when stderr is not a terminal: only the note on the ground truth
         // beside the generated inputs, a CSV file whose name says no record kind.
@@ -257,6 +261,7 @@ final class IngestCommandTests: XCTestCase {
         try Data(bytes).write(to: URL(fileURLWithPath: directory + "/ips.csv"))
         let first = try Casebook.run(["ingest", "--db", "case.db", "ips.csv"], in: directory)
         XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.contains("  bad_utf8                1\n      first: ips.csv:2: the record is not valid UTF-8"), first.stdout)
         XCTAssertTrue(first.stdout.contains("ips.csv: 1 record is not UTF-8; if the file was saved in Windows-1252, "
                                             + "as Excel on Windows saves CSV, ingest it again with --encoding windows-1252"), first.stdout)
         let again = try Casebook.run(["ingest", "--db", "case.db", "--encoding", "latin1", "ips.csv"], in: directory)
