@@ -56,8 +56,8 @@ struct AccountFeatures {
     /// The placeholders the reader left out (`Placeholder`), most accounts first: said to the
     /// investigator, as each stands for data the export did not have.
     var placeholders: [PlaceholderUse] = []
-    /// Account ids written as decimals (`1001.0`) beside the same integer's account (`FeatureReader.decimalTwins`).
-    var decimalIDs: [String] = []
+    /// Account ids that are another account's id written another way (`FeatureReader.splitIDs`).
+    var splitIDs: [SplitID] = []
 
     var ipText: [Int64: String] = [:]
     var ipKind: [Int64: String] = [:]

@@ -1,3 +1,4 @@
+import Foundation
 import CasebookIO
 import CasebookStore
 
@@ -28,7 +29,7 @@ enum FeatureReader {
             if let text = row.5, organisation == nil { absent.note("org_id", text, account: index) }
         }
         f.finishAccounts()
-        f.decimalIDs = decimalTwins(f.accountIDs)
+        f.splitIDs = splitIDs(f.accountIDs)
 
         progress("reading payments")
         for (account, fingerprint, bin, chargebacks) in try database.prepare(
@@ -122,18 +123,21 @@ enum FeatureReader {
         }
     }
 
-    /// The ids written as decimals (`1001.0`) whose integer form (`1001`) is another account's,
-    /// sorted: pandas writes an integer column with a gap as floats, so one export's accounts
-    /// reappear in another's under such ids, as other accounts.
-    static func decimalTwins(_ ids: [String]) -> [String] {
+    /// The ids that are another account's id written another way, sorted: as a decimal (`1001.0`
+    /// for `1001`: pandas writes an integer column with a gap as floats) or with white space
+    /// around it (`" a1"`, as fixed-width exports pad). One account is then two.
+    static func splitIDs(_ ids: [String]) -> [SplitID] {
         let known = Set(ids)
-        return ids.filter { id in
-            guard let dot = id.firstIndex(of: "."), dot != id.startIndex else { return false }
+        return ids.compactMap { id -> SplitID? in
+            let trimmed = id.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed != id, !trimmed.isEmpty, known.contains(trimmed) { return SplitID(id: id, sameAs: trimmed, form: .padded) }
+            guard let dot = id.firstIndex(of: "."), dot != id.startIndex else { return nil }
             let whole = id[..<dot], fraction = id[id.index(after: dot)...]
             let digits = whole.hasPrefix("-") ? whole.dropFirst() : whole
-            return !fraction.isEmpty && fraction.allSatisfy { $0 == "0" }
-                && !digits.isEmpty && digits.allSatisfy { ("0"..."9").contains($0) } && known.contains(String(whole))
-        }.sorted()
+            guard !fraction.isEmpty, fraction.allSatisfy({ $0 == "0" }), !digits.isEmpty,
+                  digits.allSatisfy({ ("0"..."9").contains($0) }), known.contains(String(whole)) else { return nil }
+            return SplitID(id: id, sameAs: String(whole), form: .decimal)
+        }.sorted { $0.id < $1.id }
     }
 
     /// `value`, or nil when it is absent or a placeholder.

@@ -22,9 +22,23 @@ public struct LinkSummary: Sendable {
     public let uncontrasted: [UncontrastedValue]
     /// Placeholders read as absent (`unknown`, `000000`, `0.0.0.0`), most accounts first.
     public let placeholders: [PlaceholderUse]
-    /// Account ids written as decimals (`1001.0`) while the same integer (`1001`) is another
-    /// account: one account split in two by an export that wrote its ids as floats.
-    public let decimalIDs: [String]
+    /// Account ids that are another account's id written another way: one account split in two.
+    public let splitIDs: [SplitID]
+}
+
+/// An account id that is another account's id written another way (`1001.0` for `1001`,
+/// `" a1"` for `a1`), so that one account is two in the case file.
+public struct SplitID: Sendable, Equatable {
+    public enum Form: String, Sendable {
+        /// A whole number written as a float, as pandas writes an integer column with a gap.
+        case decimal
+        /// With white space around it, as fixed-width exports pad.
+        case padded
+    }
+
+    public let id: String
+    public let sameAs: String
+    public let form: Form
 }
 
 /// A placeholder an export wrote in one field (`Placeholder`), read as absent by the link run,
@@ -198,7 +212,7 @@ public enum LinkRun {
                                clusteredAccounts: clusters.reduce(0) { $0 + $1.count }, links: links.count,
                                seconds: seconds, changes: changes, dissolved: dissolved.count,
                                uniformTraits: linker.judge.uniformIdentity.map(\.name), uncontrasted: linker.uncontrasted,
-                               placeholders: features.placeholders, decimalIDs: features.decimalIDs)
+                               placeholders: features.placeholders, splitIDs: features.splitIDs)
         }
     }
 }

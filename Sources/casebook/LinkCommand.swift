@@ -57,7 +57,7 @@ extension Casebook {
                     "uniform_traits": summary.uniformTraits,
                     "uncontrasted": summary.uncontrasted.map { ["signal": $0.signal, "value": $0.value, "accounts": $0.accounts] },
                     "placeholders": summary.placeholders.map { ["field": $0.field, "value": $0.value, "accounts": $0.accounts] },
-                    "decimal_ids": summary.decimalIDs,
+                    "split_ids": summary.splitIDs.map { ["id": $0.id, "same_as": $0.sameAs, "form": $0.form.rawValue] },
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -65,7 +65,7 @@ extension Casebook {
                 print(Self.describe(summary))
                 if let note = Self.contrastNote(summary) { Terminal.note(note) }
                 if let note = Self.placeholderNote(summary) { Terminal.note(note) }
-                if let note = Self.decimalIDNote(summary) { Terminal.note(note) }
+                if let note = Self.splitIDNote(summary) { Terminal.note(note) }
             }
         }
 
@@ -80,16 +80,22 @@ extension Casebook {
                 + (uses.count > 5 ? " and \(uses.count - 5) more (--json lists them)" : "")
         }
 
-        /// Accounts split in two by ids written as floats in one export and as integers in another.
-        static func decimalIDNote(_ summary: LinkSummary) -> String? {
-            let ids = summary.decimalIDs
+        /// Accounts split in two: ids that are other accounts' ids written another way.
+        static func splitIDNote(_ summary: LinkSummary) -> String? {
+            let ids = summary.splitIDs
             guard !ids.isEmpty else { return nil }
-            let listed = ids.prefix(3).map { id in "\(Printable.escaped(String(id.prefix { $0 != "." }))) and \(Printable.escaped(id))" }
-                .joined(separator: ", ")
-            return "\(Terminal.grouped(ids.count)) account id\(ids.count == 1 ? " is" : "s are") written both as integers and as decimals "
-                + "(\(listed)\(ids.count > 3 ? ", …; --json lists them" : "")), each form another account in the case file: "
-                + "an export (pandas, for one) wrote integer ids with a gap as floats. Write those ids as integers "
-                + "(in pandas, astype(\"Int64\")) and ingest the files into a new case file."
+            let listed = ids.prefix(3).map { split -> String in
+                let how = split.form == .decimal ? "as a decimal" : "with spaces around it"
+                return "\"\(Printable.escaped(split.id))\" is \(Printable.escaped(split.sameAs)) \(how)"
+            }.joined(separator: ", ")
+            var why: [String] = []
+            if ids.contains(where: { $0.form == .decimal }) {
+                why.append("pandas writes integer ids with a gap as floats (astype(\"Int64\") writes them as integers)")
+            }
+            if ids.contains(where: { $0.form == .padded }) { why.append("fixed-width exports pad ids with spaces") }
+            return "\(Terminal.grouped(ids.count)) account id\(ids.count == 1 ? " is another account's id" : "s are other accounts' ids") "
+                + "written another way, so one account is two in the case file: \(listed)\(ids.count > 3 ? ", … (--json lists them)" : ""); "
+                + why.joined(separator: "; ") + ". Write each id one way in every file and ingest them into a new case file."
         }
 
         /// Why shared values weighed nothing in a case file of one kind of account, and what to

@@ -130,19 +130,24 @@ final class LinkCommandTests: XCTestCase {
     }
 
     /// pandas writes an integer column with a gap as floats: the exchanges' `1001.0` is then
-    /// another account than the accounts file's `1001`. Link says so, and what to do.
-    func testAccountIdsWrittenAsIntegersAndAsDecimalsAreNamed() throws {
-        try write("accounts.jsonl", (1001...1003).map { ["account_id": "\($0)", "created_at": "2026-01-05T00:00:00Z"] })
+    /// another account than the accounts file's `1001`; a fixed-width export pads ` 1004`.
+    /// Link says so, and what to do.
+    func testAccountIdsWrittenTwoWaysAreNamed() throws {
+        try write("accounts.jsonl", (1001...1004).map { ["account_id": "\($0)", "created_at": "2026-01-05T00:00:00Z"] })
         try write("exchanges.jsonl", (0..<6).map { n -> [String: Any] in
-            ["exchange_id": "e\(n)", "account_id": n < 3 ? "\(1001 + n).0" : "1003", "ts": "2026-01-06T00:00:00Z"]
+            ["exchange_id": "e\(n)", "account_id": n < 3 ? "\(1001 + n).0" : n == 3 ? " 1004" : "1003", "ts": "2026-01-06T00:00:00Z"]
         })
         XCTAssertEqual(try Casebook.run(["ingest", "--db", "case.db", "--quiet", "."], in: directory).status, 0)
         let link = try Casebook.run(["link", "--db", "case.db"], in: directory)
         XCTAssertEqual(link.status, 0, link.stderr)
-        XCTAssertTrue(link.stderr.contains("3 account ids are written both as integers and as decimals (1001 and 1001.0, "
-                                           + "1002 and 1002.0, 1003 and 1003.0)"), link.stderr)
+        XCTAssertTrue(link.stderr.contains("4 account ids are other accounts' ids written another way, so one account is two in the case "
+                                           + "file: \" 1004\" is 1004 with spaces around it, \"1001.0\" is 1001 as a decimal, \"1002.0\" is 1002 "
+                                           + "as a decimal, … (--json lists them); pandas writes integer ids with a gap as floats"), link.stderr)
+        XCTAssertTrue(link.stderr.contains("; fixed-width exports pad ids with spaces. Write each id one way"), link.stderr)
         let json = try Casebook.run(["link", "--db", "case.db", "--json"], in: directory)
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(summary["decimal_ids"] as? [String], ["1001.0", "1002.0", "1003.0"])
+        let split = try XCTUnwrap(summary["split_ids"] as? [[String: String]])
+        XCTAssertEqual(split.map { "\($0["id"]!)=\($0["same_as"]!) \($0["form"]!)" },
+                       [" 1004=1004 padded", "1001.0=1001 decimal", "1002.0=1002 decimal", "1003.0=1003 decimal"])
     }
 }
