@@ -129,8 +129,10 @@ enum FeatureReader {
     static func splitIDs(_ ids: [String]) -> [SplitID] {
         let known = Set(ids)
         return ids.compactMap { id -> SplitID? in
-            let trimmed = id.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed != id, !trimmed.isEmpty, known.contains(trimmed) { return SplitID(id: id, sameAs: trimmed, form: .padded) }
+            if id.first?.isWhitespace == true || id.last?.isWhitespace == true {
+                let trimmed = id.trimmingCharacters(in: .whitespacesAndNewlines)
+                return !trimmed.isEmpty && known.contains(trimmed) ? SplitID(id: id, sameAs: trimmed, form: .padded) : nil
+            }
             guard let dot = id.firstIndex(of: "."), dot != id.startIndex else { return nil }
             let whole = id[..<dot], fraction = id[id.index(after: dot)...]
             let digits = whole.hasPrefix("-") ? whole.dropFirst() : whole
