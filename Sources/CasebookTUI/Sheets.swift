@@ -136,6 +136,7 @@ enum Sheets {
             place.append(Span("\(cluster.id) (risk \(String(format: "%.2f", cluster.risk)))"))
         } else {
             place.append(Span("none"))
+            if Placeholder.isPlaceholder(id) { place.append(Span(" (a placeholder id, left out of linking)", Style(.warning))) }
         }
         place.append(Span("  signup ip \(field["signup ip"] ?? "-")  org \(oneLine(field["org"] ?? "-"))  source \(oneLine(field["source"] ?? "-"))", Style(.dim)))
         lines.append(Paragraph(place))

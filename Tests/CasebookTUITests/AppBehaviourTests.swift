@@ -153,6 +153,26 @@ final class AppBehaviourTests: XCTestCase {
         XCTAssertTrue(account.line(0).contains("person-3"), account.line(0))
     }
 
+    /// Exchanges the export could not attribute, under the account `NULL`: its sheet and the
+    /// why sheet say it is a placeholder the link run left out, not an account kept apart.
+    func testAPlaceholderAccountSaysWhyItIsInNoCluster() throws {
+        let directory = NSTemporaryDirectory() + "casebook-tui-null-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let lines = (0..<4).map { #"{"exchange_id":"x\#($0)","account_id":"\#($0 < 2 ? "NULL" : "a\($0)")","ts":\#(1_768_000_000 + $0),"ip":"45.3.3.9"}"# }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/exchanges.jsonl", atomically: true, encoding: .utf8)
+        _ = try Ingest(databasePath: directory + "/case.db").run(IngestPlan(paths: [directory + "/exchanges.jsonl"], kind: nil, format: nil).files)
+        _ = try LinkRun.run(databasePath: directory + "/case.db", actor: "ana")
+        let database = try CaseFile.open(directory + "/case.db", access: .write)
+        let app = try App(database: database, path: directory + "/case.db", actor: "ana", readOnly: false,
+                          work: ImmediateWork(database: database), size: (120, 30))
+        let account = try TUIFixture.press(app, "@NULL<Enter>")
+        XCTAssertTrue(account.text.contains("none (a placeholder id, left out of linking)"), account.text)
+        let why = try TUIFixture.press(app, "m@a2<Enter>w")
+        XCTAssertTrue(why.text.contains("NULL is a placeholder an export writes where it has no account"), why.text)
+        XCTAssertTrue(why.text.contains("ip: 45.3.3.9"), why.text)
+    }
+
     func testPagingThroughAManyRowedListKeepsMemoryFlat() throws {
         let directory = NSTemporaryDirectory() + "casebook-tui-long-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
