@@ -256,6 +256,14 @@ struct EvidenceSubset {
         }
         if let runID {
             try run("INSERT INTO main.link_runs SELECT * FROM src.link_runs WHERE run_id = ?1", [runID])
+            // What bears on every cluster of the run. Redacted, the values strangers shared and the
+            // account ids written two ways stay behind; the traits and placeholders say no one's data.
+            if try database.scalarInt("SELECT count(*) FROM src.sqlite_master WHERE name = 'link_run_caveats'") == 1 {
+                let caveats = redacting
+                    ? "json_object('uniform_traits', json(caveats -> '$.uniform_traits'), 'placeholders', json(caveats -> '$.placeholders'))"
+                    : "caveats"
+                try run("INSERT INTO main.link_run_caveats SELECT run_id, \(caveats) FROM src.link_run_caveats WHERE run_id = ?1", [runID])
+            }
             try run("INSERT INTO main.cluster_ids SELECT * FROM src.cluster_ids WHERE cluster_id IN (SELECT cluster_id FROM x_clusters)", [])
             try run("""
                 INSERT INTO main.run_clusters SELECT * FROM src.run_clusters

@@ -1,3 +1,4 @@
+import CasebookQueries
 import CasebookStore
 import Foundation
 
@@ -84,6 +85,10 @@ enum Report {
             let threshold = rows.first { $0[0] == "threshold" }?[1] ?? "?"
             let weights = rows.filter { $0[0].hasSuffix("Weight") }.map { "\($0[0].dropLast(6)) \($0[1])" }.joined(separator: ", ")
             blocks.append(.paragraph("Link run \(parameters.1), started \(parameters.2). Threshold \(threshold); weights: \(weights). Every parameter of the run is listed in the appendix."))
+            if let sentences = try LinkCaveats.of(run: parameters.1, in: db)?.sentences, !sentences.isEmpty {
+                blocks.append(.paragraph("What the link run said of the case file it linked, which bears on every cluster below:"))
+                blocks.append(.list(sentences))
+            }
             appendix = [.heading(2, "Appendix: parameters of link run \(parameters.1)"), .table(["Parameter", "Value"], rows)]
         }
 

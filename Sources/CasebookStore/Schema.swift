@@ -22,6 +22,8 @@ public enum Schema {
                   sql: String(decoding: PackageResources.v0004_cases_audit_sql, as: UTF8.self)),
         Migration(version: 5, fileName: "v0005-exchange-id-check.sql",
                   sql: String(decoding: PackageResources.v0005_exchange_id_check_sql, as: UTF8.self)),
+        Migration(version: 6, fileName: "v0006-link-caveats.sql",
+                  sql: String(decoding: PackageResources.v0006_link_caveats_sql, as: UTF8.self)),
     ]
 
     /// The schema objects ("table name", "view name", ...) that migrations up to `version` create,

@@ -19,8 +19,9 @@ enum Sheets {
                 Paragraph("C shows the cases; : runs a casebook command; ? lists every key."),
             ])
         }
+        let caveats = try LinkCaveats.of(run: run, in: context.database)
         if let totals = try BrowseQueries.runTotals(context.database, run: run), totals.clusters == 0 {
-            return DocumentSheet(crumb: "clusters", paragraphs: [
+            var paragraphs = [
                 Paragraph("The latest link run (run \(run)) put none of the \(grouped(totals.accounts)) accounts in a cluster.",
                           Style(bold: true)),
                 Paragraph.blank,
@@ -28,9 +29,17 @@ enum Sheets {
                 Paragraph("A case file of one operator's accounts alone gives the link run nothing to compare them with "
                           + "(`casebook link` says so in a note): ingest them together with the accounts around them, "
                           + "then run `casebook link` again (: runs a casebook command). ? lists every key."),
-            ])
+            ]
+            if let sentences = caveats?.sentences, !sentences.isEmpty {
+                paragraphs += [Paragraph.blank, Paragraph("What the link run said of this case file:", Style(.warning, bold: true))]
+                paragraphs += sentences.map { Paragraph($0, Style(.warning)) }
+            }
+            return DocumentSheet(crumb: "clusters", paragraphs: paragraphs)
         }
-        return try TableSheet(crumb: "clusters", context: context, query: BrowseQueries.clusters(context.database, run: run)) { row in
+        // What bears on every cluster, one line each above the list.
+        let headlines = (caveats?.headlines ?? []).map { Paragraph([Span("caveat ", Style(.warning, bold: true)), Span($0, Style(.warning))]) }
+        return try TableSheet(crumb: "clusters", context: context, query: BrowseQueries.clusters(context.database, run: run),
+                              header: { headlines }) { row in
             .push(try cluster(context, run: run, id: Int64(row.id) ?? 0))
         }
     }

@@ -63,55 +63,16 @@ extension Casebook {
                 print(String(decoding: data, as: UTF8.self))
             } else if !quiet {
                 print(Self.describe(summary))
-                if let note = Self.contrastNote(summary) { Terminal.note(note) }
-                if let note = Self.placeholderNote(summary) { Terminal.note(note) }
-                if let note = Self.splitIDNote(summary) { Terminal.note(note) }
+                for sentence in Self.caveats(summary).sentences { Terminal.note(sentence) }
             }
         }
 
-        /// The placeholders read as absent: each is data the export did not have, which no link
-        /// could use.
-        static func placeholderNote(_ summary: LinkSummary) -> String? {
-            let uses = summary.placeholders
-            guard !uses.isEmpty else { return nil }
-            let listed = uses.prefix(5).map { "\($0.field) \"\(Printable.escaped($0.value))\" (\(Terminal.grouped($0.accounts)) account\($0.accounts == 1 ? "" : "s"))" }
-                .joined(separator: ", ")
-            return "read as absent, as placeholders an export writes where it has no value: \(listed)"
-                + (uses.count > 5 ? " and \(uses.count - 5) more (--json lists them)" : "")
-        }
-
-        /// Accounts split in two: ids that are other accounts' ids written another way.
-        static func splitIDNote(_ summary: LinkSummary) -> String? {
-            let ids = summary.splitIDs
-            guard !ids.isEmpty else { return nil }
-            let listed = ids.prefix(3).map { split -> String in
-                let how = split.form == .decimal ? "as a decimal" : "with spaces around it"
-                return "\"\(Printable.escaped(split.id))\" is \(Printable.escaped(split.sameAs)) \(how)"
-            }.joined(separator: ", ")
-            var why: [String] = []
-            if ids.contains(where: { $0.form == .decimal }) {
-                why.append("pandas writes integer ids with a gap as floats (astype(\"Int64\") writes them as integers)")
-            }
-            if ids.contains(where: { $0.form == .padded }) { why.append("fixed-width exports pad ids with spaces") }
-            return "\(Terminal.grouped(ids.count)) account id\(ids.count == 1 ? " is another account's id" : "s are other accounts' ids") "
-                + "written another way, so one account is two in the case file: \(listed)\(ids.count > 3 ? ", … (--json lists them)" : ""); "
-                + why.joined(separator: "; ") + ". Write each id one way in every file and ingest them into a new case file."
-        }
-
-        /// Why shared values weighed nothing in a case file of one kind of account, and what to
-        /// load so that they count. Nothing to say when every value could be judged all the same.
-        static func contrastNote(_ summary: LinkSummary) -> String? {
-            // The link run lists such values only for a file with two uniform traits or more.
-            let values = summary.uncontrasted
-            guard !values.isEmpty, let last = summary.uniformTraits.last else { return nil }
-            let traits = summary.uniformTraits.dropLast().joined(separator: ", ") + " and " + last
-            let listed = values.sorted { ($0.accounts, $1.signal, $1.value) > ($1.accounts, $0.signal, $0.value) }.prefix(5)
-                .map { "\($0.signal) \($0.value) (\($0.accounts) accounts)" }.joined(separator: ", ")
-            return "nearly every account in the case file has one \(traits), as one operator's accounts alone would; "
-                + "\(values.count) value(s) shared by more than a few accounts were judged by the traits the file varies "
-                + "alone, and weighed nothing: \(listed)" + (values.count > 5 ? " and \(values.count - 5) more" : "")
-                + ". To have them weighed against strangers, ingest these accounts together with the accounts around "
-                + "them (the platform's other accounts of the same period)."
+        /// What the run found that bears on every cluster, as the case file keeps it.
+        static func caveats(_ summary: LinkSummary) -> LinkCaveats {
+            LinkCaveats(uniformTraits: summary.uniformTraits,
+                        uncontrasted: summary.uncontrasted.map { .init(signal: $0.signal, value: $0.value, accounts: $0.accounts) },
+                        placeholders: summary.placeholders.map { .init(field: $0.field, value: $0.value, accounts: $0.accounts) },
+                        splitIDs: summary.splitIDs.map { .init(id: $0.id, sameAs: $0.sameAs, form: $0.form.rawValue) })
         }
 
         static func describe(_ s: LinkSummary) -> String {

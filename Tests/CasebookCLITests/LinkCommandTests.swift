@@ -62,6 +62,11 @@ final class LinkCommandTests: XCTestCase {
         XCTAssertTrue(values.allSatisfy { $0["accounts"] as? Int == 12 })
         XCTAssertEqual(summary["uniform_traits"] as? [String], ["country", "client"])
         XCTAssertEqual(try Casebook.run(["link", "--db", "alone.db", "--quiet"], in: directory).stderr, "")
+        // Kept with each run, for the TUI and a bundle's report.
+        let kept = try Casebook.run(["sql", "--db", "alone.db", "--format", "csv",
+                                     "SELECT run_id, caveats ->> '$.uniform_traits[1]', json_array_length(caveats -> '$.uncontrasted') FROM link_run_caveats"],
+                                    in: directory)
+        XCTAssertEqual(kept.stdout.split(whereSeparator: \.isNewline).dropFirst(), ["1,client,2", "2,client,2", "3,client,2"], kept.stdout + kept.stderr)
 
         // The same operator among five strangers: one cluster, and nothing to report.
         try writeCampaign(strangers: 5)

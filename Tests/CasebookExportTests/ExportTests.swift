@@ -289,6 +289,31 @@ final class ExportTests: XCTestCase {
         XCTAssertTrue(manifest.contains("\"emails\""), "the manifest records the redaction")
     }
 
+    /// What the link run said of the case file (here: placeholders it read as absent) is in the
+    /// report and in the subset, redacted or not.
+    func testTheLinkRunsCaveatsAreInTheReportAndTheSubset() throws {
+        let copy = Self.root + "/caveats-\(UUID().uuidString).db"
+        try CaseFile.open(Self.caseFile, access: .write).execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try FileManager.default.copyItem(atPath: Self.caseFile, toPath: copy)
+        let members = try CaseFile.open(copy, access: .read).prepare("SELECT account_id FROM account_rows ORDER BY account_pk LIMIT 3")
+            .rows { $0.string(0) ?? "" }
+        let payments = members.enumerated().map { #"{"account_id":"\#($1)","fingerprint":"fp-caveat-\#($0)","bin":"000000"}"# }
+        try (payments.joined(separator: "\n") + "\n").write(toFile: Self.root + "/payments-caveats.jsonl", atomically: true, encoding: .utf8)
+        _ = try Ingest(databasePath: copy, actor: "ana").run(IngestPlan(paths: [Self.root + "/payments-caveats.jsonl"], kind: nil, format: nil).files)
+        _ = try LinkRun.run(databasePath: copy, actor: "ana")
+        for redact in [nil, "emails,ips,prompts"] {
+            var request = ExportRequest(caseFilePath: copy, subject: .caseFile(1), actor: "ana", casebookVersion: "test")
+            request.outputPath = Self.root + "/bundle-\(UUID().uuidString)"
+            if let redact { request.redaction = try RedactionProfile(parsing: redact) }
+            let bundle = try Exporter.export(request).path
+            let report = try String(contentsOfFile: bundle + "/report.md", encoding: .utf8)
+            XCTAssertTrue(report.contains("What the link run said of the case file it linked"), report)
+            XCTAssertTrue(report.contains(#"read as absent, as placeholders an export writes where it has no value: bin "000000" (3 accounts)"#), report)
+            let subset = try CaseFile.open(bundle + "/evidence.sqlite", access: .read)
+            XCTAssertEqual(try subset.scalarInt("SELECT json_array_length(caveats -> '$.placeholders') FROM link_run_caveats"), 1)
+        }
+    }
+
     /// Naive search; the bundles here are a few megabytes.
     private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard let first = needle.first, needle.count <= haystack.count else { return false }

@@ -166,6 +166,9 @@ final class AppBehaviourTests: XCTestCase {
         let database = try CaseFile.open(directory + "/case.db", access: .write)
         let app = try App(database: database, path: directory + "/case.db", actor: "ana", readOnly: false,
                           work: ImmediateWork(database: database), size: (120, 30))
+        let first = app.render()
+        XCTAssertTrue(first.text.contains("What the link run said of this case file:"), first.text)
+        XCTAssertTrue(first.text.contains("account_id \"NULL\" (1 account)"), first.text)
         let account = try TUIFixture.press(app, "@NULL<Enter>")
         XCTAssertTrue(account.text.contains("none (a placeholder id, left out of linking)"), account.text)
         let why = try TUIFixture.press(app, "m@a2<Enter>w")
