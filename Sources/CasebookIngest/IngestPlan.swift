@@ -145,7 +145,6 @@ public struct IngestPlan: Sendable {
         return kind == nil ? nil : "its name does not end in .csv, .tsv or .jsonl, optionally .gz (ingest it by its path with --format)"
     }
 
-    /// The kind to read a file as: `--kind`, unless the file's name says another kind.
     /// The options for a file of this name: a `.tsv` file is separated by tabs unless
     /// `--separator` says otherwise.
     private static func options(_ options: ReadOptions, named name: String) -> ReadOptions {
@@ -155,6 +154,7 @@ public struct IngestPlan: Sendable {
         return tabs
     }
 
+    /// The kind to read a file as: `--kind`, unless the file's name says another kind.
     private static func kind(_ override: RecordKind?, named: RecordKind?, path: String) throws -> RecordKind? {
         if let override, let named, override != named {
             throw UsageError("--kind \(override.rawValue) contradicts the name of \(Printable.escaped(path)), which says \(named.rawValue); rename the file or drop --kind")

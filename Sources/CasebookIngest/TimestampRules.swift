@@ -144,8 +144,8 @@ public struct TimestampRules: Sendable, Equatable {
         var second = 0
         var index = 16
         if index < b.count, b[index] == UInt8(ascii: ":") {
-            guard b.count >= 19, let written = number(17, 2) else { return .invalid(Self.expected) }
-            second = written
+            guard b.count >= 19, let seconds = number(17, 2) else { return .invalid(Self.expected) }
+            second = seconds
             index = 19
         }
         guard year >= 1 else { return .invalid("the year 0000 is outside the years 0001-9999") }

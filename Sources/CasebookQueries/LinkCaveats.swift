@@ -130,7 +130,7 @@ public struct LinkCaveats: Sendable, Equatable, Decodable {
         if splitIDs.contains(where: { $0.form == "padded" }) { why.append("fixed-width exports pad ids with spaces") }
         let count = splitIDs.count
         return "\(NumberText.grouped(count)) account id\(count == 1 ? " is another account's id" : "s are other accounts' ids") "
-            + "written another way, so one account is two in the case file: \(listed)\(count > 3 ? ", … (--json lists them)" : ""); "
+            + "written another way, so one account is two in the case file: \(listed)\(count > 3 ? ", … (casebook link --json lists them)" : ""); "
             + why.joined(separator: "; ") + ". Write each id one way in every file and ingest them into a new case file."
     }
 
@@ -141,6 +141,6 @@ public struct LinkCaveats: Sendable, Equatable, Decodable {
             "\($0.field) \"\(Printable.escaped($0.value))\" (\(NumberText.grouped($0.accounts)) account\($0.accounts == 1 ? "" : "s"))"
         }.joined(separator: ", ")
         return "read as absent, as placeholders an export writes where it has no value: \(listed)"
-            + (placeholders.count > 5 ? " and \(placeholders.count - 5) more (--json lists them)" : "")
+            + (placeholders.count > 5 ? " and \(placeholders.count - 5) more (casebook link --json lists them)" : "")
     }
 }

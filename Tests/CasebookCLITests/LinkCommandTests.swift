@@ -147,7 +147,7 @@ final class LinkCommandTests: XCTestCase {
         XCTAssertEqual(link.status, 0, link.stderr)
         XCTAssertTrue(link.stderr.contains("4 account ids are other accounts' ids written another way, so one account is two in the case "
                                            + "file: \" 1004\" is 1004 with spaces around it, \"1001.0\" is 1001 as a decimal, \"1002.0\" is 1002 "
-                                           + "as a decimal, … (--json lists them); pandas writes integer ids with a gap as floats"), link.stderr)
+                                           + "as a decimal, … (casebook link --json lists them); pandas writes integer ids with a gap as floats"), link.stderr)
         XCTAssertTrue(link.stderr.contains("; fixed-width exports pad ids with spaces. Write each id one way"), link.stderr)
         let json = try Casebook.run(["link", "--db", "case.db", "--json"], in: directory)
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
