@@ -101,6 +101,8 @@ struct RecordBuilder {
             return fail(.badJSON, "field \(specs[field].name) appears more than once")
         }
         if !nullTexts.isEmpty, shape == .string, nullTexts.contains(where: { $0.elementsEqual(value) }) { return }
+        // "" in a typed field is absent, as the empty CSV cell it was converted from (Miller, csvjson).
+        if value.isEmpty, shape == .string, types[field] != .string { return }
         switch types[field] {
         case .string:
             guard shape != .container else {
@@ -111,7 +113,8 @@ struct RecordBuilder {
                 guard shape != .boolean else {
                     return fail(.wrongType, "field \(specs[field].name): expected a string, found true or false")
                 }
-                if value.isEmpty { return }
+                // An id of white space alone is no id.
+                if value.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) { return }
             }
             keep(value, as: field, in: &batch)
         case .timestamp:
@@ -194,7 +197,7 @@ struct RecordBuilder {
         if failure == nil {
             for index in required.indices where required[index] {
                 if case .absent = values[index] {
-                    fail(.missingField, "required field \(specs[index].name) is missing or empty" + nearMiss(specs[index].nameBytes))
+                    fail(.missingField, "required field \(specs[index].name) is missing, empty or white space alone" + nearMiss(specs[index].nameBytes))
                     break
                 }
             }

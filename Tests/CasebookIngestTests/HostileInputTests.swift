@@ -225,7 +225,7 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(details[1].hasSuffix("it has no column account_id (its columns: 'id', 'created')"), details[1])
         XCTAssertTrue(details[2].hasSuffix("as cells are read separated by ','; this file looks separated by ';': ingest it with --separator ';'"), details[2])
         XCTAssertTrue(details[4].hasSuffix("this file looks separated by tabs: ingest it with --separator tab"), details[4])
-        XCTAssertTrue(details[5].hasSuffix("required field account_id is missing or empty; the record has Account_ID, but field names are case-sensitive"), details[5])
+        XCTAssertTrue(details[5].hasSuffix("required field account_id is missing, empty or white space alone; the record has Account_ID, but field names are case-sensitive"), details[5])
     }
 
     /// Spreadsheets end rows with separators (`a,b,,`): the unnamed columns are named by their
@@ -594,6 +594,28 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(summary.total().loaded, 1)
         XCTAssertEqual(try f.strings("SELECT exchange_id || ' ' || coalesce(latency_ms, '-') || ' ' || coalesce(extra, '-') FROM exchanges"), ["e1 - -"])
         XCTAssertEqual(try f.rejects(), ["2 bad_json", "3 bad_json", "4 bad_json"])
+    }
+
+    /// JSON converted from CSV (Miller, csvjson) writes an empty cell as "": in a typed field it
+    /// is absent, as the empty cell was, not a bad address or number. An id of white space alone
+    /// is no id.
+    func testAnEmptyStringInATypedFieldIsAbsentAndAnIdOfSpacesIsMissing() throws {
+        let f = try Fixture()
+        try f.write("exchanges.jsonl", """
+            {"exchange_id":"e1","account_id":"a","ts":"2026-02-01T10:00:00Z","ip":"","latency_ms":"","status":""}
+            {"exchange_id":"e2","account_id":"a","ts":""}
+            {"exchange_id":"e3","account_id":"  ","ts":"2026-02-01T10:00:00Z"}
+
+            """)
+        try f.write("accounts.csv", "account_id,created_at\n\" \t\",2026-01-01T00:00:00Z\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 1)
+        XCTAssertEqual(try f.strings("SELECT exchange_id || ' ' || coalesce(ip, '-') || ' ' || coalesce(latency_ms, '-') FROM exchanges"), ["e1 - -"])
+        XCTAssertEqual(try f.strings("SELECT reason || ' ' || detail FROM rejects ORDER BY source_file_id, line"), [
+            "missing_field required field account_id is missing, empty or white space alone",
+            "missing_field required field ts is missing, empty or white space alone",
+            "missing_field required field account_id is missing, empty or white space alone",
+        ])
     }
 
     func testDuckDBAndPostgreSQLTimestampsLoad() throws {
