@@ -105,7 +105,8 @@ extension Casebook {
 
         /// Plans and runs an ingest, with a progress line on a terminal; shared with `demo`.
         static func ingest(paths: [String], kind: RecordKind?, format: InputFormat?, gzip: Bool,
-                           options: ReadOptions = ReadOptions(), databasePath: String, actor: String, cacheMiB: Int = CasebookIngest.Ingest.defaultCacheMiB,
+                           options: ReadOptions = ReadOptions(), databasePath: String, actor: String,
+                           cacheMiB: Int = CasebookIngest.Ingest.defaultCacheMiB,
                            exclusive: Bool = false) throws -> IngestSummary {
             let plan: IngestPlan
             do {
