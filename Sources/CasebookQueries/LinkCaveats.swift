@@ -72,6 +72,11 @@ public struct LinkCaveats: Sendable, Equatable, Decodable {
         splitIDs = try c.decodeIfPresent([SplitAccount].self, forKey: .splitIDs) ?? []
     }
 
+    /// Why an account whose id is a placeholder (`NULL`, `\N`) is in no cluster, after "its id
+    /// is" or "NULL is": said by `explain` and the TUI alike.
+    public static let placeholderAccount = "a placeholder an export writes where it has no account: it holds the exchanges "
+        + "the export could not attribute, whoever sent them, and the link run leaves it out."
+
     /// The caveats of run `runID`; nil for a run of a case file older than schema version 6.
     public static func of(run runID: Int64, in database: Database) throws -> LinkCaveats? {
         guard try database.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'link_run_caveats'") == 1,

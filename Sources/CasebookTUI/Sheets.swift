@@ -236,9 +236,7 @@ enum Sheets {
         ]
         for account in [first, second] where Placeholder.isPlaceholder(account) {
             paragraphs += [Paragraph([Span(oneLine(account), Style(.accent)),
-                                      Span(" is a placeholder an export writes where it has no account: it holds the exchanges "
-                                           + "the export could not attribute, whoever sent them, and the link run leaves it out.",
-                                           Style(.warning))]),
+                                      Span(" is " + LinkCaveats.placeholderAccount, Style(.warning))]),
                            Paragraph.blank]
         }
         guard !pair.shared.isEmpty else {

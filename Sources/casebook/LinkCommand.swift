@@ -197,7 +197,7 @@ extension Casebook {
             let account = Printable.escaped(explanation.accountID)
             guard let cluster = explanation.clusterID else {
                 if Placeholder.isPlaceholder(explanation.accountID) {
-                    print("\(account) is in no cluster: \(Self.placeholderAccount)")
+                    print("\(account) is in no cluster: its id is \(LinkCaveats.placeholderAccount)")
                 } else {
                     print("\(account) is in no cluster: nothing it shares with another account reaches the link threshold.")
                 }
@@ -234,7 +234,7 @@ extension Casebook {
             func place(_ cluster: Int64?) -> String { cluster.map { "in cluster \($0)" } ?? "in no cluster" }
             print("\(from) and \(to) are not in the same cluster (\(from) \(place(pair.firstCluster)), \(to) \(place(pair.secondCluster))).")
             for account in accounts where Placeholder.isPlaceholder(account) {
-                print("\(Printable.escaped(account)): \(Self.placeholderAccount)")
+                print("\(Printable.escaped(account)): its id is \(LinkCaveats.placeholderAccount)")
             }
             guard !pair.shared.isEmpty else {
                 print("They share no card, address, address block, client, email domain or template.")
@@ -254,10 +254,6 @@ extension Casebook {
                 print("  … and \(Terminal.grouped(count)) more \(signal) value(s) in common")
             }
         }
-
-        /// Why an account named by a placeholder (`NULL`, `\\N`) is in no cluster.
-        static let placeholderAccount = "its id is a placeholder an export writes where it has no account, so it holds "
-            + "the exchanges the export could not attribute, whoever sent them; the link run leaves it out."
 
         private func printJSON(_ object: [String: Any]) throws {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
