@@ -24,6 +24,22 @@ public struct LinkSummary: Sendable {
     public let placeholders: [PlaceholderUse]
     /// Account ids that are another account's id written another way: one account split in two.
     public let splitIDs: [SplitID]
+
+    /// What bears on every cluster, as `link_run_caveats` keeps it and `casebook link --json`
+    /// prints it (schema/README.md lists the keys).
+    public var caveats: [String: Any] {
+        [
+            "uniform_traits": uniformTraits,
+            "uncontrasted": uncontrasted.map { ["signal": $0.signal, "value": $0.value, "accounts": $0.accounts] },
+            "placeholders": placeholders.map { ["field": $0.field, "value": $0.value, "accounts": $0.accounts] },
+            "split_ids": splitIDs.map { ["id": $0.id, "same_as": $0.sameAs, "form": $0.form.rawValue] },
+        ]
+    }
+
+    /// `caveats` as JSON text.
+    public func caveatsJSON() throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: caveats, options: [.sortedKeys]), as: UTF8.self)
+    }
 }
 
 /// An account id that is another account's id written another way (`1001.0` for `1001`,
@@ -71,17 +87,6 @@ public struct UncontrastedValue: Sendable, Equatable {
 public enum LinkRun {
     /// SHA-256 of the run's membership, one line `cluster_id:account_pk` per member in that
     /// order: what the audit log records as the run's result, recomputable with SQL.
-    /// The run's `link_run_caveats` row (schema/README.md): what bears on every cluster.
-    private static func caveatsJSON(uniformTraits: [String], uncontrasted: [UncontrastedValue], features: AccountFeatures) throws -> String {
-        let object: [String: Any] = [
-            "uniform_traits": uniformTraits,
-            "uncontrasted": uncontrasted.map { ["signal": $0.signal, "value": $0.value, "accounts": $0.accounts] },
-            "placeholders": features.placeholders.map { ["field": $0.field, "value": $0.value, "accounts": $0.accounts] },
-            "split_ids": features.splitIDs.map { ["id": $0.id, "same_as": $0.sameAs, "form": $0.form.rawValue] },
-        ]
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-    }
-
     static func membersDigest(_ database: Database, runID: Int64) throws -> String {
         var text: [UInt8] = []
         for line in try database.prepare("""
@@ -214,19 +219,18 @@ public enum LinkRun {
             try database.prepare("""
                 UPDATE link_runs SET finished_at_ms = ?2, accounts = ?3, clusters = ?4, links = ?5, status = 'complete' WHERE run_id = ?1
                 """).run([runID, finished, features.count, clusters.count, links.count])
-            try database.prepare("INSERT INTO link_run_caveats (run_id, caveats) VALUES (?1, ?2)")
-                .run([runID, try Self.caveatsJSON(uniformTraits: linker.judge.uniformIdentity.map(\.name),
-                                                  uncontrasted: linker.uncontrasted, features: features)])
+            let summary = LinkSummary(runID: runID, accounts: features.count, clusters: clusters.count,
+                                      clusteredAccounts: clusters.reduce(0) { $0 + $1.count }, links: links.count,
+                                      seconds: seconds, changes: changes, dissolved: dissolved.count,
+                                      uniformTraits: linker.judge.uniformIdentity.map(\.name), uncontrasted: linker.uncontrasted,
+                                      placeholders: features.placeholders, splitIDs: features.splitIDs)
+            try database.prepare("INSERT INTO link_run_caveats (run_id, caveats) VALUES (?1, ?2)").run([runID, try summary.caveatsJSON()])
             try AuditLog.append(database, actor: actor, action: .linkRun, target: "run:\(runID)", payload: [
                 "parameters": (try? JSONSerialization.jsonObject(with: Data(parametersJSON.utf8))) ?? parametersJSON,
                 "accounts": features.count, "clusters": clusters.count, "links": links.count,
                 "members_sha256": try membersDigest(database, runID: runID),
             ], at: finished)
-            return LinkSummary(runID: runID, accounts: features.count, clusters: clusters.count,
-                               clusteredAccounts: clusters.reduce(0) { $0 + $1.count }, links: links.count,
-                               seconds: seconds, changes: changes, dissolved: dissolved.count,
-                               uniformTraits: linker.judge.uniformIdentity.map(\.name), uncontrasted: linker.uncontrasted,
-                               placeholders: features.placeholders, splitIDs: features.splitIDs)
+            return summary
         }
     }
 }

@@ -11,20 +11,12 @@ public struct LinkCaveats: Sendable, Equatable, Decodable {
         public let signal: String
         public let value: String
         public let accounts: Int
-
-        public init(signal: String, value: String, accounts: Int) {
-            (self.signal, self.value, self.accounts) = (signal, value, accounts)
-        }
     }
 
     public struct PlaceholderValue: Sendable, Equatable, Decodable {
         public let field: String
         public let value: String
         public let accounts: Int
-
-        public init(field: String, value: String, accounts: Int) {
-            (self.field, self.value, self.accounts) = (field, value, accounts)
-        }
     }
 
     public struct SplitAccount: Sendable, Equatable, Decodable {
@@ -32,10 +24,6 @@ public struct LinkCaveats: Sendable, Equatable, Decodable {
         public let sameAs: String
         /// `decimal` (`1001.0` for `1001`) or `padded` (`" a1"` for `a1`).
         public let form: String
-
-        public init(id: String, sameAs: String, form: String) {
-            (self.id, self.sameAs, self.form) = (id, sameAs, form)
-        }
 
         enum CodingKeys: String, CodingKey {
             case id, form
@@ -49,13 +37,6 @@ public struct LinkCaveats: Sendable, Equatable, Decodable {
     public let uncontrasted: [SharedValue]
     public let placeholders: [PlaceholderValue]
     public let splitIDs: [SplitAccount]
-
-    public init(uniformTraits: [String], uncontrasted: [SharedValue], placeholders: [PlaceholderValue], splitIDs: [SplitAccount]) {
-        self.uniformTraits = uniformTraits
-        self.uncontrasted = uncontrasted
-        self.placeholders = placeholders
-        self.splitIDs = splitIDs
-    }
 
     enum CodingKeys: String, CodingKey {
         case uncontrasted, placeholders

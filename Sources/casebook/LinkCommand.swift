@@ -50,29 +50,18 @@ extension Casebook {
                 }
             }
             if json {
-                let object: [String: Any] = [
+                let object = summary.caveats.merging([
                     "run_id": summary.runID, "accounts": summary.accounts, "clusters": summary.clusters,
                     "clustered_accounts": summary.clusteredAccounts, "links": summary.links,
                     "seconds": (summary.seconds * 1000).rounded() / 1000, "changes": summary.changes, "dissolved": summary.dissolved,
-                    "uniform_traits": summary.uniformTraits,
-                    "uncontrasted": summary.uncontrasted.map { ["signal": $0.signal, "value": $0.value, "accounts": $0.accounts] },
-                    "placeholders": summary.placeholders.map { ["field": $0.field, "value": $0.value, "accounts": $0.accounts] },
-                    "split_ids": summary.splitIDs.map { ["id": $0.id, "same_as": $0.sameAs, "form": $0.form.rawValue] },
-                ]
+                ]) { caveat, _ in caveat }
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else if !quiet {
                 print(Self.describe(summary))
-                for sentence in Self.caveats(summary).sentences { Terminal.note(sentence) }
+                let caveats = try JSONDecoder().decode(LinkCaveats.self, from: Data(summary.caveatsJSON().utf8))
+                for sentence in caveats.sentences { Terminal.note(sentence) }
             }
-        }
-
-        /// What the run found that bears on every cluster, as the case file keeps it.
-        static func caveats(_ summary: LinkSummary) -> LinkCaveats {
-            LinkCaveats(uniformTraits: summary.uniformTraits,
-                        uncontrasted: summary.uncontrasted.map { .init(signal: $0.signal, value: $0.value, accounts: $0.accounts) },
-                        placeholders: summary.placeholders.map { .init(field: $0.field, value: $0.value, accounts: $0.accounts) },
-                        splitIDs: summary.splitIDs.map { .init(id: $0.id, sameAs: $0.sameAs, form: $0.form.rawValue) })
         }
 
         static func describe(_ s: LinkSummary) -> String {
