@@ -121,31 +121,19 @@ final class AppBehaviourTests: XCTestCase {
     }
 
     func testAHugePromptIsShownInPartAndSaysWhereTheRestIs() throws {
-        let directory = NSTemporaryDirectory() + "casebook-tui-huge-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let prompt = String(repeating: "word ", count: 300_000)
-        try (#"{"exchange_id":"huge","account_id":"a","ts":1768000000,"prompt":"\#(prompt)"}"# + "\n")
-            .write(toFile: directory + "/exchanges.jsonl", atomically: true, encoding: .utf8)
-        _ = try Ingest(databasePath: directory + "/case.db").run(IngestPlan(paths: [directory + "/exchanges.jsonl"], kind: nil, format: nil).files)
-        let database = try CaseFile.open(directory + "/case.db", access: .write)
-        let app = try App(database: database, path: directory + "/case.db", actor: "ana", readOnly: false,
-                          work: ImmediateWork(database: database), size: (100, 30))
+        let path = try TUIFixture.caseFile("exchanges.jsonl", lines: [#"{"exchange_id":"huge","account_id":"a","ts":1768000000,"prompt":"\#(prompt)"}"#])
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let app = try TUIFixture.app(path)
         let screen = try TUIFixture.press(app, "@exchange:huge<Enter>/more characters<Enter>")
         XCTAssertTrue(screen.text.contains("451,424 more characters"), screen.text)
     }
 
     func testALinkRunWithNoClusterSaysSoAndTheAccountsStayReachable() throws {
-        let directory = NSTemporaryDirectory() + "casebook-tui-unlinked-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let lines = (0..<6).map { #"{"account_id":"person-\#($0)","created_at":"2026-01-0\#($0 + 1)T10:00:00Z","country":"US"}"# }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/accounts.jsonl", atomically: true, encoding: .utf8)
-        _ = try Ingest(databasePath: directory + "/case.db").run(IngestPlan(paths: [directory + "/accounts.jsonl"], kind: nil, format: nil).files)
-        _ = try LinkRun.run(databasePath: directory + "/case.db", actor: "ana")
-        let database = try CaseFile.open(directory + "/case.db", access: .write)
-        let app = try App(database: database, path: directory + "/case.db", actor: "ana", readOnly: false,
-                          work: ImmediateWork(database: database), size: (100, 30))
+        let path = try TUIFixture.caseFile("accounts.jsonl", lines: lines, link: true)
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let app = try TUIFixture.app(path)
         let first = app.render()
         XCTAssertTrue(first.text.contains("The latest link run (run 1) put none of the 6 accounts in a cluster."), first.text)
         XCTAssertTrue(first.text.contains("@ opens one by id"), first.text)
@@ -156,16 +144,10 @@ final class AppBehaviourTests: XCTestCase {
     /// Exchanges the export could not attribute, under the account `NULL`: its sheet and the
     /// why sheet say it is a placeholder the link run left out, not an account kept apart.
     func testAPlaceholderAccountSaysWhyItIsInNoCluster() throws {
-        let directory = NSTemporaryDirectory() + "casebook-tui-null-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let lines = (0..<4).map { #"{"exchange_id":"x\#($0)","account_id":"\#($0 < 2 ? "NULL" : "a\($0)")","ts":\#(1_768_000_000 + $0),"ip":"45.3.3.9"}"# }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/exchanges.jsonl", atomically: true, encoding: .utf8)
-        _ = try Ingest(databasePath: directory + "/case.db").run(IngestPlan(paths: [directory + "/exchanges.jsonl"], kind: nil, format: nil).files)
-        _ = try LinkRun.run(databasePath: directory + "/case.db", actor: "ana")
-        let database = try CaseFile.open(directory + "/case.db", access: .write)
-        let app = try App(database: database, path: directory + "/case.db", actor: "ana", readOnly: false,
-                          work: ImmediateWork(database: database), size: (120, 30))
+        let path = try TUIFixture.caseFile("exchanges.jsonl", lines: lines, link: true)
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let app = try TUIFixture.app(path, size: (120, 30))
         let first = app.render()
         XCTAssertTrue(first.text.contains("What the link run said of this case file:"), first.text)
         XCTAssertTrue(first.text.contains("account_id \"NULL\" (1 account)"), first.text)
@@ -177,13 +159,10 @@ final class AppBehaviourTests: XCTestCase {
     }
 
     func testPagingThroughAManyRowedListKeepsMemoryFlat() throws {
-        let directory = NSTemporaryDirectory() + "casebook-tui-long-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let lines = (1...3_000).map { #"{"exchange_id":"x\#($0)","account_id":"big","ts":\#(1_768_000_000 + $0),"prompt":"p\#($0)"}"# }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/exchanges.jsonl", atomically: true, encoding: .utf8)
-        _ = try Ingest(databasePath: directory + "/case.db").run(IngestPlan(paths: [directory + "/exchanges.jsonl"], kind: nil, format: nil).files)
-        let database = try CaseFile.open(directory + "/case.db", access: .write)
+        let path = try TUIFixture.caseFile("exchanges.jsonl", lines: lines)
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let database = try CaseFile.open(path, access: .write)
         let context = try SheetContext(database: database, actor: "ana", readOnly: false, work: ImmediateWork(database: database))
         let sheet = try Sheets.account(context, id: "big") as! TableSheet
         var screen = Screen(width: 100, height: 30)

@@ -39,6 +39,18 @@ enum TUIFixture {
     }
 
     /// A headless app on `path` with key scripts applied; the screen after them.
+    /// A case file in a scratch folder of its own, ingested from one JSON Lines file of
+    /// `lines`, linked when `link`; the caller removes the folder (the file's parent).
+    static func caseFile(_ name: String, lines: [String], link: Bool = false) throws -> String {
+        let directory = NSTemporaryDirectory() + "casebook-tui-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+        let path = directory + "/case.db"
+        _ = try Ingest(databasePath: path).run(IngestPlan(paths: [directory + "/" + name], kind: nil, format: nil).files)
+        if link { _ = try LinkRun.run(databasePath: path, actor: "ana") }
+        return path
+    }
+
     static func app(_ path: String = caseFile, size: (Int, Int) = (100, 30), actor: String = "ana") throws -> App {
         let database = try CaseFile.open(path, access: .write)
         return try App(database: database, path: path, actor: actor, readOnly: false, work: ImmediateWork(database: database),
