@@ -133,7 +133,8 @@ struct RecordBuilder {
             }
         case .ip:
             guard shape == .string, ValueParsing.withCanonicalIP(value, { keep($0, as: field, in: &batch) }) else {
-                return fail(.badIP, "field \(specs[field].name): expected an IPv4 or IPv6 address" + Self.nullHint(value))
+                let why = ValueParsing.ipProblem(value).map { ": \($0)" } ?? ""
+                return fail(.badIP, "field \(specs[field].name): expected an IPv4 or IPv6 address" + why + Self.nullHint(value))
             }
         case .int:
             guard shape == .string || shape == .number, let number = ValueParsing.integer(value) else {

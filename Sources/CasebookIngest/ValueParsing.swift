@@ -62,15 +62,63 @@ enum ValueParsing {
     /// Hands `body` the canonical text of an IPv4 or IPv6 address (IPv4-mapped IPv6 becomes
     /// IPv4). A strict dotted quad is its own canonical text, so it is handed over as it is,
     /// with no String built: most addresses in an export are IPv4.
+    ///
+    /// An address written with its port, as load balancers and proxies log the client
+    /// (`1.2.3.4:5678`, `[2001:db8::1]:443`), or in brackets alone, is that address: the
+    /// record's identity and its links are the address's, and the source line keeps the port.
     /// - Returns: false, without calling `body`, when `bytes` is not an address.
     static func withCanonicalIP(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
         if ipv4(bytes) != nil {
             body(bytes)
             return true
         }
-        guard var text = canonicalIPv6(bytes) else { return false }
+        let address = bytes.contains(UInt8(ascii: "[")) || bytes.contains(UInt8(ascii: ".")) ? addressBeforePort(bytes) : nil
+        if let address, ipv4(address) != nil {
+            body(address)
+            return true
+        }
+        guard var text = canonicalIPv6(address ?? bytes) else { return false }
         text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
         return true
+    }
+
+    /// The address of `1.2.3.4:port`, `[v6]:port` or `[v6]`; nil for any other text.
+    private static func addressBeforePort(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard let first = bytes.first else { return nil }
+        if first == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[(close + 1)...])
+            guard rest.isEmpty || (rest.first == UInt8(ascii: ":") && isPort(UnsafeRawBufferPointer(rebasing: rest.dropFirst()))) else { return nil }
+            let inside = UnsafeRawBufferPointer(rebasing: bytes[1..<close])
+            return inside.contains(UInt8(ascii: ":")) ? inside : nil
+        }
+        guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")),
+              isPort(UnsafeRawBufferPointer(rebasing: bytes[(colon + 1)...])) else { return nil }
+        let address = UnsafeRawBufferPointer(rebasing: bytes[..<colon])
+        return ipv4(address) != nil ? address : nil
+    }
+
+    /// A TCP or UDP port: 1 to 5 digits, at most 65535.
+    private static func isPort(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard (1...5).contains(bytes.count), bytes.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
+        return bytes.reduce(0) { $0 * 10 + Int($1 - 48) } <= 65535
+    }
+
+    /// Why a value that is not an address is not one, where an export's usual forms tell:
+    /// the reject's detail then says what to change rather than only what was expected.
+    static func ipProblem(_ bytes: UnsafeRawBufferPointer) -> String? {
+        if bytes.contains(UInt8(ascii: ",")) {
+            return "a list of addresses (as an X-Forwarded-For header holds, the client's usually first); the field takes one address"
+        }
+        if bytes.contains(UInt8(ascii: "%")) && bytes.contains(UInt8(ascii: ":")) {
+            return "an IPv6 address with a zone (%...), which names an address on one host's own link, not a client's"
+        }
+        let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        if parts.count == 4, bytes.allSatisfy({ $0 == UInt8(ascii: ".") || ($0 >= 48 && $0 <= 57) }),
+           parts.contains(where: { $0.count > 1 && $0.first == 48 }) {
+            return "a part of the dotted quad starts with 0 (as in 010.1.2.3), which some tools read as octal and others as decimal; write each part without leading zeros"
+        }
+        return nil
     }
 
     /// Canonical text of an IPv6 address; an IPv4-mapped one becomes IPv4.

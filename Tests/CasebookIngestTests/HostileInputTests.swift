@@ -618,6 +618,33 @@ final class HostileInputTests: XCTestCase {
         ])
     }
 
+    /// Load-balancer logs write the client as `address:port`; each such exchange was a `bad_ip`
+    /// reject. The address is the value, one address with the same address written bare.
+    /// Values that are not one address say what they are instead.
+    func testAnAddressWithItsPortLoadsAsTheAddressAndOtherFormsSayWhy() throws {
+        let f = try Fixture()
+        try f.write("exchanges.csv", """
+            exchange_id,account_id,ts,ip
+            e1,a,2026-02-01T10:00:00Z,203.0.113.7:51234
+            e2,b,2026-02-01T10:00:00Z,203.0.113.7
+            e3,c,2026-02-01T10:00:00Z,[2001:db8::7]:443
+            e4,c,2026-02-01T10:00:00Z,"203.0.113.7, 10.0.0.1"
+            e5,c,2026-02-01T10:00:00Z,fe80::1%eth0
+            e6,c,2026-02-01T10:00:00Z,203.0.113.07
+
+            """)
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 3)
+        XCTAssertEqual(try f.strings("SELECT exchange_id || ' ' || ip FROM exchanges ORDER BY exchange_id"),
+                       ["e1 203.0.113.7", "e2 203.0.113.7", "e3 2001:db8::7"])
+        XCTAssertEqual(try f.strings("SELECT count(DISTINCT ip_pk) FROM exchange_rows"), ["2"])
+        XCTAssertEqual(try f.strings("SELECT line || ' ' || detail FROM rejects ORDER BY line"), [
+            "5 field ip: expected an IPv4 or IPv6 address: a list of addresses (as an X-Forwarded-For header holds, the client's usually first); the field takes one address",
+            "6 field ip: expected an IPv4 or IPv6 address: an IPv6 address with a zone (%...), which names an address on one host's own link, not a client's",
+            "7 field ip: expected an IPv4 or IPv6 address: a part of the dotted quad starts with 0 (as in 010.1.2.3), which some tools read as octal and others as decimal; write each part without leading zeros",
+        ])
+    }
+
     func testDuckDBAndPostgreSQLTimestampsLoad() throws {
         let f = try Fixture()
         try f.write("exchanges.csv", """

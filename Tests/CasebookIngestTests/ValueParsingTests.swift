@@ -109,6 +109,35 @@ final class ValueParsingTests: XCTestCase {
         }
     }
 
+    /// Load balancers and proxies log the client as address and port; the address is the value.
+    func testAnAddressWrittenWithItsPortIsTheAddress() {
+        XCTAssertEqual(ip("1.2.3.4:5678"), "1.2.3.4")
+        XCTAssertEqual(ip("1.2.3.4:65535"), "1.2.3.4")
+        XCTAssertEqual(ip("[2001:DB8::1]:443"), "2001:db8::1")
+        XCTAssertEqual(ip("[2001:db8::1]"), "2001:db8::1")
+        XCTAssertEqual(ip("[::ffff:1.2.3.4]:80"), "1.2.3.4")
+        // Without brackets the last group is the address's own, not a port.
+        XCTAssertEqual(ip("2001:db8::1:443"), "2001:db8::1:443")
+        for bad in ["1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:123456", "1.2.3.4:8a", "01.2.3.4:80", "[1.2.3.4]:80", "[[::1]]",
+                    "[::1]:", "[::1]x", "[::1", "::ffff:1.2.3.4:80", "host.example:80", ":80"] {
+            XCTAssertNil(ip(bad), bad)
+        }
+    }
+
+    private func ipProblem(_ text: String) -> String? {
+        Array(text.utf8).withUnsafeBytes { ValueParsing.ipProblem($0) }
+    }
+
+    func testARejectedAddressSaysWhatIsWrongWhereTheFormTells() {
+        XCTAssertEqual(ipProblem("1.2.3.4, 10.0.0.1")?.hasPrefix("a list of addresses"), true)
+        XCTAssertEqual(ipProblem("fe80::1%eth0")?.hasPrefix("an IPv6 address with a zone"), true)
+        XCTAssertEqual(ipProblem("010.1.2.3")?.hasPrefix("a part of the dotted quad starts with 0"), true)
+        XCTAssertEqual(ipProblem("1.2.3.04")?.hasPrefix("a part of the dotted quad starts with 0"), true)
+        for other in ["1.2.3", "host.example", "1.2.3.4.5", "0.0.0.256", "50%"] {
+            XCTAssertNil(ipProblem(other), other)
+        }
+    }
+
     private func int(_ text: String) -> Int64? {
         Array(text.utf8).withUnsafeBytes { ValueParsing.integer($0) }
     }
