@@ -28,9 +28,8 @@ final class FileReader {
         var unusable: RecordFailure?
         // The header's text, to tell it again inside the file (CSV files joined with `cat`).
         var headerRow: [UInt8] = []
-        if try splitter.skipByteOrderMark() {
-            unusable = RecordFailure(reason: .badUTF8, detail: "the file is UTF-16, not UTF-8; convert it (iconv -f UTF-16 -t UTF-8) and ingest it again")
-        } else if file.format == .csv {
+        try splitter.skipByteOrderMark()
+        if file.format == .csv {
             func headerLine() throws -> RawRecord? {
                 guard let line = try splitter.next(), line.ending != .cutOff else { return nil }
                 return line
@@ -55,6 +54,7 @@ final class FileReader {
                     unusable = RecordFailure(reason: .badCSV, detail: line + ", but --separator says \(given.argument)")
                 }
             }
+            if unusable == nil { unusable = utf16WithoutMark(header.bytes) }
             if unusable == nil && !TextChecks.isValidUTF8(header.bytes) {
                 unusable = RecordFailure(reason: .badCSV, detail: "not loaded: the header row (line \(header.line)) is not valid UTF-8")
             }
@@ -88,7 +88,7 @@ final class FileReader {
             if Self.isBlank(record.bytes) && !record.oversized { continue }
             batch.recordsRead += 1
             if isFirstRecord && file.format == .jsonl && unusable == nil {
-                unusable = notJSONLines(record.bytes)
+                unusable = utf16WithoutMark(record.bytes) ?? notJSONLines(record.bytes)
             }
             isFirstRecord = false
             let repeatedHeader = csv != nil && Self.isRow(record.bytes, headerRow)
@@ -172,6 +172,26 @@ final class FileReader {
     /// the `jq` line that converts it: a JSON array (`[` first, as pandas' `to_json` writes
     /// without `lines=True`), or objects printed over many lines (`{` alone, as `jq .` and
     /// `json.dumps(indent=…)` write). Nil for any other line.
+    /// UTF-16 without a byte order mark (SQL Server's `bcp -w`) is valid UTF-8 byte for byte, a
+    /// NUL beside each letter, so nothing else names it: a first line that is mostly such pairs
+    /// gets the `--encoding` that reads it.
+    private func utf16WithoutMark(_ firstLine: UnsafeRawBufferPointer) -> RecordFailure? {
+        guard file.options.encoding == .utf8, firstLine.count >= 4 else { return nil }
+        let pairs = firstLine.count / 2
+        let nulsFirst = stride(from: 0, to: 2 * pairs, by: 2).count { firstLine[$0] == 0 }
+        let nulsSecond = stride(from: 1, to: 2 * pairs, by: 2).count { firstLine[$0] == 0 }
+        let encoding: TextEncoding
+        if 4 * nulsSecond >= 3 * pairs && nulsFirst == 0 {
+            encoding = .utf16le
+        } else if 4 * nulsFirst >= 3 * pairs && nulsSecond <= 1 {
+            encoding = .utf16be
+        } else {
+            return nil
+        }
+        return RecordFailure(reason: .badUTF8, detail: "the file is UTF-16 without a byte order mark (a NUL byte beside each letter), "
+            + "as SQL Server's bcp -w writes: ingest it with --encoding \(encoding.rawValue)")
+    }
+
     private func notJSONLines(_ firstLine: UnsafeRawBufferPointer) -> RecordFailure? {
         let visible = firstLine.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
         let (what, filter): (String, String)

@@ -58,17 +58,15 @@ final class RecordSplitter {
         oversizedHead.deallocate()
     }
 
-    /// Skips a UTF-8 byte order mark at the very start of the stream; true when
-    /// the stream starts with a UTF-16 byte order mark instead.
-    func skipByteOrderMark() throws -> Bool {
-        guard offset == 0 else { return false }
+    /// Skips a UTF-8 byte order mark at the very start of the stream (a UTF-16 stream's mark
+    /// is UTF-8's by now: `TextDecodingSource`).
+    func skipByteOrderMark() throws {
+        guard offset == 0 else { return }
         while end - start < 3 && !atEOF && pendingError == nil { _ = try fill() }
         if end - start >= 3, buffer[start] == 0xEF, buffer[start + 1] == 0xBB, buffer[start + 2] == 0xBF {
             start += 3
             offset += 3
         }
-        return end - start >= 2 && ((buffer[start] == 0xFF && buffer[start + 1] == 0xFE)
-                                    || (buffer[start] == 0xFE && buffer[start + 1] == 0xFF))
     }
 
     /// Discards input up to decompressed offset `target` (resuming); `line` is the next line's number.

@@ -59,7 +59,7 @@ extension Casebook {
         @Option(help: ArgumentHelp("Zone of timestamps written without an offset: UTC, +01:00 or an IANA name such as Europe/Paris. Without it they are rejected.", valueName: "zone"))
         var timezone: String?
 
-        @Option(help: ArgumentHelp("Character encoding of every file: utf-8 (the contract's, default) or windows-1252 (also cp1252, latin1, iso-8859-1), in which Excel on Windows saves CSV.", valueName: "encoding"))
+        @Option(help: ArgumentHelp("Character encoding of every file: utf-8 (the contract's, default), windows-1252 (also cp1252, latin1, iso-8859-1), in which Excel on Windows saves CSV, or utf-16le / utf-16be. A file that starts with a byte order mark is read in the encoding the mark names.", valueName: "encoding"))
         var encoding: TextEncoding = .utf8
 
         @Option(help: ArgumentHelp("Separator between CSV cells when not the comma: ';' (Excel in much of Europe), tab or '|'. An Excel sep= line above the header says it without this.", valueName: "separator"))

@@ -51,6 +51,50 @@ final class FileSourceTests: XCTestCase {
         }
     }
 
+    /// UTF-16 in either byte order becomes the UTF-8 of the same text whatever the read sizes
+    /// (a code unit or a surrogate pair cut between two reads included), and a unit that is no
+    /// character (an unpaired surrogate, a last odd byte) becomes 0xFF, never a character.
+    func testUTF16IsGivenAsUTF8WhateverTheReadSizes() throws {
+        let text = String(repeating: "account_id,note\r\na1,Grüße € 😀 日本\n", count: 3_000)
+        for order in [UTF16Source.ByteOrder.littleEndian, .bigEndian] {
+            let encoding: String.Encoding = order == .littleEndian ? .utf16LittleEndian : .utf16BigEndian
+            let path = directory + "/utf16-" + UUID().uuidString
+            try XCTUnwrap(text.data(using: encoding)).write(to: URL(fileURLWithPath: path))
+            for largestRead in [1, 2, 3, 4_096, 300_000] {
+                let (read, error) = drain(UTF16Source(upstream: try FileSource(path: path), order: order), largestRead: largestRead)
+                XCTAssertNil(error)
+                XCTAssertTrue(read == Array(text.utf8), "\(order) read \(largestRead) at most at a time")
+            }
+        }
+        let broken: [UInt8] = [0x61, 0x00, 0x3D, 0xD8, 0x62, 0x00, 0x00, 0xDC, 0x63, 0x00, 0x3D, 0xD8, 0x00, 0xDE, 0x64]
+        let path = directory + "/broken-" + UUID().uuidString
+        try Data(broken).write(to: URL(fileURLWithPath: path))
+        for largestRead in [1, 3, 4_096] {
+            let (read, _) = drain(UTF16Source(upstream: try FileSource(path: path), order: .littleEndian), largestRead: largestRead)
+            XCTAssertEqual(read, [0x61, 0xFF, 0x62, 0xFF, 0x63] + Array("😀".utf8) + [0xFF], "read \(largestRead) at most at a time")
+        }
+    }
+
+    /// A byte order mark decides the encoding over the label; without one the label does.
+    func testAByteOrderMarkDecidesTheEncoding() throws {
+        func decoded(_ bytes: [UInt8], _ encoding: TextEncoding) throws -> [UInt8] {
+            let path = directory + "/marked-" + UUID().uuidString
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let (read, error) = drain(TextDecodingSource(upstream: try FileSource(path: path), encoding: encoding), largestRead: 2)
+            XCTAssertNil(error)
+            return read
+        }
+        let bom = Array("\u{FEFF}".utf8)
+        XCTAssertEqual(try decoded([0xFF, 0xFE, 0xE9, 0x00], .utf8), bom + Array("é".utf8))
+        XCTAssertEqual(try decoded([0xFE, 0xFF, 0x00, 0xE9], .windows1252), bom + Array("é".utf8))
+        XCTAssertEqual(try decoded(bom + Array("é".utf8), .windows1252), bom + Array("é".utf8))
+        XCTAssertEqual(try decoded([0xE9, 0x0A], .windows1252), Array("é\n".utf8))
+        XCTAssertEqual(try decoded([0xE9, 0x00], .utf16le), Array("é".utf8))
+        XCTAssertEqual(try decoded([0x00, 0xE9], .utf16be), Array("é".utf8))
+        XCTAssertEqual(try decoded([0xE9], .utf8), [0xE9])
+        XCTAssertEqual(try decoded([], .utf8), [])
+    }
+
     func testALimitAndBytesAppendedAfterOpeningAreNotRead() throws {
         let (path, bytes) = try file((2 << 20) + 17)
         let limited = try FileSource(path: path, limit: 1_500_001)

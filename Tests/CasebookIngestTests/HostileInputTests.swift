@@ -82,16 +82,36 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try f.int("SELECT count(*) FROM accounts"), 2)
     }
 
-    func testAUTF16FileIsNamedAndItsLinesKept() throws {
+    /// PowerShell's `>` and `Out-File`, and Excel's "Unicode Text", write UTF-16 with a byte
+    /// order mark: every line of such a file was rejected. It is read as the text it is, in
+    /// either byte order; a record with an unpaired surrogate is `bad_utf8`, not loaded with a
+    /// character that was not written. Without a mark (`bcp -w`), `--encoding utf-16le` reads it.
+    func testAUTF16FileIsReadAsTheTextItIs() throws {
         let f = try Fixture()
-        var bytes: [UInt8] = [0xFF, 0xFE]
-        for unit in "account_id,created_at\na1,1\n".utf16 { bytes += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
-        let path = try f.write("accounts.csv", bytes: bytes)
-        let summary = try f.ingest([path])
-        guard case let .damaged(reason) = summary.files.first?.outcome else { return XCTFail("\(summary.files)") }
-        XCTAssertTrue(reason.contains("UTF-16"), reason)
-        XCTAssertGreaterThanOrEqual(try f.int("SELECT count(*) FROM rejects"), 2)
-        XCTAssertEqual(try f.int("SELECT sum(length(CAST(raw AS BLOB))) FROM rejects"), bytes.count - 2, "every byte but the two line breaks is kept")
+        func utf16(_ text: String, littleEndian: Bool = true, mark: Bool = true) -> [UInt8] {
+            var bytes: [UInt8] = mark ? (littleEndian ? [0xFF, 0xFE] : [0xFE, 0xFF]) : []
+            for unit in text.utf16 {
+                bytes += littleEndian ? [UInt8(unit & 0xFF), UInt8(unit >> 8)] : [UInt8(unit >> 8), UInt8(unit & 0xFF)]
+            }
+            return bytes
+        }
+        var little = utf16("account_id,created_at,org_id\r\na1,1,Grüße 😀\r\na2,2,x\r\n")
+        little += [0x00, 0xD8] + utf16("\r\n", mark: false)
+        let big = utf16("{\"account_id\":\"b1\",\"created_at\":1,\"org_id\":\"日本\"}\n", littleEndian: false)
+        let summary = try f.ingest([try f.write("accounts-le.csv", bytes: little), try f.write("accounts-be.jsonl", bytes: big)])
+        XCTAssertEqual(summary.files.map(\.outcome), [.complete, .complete])
+        XCTAssertEqual(try f.strings("SELECT account_id || ' ' || org_id FROM accounts ORDER BY account_id"), ["a1 Grüße 😀", "a2 x", "b1 日本"])
+        XCTAssertEqual(try f.strings("SELECT line || ' ' || reason FROM rejects"), ["4 bad_utf8"])
+
+        let unmarked = try f.write("accounts-bcp.csv", bytes: utf16("account_id,created_at\r\nc1,1\r\n", mark: false))
+        guard case let .damaged(reason) = try f.ingest([unmarked]).files.first?.outcome else { return XCTFail("read as UTF-8") }
+        XCTAssertTrue(reason.hasSuffix("as SQL Server's bcp -w writes: ingest it with --encoding utf-16le"), reason)
+        let unmarkedJSON = try f.write("accounts-bcp.jsonl", bytes: utf16("{\"account_id\":\"d1\",\"created_at\":1}\n", littleEndian: false, mark: false))
+        guard case let .damaged(jsonReason) = try f.ingest([unmarkedJSON]).files.first?.outcome else { return XCTFail("read as UTF-8") }
+        XCTAssertTrue(jsonReason.contains("ingest it with --encoding utf-16be"), jsonReason)
+        let files = try IngestPlan(paths: [unmarked], kind: nil, format: nil, options: ReadOptions(encoding: .utf16le)).files
+        XCTAssertEqual(try Ingest(databasePath: f.databasePath).run(files).total().loaded, 1)
+        XCTAssertEqual(try f.strings("SELECT read_options FROM source_files WHERE path LIKE '%bcp.csv' ORDER BY file_id"), ["", "encoding=utf-16le"])
     }
 
     // MARK: - Card numbers
