@@ -116,12 +116,20 @@ public final class TextDecodingSource: ByteSource {
         if let decoder { return try decoder.read(into: buffer) }
         var head = [UInt8](repeating: 0, count: 3)
         var count = 0
+        // A stream that breaks within its first bytes still gives them before the error.
+        var failure: Error?
         while count < 3 {
-            let read = try head.withUnsafeMutableBytes { try upstream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[count...])) }
-            if read == 0 { break }
-            count += read
+            do {
+                let read = try head.withUnsafeMutableBytes { try upstream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[count...])) }
+                if read == 0 { break }
+                count += read
+            } catch {
+                if count == 0 { throw error }
+                failure = error
+                break
+            }
         }
-        let prefixed = PrefixedSource(prefix: Array(head[..<count]), upstream: upstream)
+        let prefixed = PrefixedSource(prefix: Array(head[..<count]), upstream: upstream, failure: failure)
         let chosen: ByteSource
         if count >= 2 && head[0] == 0xFF && head[1] == 0xFE {
             chosen = UTF16Source(upstream: prefixed, order: .littleEndian)
@@ -142,20 +150,25 @@ public final class TextDecodingSource: ByteSource {
     }
 }
 
-/// The bytes already taken from a stream, then the rest of it.
+/// The bytes already taken from a stream, then the rest of it (or the error it broke with).
 final class PrefixedSource: ByteSource {
     private var prefix: [UInt8]
     private let upstream: ByteSource
+    private var failure: Error?
 
-    init(prefix: [UInt8], upstream: ByteSource) {
+    init(prefix: [UInt8], upstream: ByteSource, failure: Error?) {
         self.prefix = prefix
         self.upstream = upstream
+        self.failure = failure
     }
 
     var consumedBytes: Int64 { upstream.consumedBytes }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard !prefix.isEmpty else { return try upstream.read(into: buffer) }
+        guard !prefix.isEmpty else {
+            if let failure { throw failure }
+            return try upstream.read(into: buffer)
+        }
         let count = min(buffer.count, prefix.count)
         prefix.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         prefix.removeFirst(count)

@@ -93,6 +93,23 @@ final class FileSourceTests: XCTestCase {
         XCTAssertEqual(try decoded([0x00, 0xE9], .utf16be), Array("é".utf8))
         XCTAssertEqual(try decoded([0xE9], .utf8), [0xE9])
         XCTAssertEqual(try decoded([], .utf8), [])
+
+        // A stream that breaks after its first byte gives that byte, then the error.
+        let (read, error) = drain(TextDecodingSource(upstream: BreakingSource(bytes: [0x61]), encoding: .utf8), largestRead: 8)
+        XCTAssertEqual(read, [0x61])
+        XCTAssertNotNil(error)
+    }
+
+    /// Gives its bytes one at a time, then fails.
+    private final class BreakingSource: ByteSource {
+        private var bytes: [UInt8]
+        init(bytes: [UInt8]) { self.bytes = bytes }
+        var consumedBytes: Int64 { 0 }
+        func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            guard !bytes.isEmpty else { throw FileError.gzipTruncated(path: "broken") }
+            buffer[0] = bytes.removeFirst()
+            return 1
+        }
     }
 
     func testALimitAndBytesAppendedAfterOpeningAreNotRead() throws {
