@@ -36,6 +36,11 @@ final class FileReader {
             }
             let missing = offset > 0 ? "the header row disappeared since the interrupted run" : nil
             guard var header = try headerLine() else { return missing }
+            // Windows PowerShell's Export-Csv writes `#TYPE <class>` above the header unless told -NoTypeInformation.
+            if Self.isPowerShellTypeLine(header.bytes) {
+                guard let next = try headerLine() else { return missing }
+                header = next
+            }
             // Excel may write `sep=;` above the header, saying which separator its cells use.
             let stated = Self.separatorLine(header.bytes)
             if stated != nil {
@@ -204,6 +209,10 @@ final class FileReader {
         }
         return RecordFailure(reason: .badJSON, detail: "the file is \(what), not JSON Lines of one object to a line; "
             + "convert it: jq -c \(filter) \(InputFormat.shellQuoted(file.path)) | casebook ingest --kind \(file.kind.rawValue) --format jsonl -")
+    }
+
+    private static func isPowerShellTypeLine(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count > 6 && bytes.starts(with: "#TYPE ".utf8)
     }
 
     /// The separator an Excel `sep=X` line names, or nil when the line is not one.

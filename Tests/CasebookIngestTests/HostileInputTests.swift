@@ -665,6 +665,23 @@ final class HostileInputTests: XCTestCase {
         ])
     }
 
+    /// Windows PowerShell's Export-Csv writes a `#TYPE` line above the header, every cell
+    /// quoted: the file was damaged ("no column account_id"), every row rejected.
+    func testPowerShellsTypeLineIsReadPast() throws {
+        let f = try Fixture()
+        try f.write("accounts.csv", """
+            #TYPE System.Management.Automation.PSCustomObject
+            "account_id","created_at","email"
+            "a1","2026-01-01T00:00:00Z","x@example.org"
+            "account_id","created_at","email"
+
+            """)
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.files.first?.outcome, .complete)
+        XCTAssertEqual(try f.strings("SELECT account_id || ' ' || email || ' ' || source_line FROM accounts"), ["a1 x@example.org 3"])
+        XCTAssertEqual(try f.strings("SELECT line || ' ' || reason FROM rejects"), ["4 bad_csv"])
+    }
+
     func testDuckDBAndPostgreSQLTimestampsLoad() throws {
         let f = try Fixture()
         try f.write("exchanges.csv", """
