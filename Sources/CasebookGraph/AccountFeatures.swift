@@ -138,13 +138,21 @@ struct AccountFeatures {
     static let lastHour: UInt32 = 70_389_527
 
     /// One exchange of account `index`. Each account's exchanges come in time order.
-    /// `hosting` and `capableModel` say what the address and the model are.
-    mutating func addExchange(account index: Int, at ts: Int64, ip: Int64?, userAgent: Int64?, inputTokens input: Int,
+    /// `hosting` and `capableModel` say what the address and the model are. An exchange whose
+    /// time is unknown (`ts` nil: a placeholder) counts, but places nothing in time, its
+    /// address's use included.
+    mutating func addExchange(account index: Int, at ts: Int64?, ip: Int64?, userAgent: Int64?, inputTokens input: Int,
                               outputTokens output: Int, hosting: Bool, capableModel: Bool) {
         exchanges[index] += 1
         // Hostile inputs hold counts up to 2^63-1: sums saturate, negatives count as none.
         inputTokens[index] = inputTokens[index].saturatingSum(max(0, input))
         outputTokens[index] = outputTokens[index].saturatingSum(max(0, output))
+        if ip != nil && hosting { hostingExchanges[index] += 1 }
+        if let agent = userAgent, userAgentKeys[index].last != agent && !userAgentKeys[index].contains(agent) {
+            userAgentKeys[index].append(agent)
+        }
+        if capableModel { capableModelExchanges[index] += 1 }
+        guard let ts else { return }
         let hour = min(UInt32(clamping: ts / 3_600_000), Self.lastHour)
         if activeHours[index].last != hour { activeHours[index].append(hour) }
         firstSeen[index] = min(firstSeen[index], ts)
@@ -157,14 +165,7 @@ struct AccountFeatures {
         }
         let hourOfDayIndex = ts >= 0 ? Int(ts / 3_600_000 % 24) : Int((ts % 86_400_000 + 86_400_000) / 3_600_000 % 24)
         hourOfDay[index * 24 + hourOfDayIndex] &+= 1
-        if let ip {
-            noteIP(ip, at: ts, account: index)
-            if hosting { hostingExchanges[index] += 1 }
-        }
-        if let agent = userAgent, userAgentKeys[index].last != agent && !userAgentKeys[index].contains(agent) {
-            userAgentKeys[index].append(agent)
-        }
-        if capableModel { capableModelExchanges[index] += 1 }
+        if let ip { noteIP(ip, at: ts, account: index) }
     }
 
     /// After the exchanges: active hours as sorted distinct lists (a clock set back can repeat one).

@@ -21,7 +21,9 @@ enum FeatureReader {
             }
             let email = known(row.3, Placeholder.isPlaceholderEmail), country = known(row.4, Placeholder.isPlaceholderCountry)
             let organisation = known(row.5, Placeholder.isPlaceholder)
-            let index = f.addAccount(key: row.0, id: row.1, createdAt: row.2, email: email, country: country, organisation: organisation)
+            let createdAt = row.2.flatMap { Placeholder.isPlaceholderTime(milliseconds: $0) ? nil : $0 }
+            let index = f.addAccount(key: row.0, id: row.1, createdAt: createdAt, email: email, country: country, organisation: organisation)
+            if let ms = row.2, createdAt == nil { absent.note("created_at", TimestampText.rfc3339(ms), account: index) }
             if let text = row.3, email == nil {
                 absent.note("email", Placeholder.isPlaceholder(text) ? text : "@" + (EmailText.domain(of: text.lowercased()) ?? ""), account: index)
             }
@@ -54,7 +56,12 @@ enum FeatureReader {
         for (account, ip) in try database.prepare("SELECT account_pk, signup_ip_pk FROM account_rows WHERE signup_ip_pk IS NOT NULL")
             .rows([], { ($0.int64(0), $0.int64(1)) }) {
             guard let index = f.index(ofKey: account) else { continue }
-            if let text = placeholderIPs[ip] { absent.note("signup_ip", text, account: index) } else { f.noteIP(ip, at: f.createdAt[index] ?? 0, account: index) }
+            if let text = placeholderIPs[ip] {
+                absent.note("signup_ip", text, account: index)
+            } else if let createdAt = f.createdAt[index] {
+                // Without a sign-up time the address cannot be placed beside another account's use of it.
+                f.noteIP(ip, at: createdAt, account: index)
+            }
         }
         let capableModels = Set(try database.prepare("SELECT model_pk, name FROM models").rows([], { ($0.int64(0), $0.string(1) ?? "") })
             .filter { model in parameters.capableModelMarkers.contains { model.1.lowercased().contains($0) } }.map(\.0))
@@ -96,7 +103,13 @@ enum FeatureReader {
                 agent = nil
             }
             let model = scan.isNull(4) ? -1 : Int(scan.int64(4))
-            f.addExchange(account: index, at: scan.int64(1), ip: ip, userAgent: agent,
+            // A time written for none (the epoch's 0) would make every account that has one active in one hour.
+            var ts: Int64? = scan.int64(1)
+            if let ms = ts, Placeholder.isPlaceholderTime(milliseconds: ms) {
+                absent.note("ts", TimestampText.rfc3339(ms), account: index)
+                ts = nil
+            }
+            f.addExchange(account: index, at: ts, ip: ip, userAgent: agent,
                           inputTokens: scan.int(5), outputTokens: scan.int(6),
                           hosting: ip.map { $0 >= 0 && Int($0) < isHostingIP.count && isHostingIP[Int($0)] } ?? false,
                           capableModel: model >= 0 && model < isCapableModel.count && isCapableModel[model])

@@ -1,6 +1,6 @@
 /// Values that exports write where they know nothing: `unknown`, `N/A`, `-`, `NULL` (and
 /// MySQL's `\N`), a BIN of `000000`, a country of `XX`, an address of `0.0.0.0`, a mailbox
-/// at `example.com`.
+/// at `example.com`, a time of 1970-01-01T00:00:00Z.
 /// Every account the export knew nothing about shares them, so they say nothing about who
 /// runs which account: linking reads them as absent. The case file keeps them as written.
 public enum Placeholder {
@@ -34,6 +34,19 @@ public enum Placeholder {
         guard let domain = EmailText.domain(of: address.lowercased()) else { return false }
         return reservedDomains.contains(domain) || reservedSuffixes.contains { domain.hasSuffix($0) }
     }
+
+    /// An instant exports write where they know no time: the Unix epoch (a 0 written for no
+    /// value), the zero times of .NET and Go (0001-01-01), Windows (1601-01-01), Excel
+    /// (1899-12-30) and SQL Server (1753-01-01, 1900-01-01), and the "never" of 9999-12-31 and of
+    /// 32-bit time (2038-01-19T03:14:07Z). Each is to the second, in UTC.
+    public static func isPlaceholderTime(milliseconds: Int64) -> Bool {
+        placeholderTimes.contains(milliseconds) || milliseconds == 253_402_300_799_999
+    }
+
+    private static let placeholderTimes: Set<Int64> = [
+        0, -62_135_596_800_000, -11_644_473_600_000, -2_209_161_600_000, -6_847_804_800_000, -2_208_988_800_000,
+        253_402_214_400_000, 253_402_300_799_000, 2_147_483_647_000,
+    ]
 
     private static let words: Set<String> = [
         "unknown", "unk", "n/a", "na", "n.a.", "none", "null", "nil", "nan", "undefined", "missing",

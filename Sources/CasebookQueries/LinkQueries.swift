@@ -248,8 +248,17 @@ public enum LinkQueries {
     /// The link run weighs shared hours only between accounts of one country active in at most half
     /// of their span (synchronized activity); this is the raw overlap, for the investigator to judge.
     private static func commonHours(_ database: Database, _ a: Int64, _ b: Int64) throws -> SharedValue? {
-        let hours = try database.prepare("SELECT DISTINCT ts_ms / 3600000 FROM exchange_rows WHERE account_pk = ?1")
-        let hoursOfA = Set(try hours.rows([a]) { $0.int64(0) }), hoursOfB = Set(try hours.rows([b]) { $0.int64(0) })
+        // Hours counted down (floor), so that a time before 1970 falls in its own hour; a time an
+        // export wrote for none (`Placeholder.isPlaceholderTime`) is in no hour, as in the link run.
+        let times = try database.prepare("SELECT DISTINCT ts_ms FROM exchange_rows WHERE account_pk = ?1")
+        func hours(_ account: Int64) throws -> Set<Int64> {
+            var hours = Set<Int64>()
+            for ms in try times.rows([account], { $0.int64(0) }) where !Placeholder.isPlaceholderTime(milliseconds: ms) {
+                hours.insert(ms >= 0 ? ms / 3_600_000 : (ms + 1) / 3_600_000 - 1)
+            }
+            return hours
+        }
+        let hoursOfA = try hours(a), hoursOfB = try hours(b)
         let common = hoursOfA.intersection(hoursOfB)
         guard let first = common.min() else { return nil }
         let union = hoursOfA.count + hoursOfB.count - common.count

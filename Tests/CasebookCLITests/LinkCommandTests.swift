@@ -134,6 +134,45 @@ final class LinkCommandTests: XCTestCase {
         XCTAssertTrue(pair.stdout.contains("ip_net: 45.3.3.0/24 (hosting)"), pair.stdout)
     }
 
+    /// Exports write the epoch's 0 (1970-01-01T00:00:00Z) for a time they do not have. Strangers
+    /// with such exchanges were active "in one hour", synchronized; such a time is read as
+    /// absent for linking and named, and the exchanges still count.
+    func testATimeWrittenForNoneSynchronizesNobody() throws {
+        try writeCampaign(strangers: 5)
+        try write("accounts-more.jsonl", (5..<8).map { ["account_id": "person-\($0)", "created_at": 0, "country": "US", "email": "q\($0)@gmail.com"] })
+        var exchanges: [[String: Any]] = []
+        for n in 0..<8 {
+            for k in 0..<12 {
+                exchanges.append(["exchange_id": "zero-\(n)-\(k)", "account_id": "person-\(n)", "ts": "1970-01-01T00:00:00Z",
+                                  "ip": "74.1.\(n).9", "user_agent": "client-\(n)", "input_tokens": 100, "output_tokens": 300])
+            }
+        }
+        try write("exchanges-undated.jsonl", exchanges)
+        XCTAssertEqual(try Casebook.run(["ingest", "--db", "case.db", "--quiet", "."], in: directory).status, 0)
+        let link = try Casebook.run(["link", "--db", "case.db", "--json"], in: directory)
+        XCTAssertEqual(link.status, 0, link.stderr)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(link.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(summary["clusters"] as? Int, 1, link.stdout)
+        XCTAssertEqual(summary["clustered_accounts"] as? Int, 12, link.stdout)
+        let uses = try XCTUnwrap(summary["placeholders"] as? [[String: Any]])
+        XCTAssertEqual(uses.map { "\($0["field"]!) \($0["value"]!) \($0["accounts"]!)" },
+                       ["ts 1970-01-01T00:00:00.000Z 8", "created_at 1970-01-01T00:00:00.000Z 3"])
+        let pair = try Casebook.run(["explain", "--db", "case.db", "--json", "person-0", "person-6"], in: directory)
+        let shared = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(pair.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(shared["linked"] as? Bool, false)
+        XCTAssertFalse(pair.stdout.contains("synchronized_activity"), pair.stdout)
+        XCTAssertEqual(try Casebook.run(["sql", "--db", "case.db", "--format", "csv", "SELECT count(*) AS n FROM exchanges WHERE account_id = 'person-6'"],
+                                        in: directory).stdout.split(whereSeparator: \.isNewline), ["n", "12"])
+
+        // Half an hour before 1970 and half an hour after are two hours, not one.
+        try write("exchanges-1969.jsonl", [["exchange_id": "old-1", "account_id": "early", "ts": -1_800],
+                                           ["exchange_id": "old-2", "account_id": "late", "ts": 1_800]])
+        XCTAssertEqual(try Casebook.run(["ingest", "--db", "case.db", "--quiet", "."], in: directory).status, 0)
+        let apart = try Casebook.run(["explain", "--db", "case.db", "early", "late"], in: directory)
+        XCTAssertEqual(apart.status, 0, apart.stderr)
+        XCTAssertFalse(apart.stdout.contains("active hour(s) in common"), apart.stdout)
+    }
+
     /// pandas writes an integer column with a gap as floats: the exchanges' `1001.0` is then
     /// another account than the accounts file's `1001`; a fixed-width export pads ` 1004`.
     /// Link says so, and what to do.

@@ -169,7 +169,7 @@ final class ValueParsingTests: XCTestCase {
 
     /// What linking reads as absent: words for nothing, one character repeated, reserved
     /// countries, addresses and mail domains; and not real values that look a little like them.
-    func testPlaceholdersAreToldFromValues() {
+    func testPlaceholdersAreToldFromValues() throws {
         for text in ["unknown", " N/A ", "NULL", "-", "000000", "xxxx", "****", "", "none", "\\N", "#N/A", "(null)", "<NA>", " \t"] {
             XCTAssertTrue(Placeholder.isPlaceholder(text), text)
         }
@@ -183,6 +183,14 @@ final class ValueParsingTests: XCTestCase {
         for ip in ["10.0.0.1", "128.0.0.1", "2001:db8::1"] { XCTAssertFalse(Placeholder.isPlaceholderIP(ip), ip) }
         for email in ["noreply@example.com", "a@EXAMPLE.ORG", "x@shop.test", "unknown"] { XCTAssertTrue(Placeholder.isPlaceholderEmail(email), email) }
         for email in ["a@gmail.com", "b@example.co.uk", "someone"] { XCTAssertFalse(Placeholder.isPlaceholderEmail(email), email) }
+        let rules = TimestampRules()
+        for time in ["1970-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "1601-01-01T00:00:00Z", "1899-12-30 00:00:00+00", "1753-01-01T00:00:00Z",
+                     "1900-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59.999Z", "2038-01-19T03:14:07Z"] {
+            XCTAssertTrue(Placeholder.isPlaceholderTime(milliseconds: try XCTUnwrap(ms(time, rules), time)), time)
+        }
+        for time in ["1970-01-01T00:00:00.001Z", "1970-01-01T00:00:01Z", "2026-01-01T00:00:00Z", "1900-01-01T00:00:00+01:00", "9999-12-31T23:59:58Z"] {
+            XCTAssertFalse(Placeholder.isPlaceholderTime(milliseconds: try XCTUnwrap(ms(time, rules), time)), time)
+        }
     }
 
     func testCardNumbersAreFoundByLengthAndLuhnAndMasked() {
