@@ -96,7 +96,7 @@ public struct IngestPlan: Sendable {
                 }
                 guard !matching.isEmpty else {
                     let skipped = notes[notesBefore...].map { "; " + $0 }.joined()
-                    throw UsageError("\(Printable.escaped(path)) holds no input files (names starting with accounts, payments, ips or exchanges and ending in .csv, .tsv or .jsonl, optionally .gz)\(skipped)")
+                    throw UsageError("\(Printable.escaped(path)) holds no input files (names starting with accounts, payments, ips or exchanges and ending in .csv, .tsv, .jsonl, .ndjson or .json, optionally .gz)\(skipped)")
                 }
                 files.append(contentsOf: matching)
             default:
@@ -118,7 +118,7 @@ public struct IngestPlan: Sendable {
                     throw UsageError("cannot tell the record kind of \(Printable.escaped(path)) from its name; name it accounts*, payments*, ips* or exchanges*, or pass --kind")
                 }
                 guard let fileFormat = format ?? nameFormat?.0 else {
-                    throw UsageError("cannot tell the format of \(Printable.escaped(path)) from its name; use .csv, .tsv, .jsonl (optionally .gz), or pass --format")
+                    throw UsageError("cannot tell the format of \(Printable.escaped(path)) from its name; use .csv, .tsv, .jsonl, .ndjson or .json (optionally .gz), or pass --format")
                 }
                 let namedGzip = nameFormat?.gzip ?? (name.hasSuffix(".gz") || (type == S_IFIFO && gzip))
                 files.append(InputFile(path: path, kind: fileKind, format: fileFormat,
@@ -142,7 +142,7 @@ public struct IngestPlan: Sendable {
         if fileType(entry) == S_IFDIR { return "a directory; its files are read when it is named itself" }
         let kind = RecordKind.fromFileName(name)
         if let advice = InputFormat.foreignFormatAdvice(path: entry, kind: kind) { return Printable.escaped(advice) }
-        return kind == nil ? nil : "its name does not end in .csv, .tsv or .jsonl, optionally .gz (ingest it by its path with --format)"
+        return kind == nil ? nil : "its name does not end in .csv, .tsv, .jsonl, .ndjson or .json, optionally .gz (ingest it by its path with --format)"
     }
 
     /// The options for a file of this name: a `.tsv` file is separated by tabs unless

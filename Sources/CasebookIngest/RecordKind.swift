@@ -22,13 +22,16 @@ public enum InputFormat: String, CaseIterable, Sendable {
     case csv, jsonl
 
     /// Format and compression from a file name: `.csv`, `.tsv` (CSV separated by tabs),
-    /// `.jsonl`, each with `.gz` or not, in any letter case (`.CSV` as Windows tools write it).
+    /// `.jsonl`, `.ndjson` or `.json`, each with `.gz` or not, in any letter case (`.CSV` as
+    /// Windows tools write it). BigQuery and Snowflake name their JSON Lines exports `.json`;
+    /// a `.json` file that is one array or objects printed over many lines is told so by its
+    /// first line, with the command that converts it.
     public static func fromFileName(_ name: String) -> (InputFormat, gzip: Bool)? {
         let lowered = name.lowercased()
         let gzip = lowered.hasSuffix(".gz")
         let base = gzip ? String(lowered.dropLast(3)) : lowered
         if base.hasSuffix(".csv") || base.hasSuffix(".tsv") { return (.csv, gzip) }
-        if base.hasSuffix(".jsonl") || base.hasSuffix(".ndjson") { return (.jsonl, gzip) }
+        if base.hasSuffix(".jsonl") || base.hasSuffix(".ndjson") || base.hasSuffix(".json") { return (.jsonl, gzip) }
         return nil
     }
 

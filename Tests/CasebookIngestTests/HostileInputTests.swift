@@ -380,7 +380,7 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(plan.files.first?.format, .csv)
         XCTAssertEqual(plan.notes, [
             "skipped \(folder)/2026-01: a directory; its files are read when it is named itself",
-            "skipped \(folder)/accounts.csv.part: its name does not end in .csv, .tsv or .jsonl, optionally .gz (ingest it by its path with --format)",
+            "skipped \(folder)/accounts.csv.part: its name does not end in .csv, .tsv, .jsonl, .ndjson or .json, optionally .gz (ingest it by its path with --format)",
             "skipped \(folder)/exchanges-1.jsonl.zst: only gzip compression is read; stream it in: zstd -dc \(folder)/exchanges-1.jsonl.zst | casebook ingest --kind exchanges --format jsonl -",
             "skipped \(folder)/exchanges.parquet: Parquet is not read; stream it in as CSV: duckdb -c \"COPY (SELECT * FROM '\(folder)/exchanges.parquet') TO '/dev/stdout' (FORMAT csv, HEADER)\" | casebook ingest --kind exchanges --format csv -",
         ])
@@ -394,6 +394,26 @@ final class HostileInputTests: XCTestCase {
         XCTAssertThrowsError(try IngestPlan(paths: [folder], kind: nil, format: nil)) { error in
             XCTAssertTrue("\(error)".hasSuffix("; skipped \(folder)/exchanges.parquet: Parquet is not read; stream it in as CSV: duckdb -c \"COPY (SELECT * FROM '\(folder)/exchanges.parquet') TO '/dev/stdout' (FORMAT csv, HEADER)\" | casebook ingest --kind exchanges --format csv -"), "\(error)")
         }
+    }
+
+    /// BigQuery and Snowflake write JSON Lines as `.json` (gzip or not), `.ndjson` is another
+    /// common name: all are read as JSON Lines, and a `.json` file that is one array says how
+    /// to convert it.
+    func testJSONLinesNamedJSONOrNDJSONAreRead() throws {
+        let f = try Fixture()
+        let folder = f.directory + "/in"
+        try f.write("accounts-000000000000.json", "{\"account_id\":\"a1\",\"created_at\":\"2026-01-01T00:00:00Z\"}\n")
+        try f.write("accounts-b.ndjson", "{\"account_id\":\"a2\",\"created_at\":\"2026-01-01T00:00:00Z\"}\n")
+        try f.write("accounts-c.json", "[{\"account_id\":\"a3\",\"created_at\":\"2026-01-01T00:00:00Z\"}]\n")
+        let plan = try IngestPlan(paths: [folder], kind: nil, format: nil)
+        XCTAssertEqual(plan.notes, [])
+        XCTAssertEqual(plan.files.map(\.format), [.jsonl, .jsonl, .jsonl])
+        let summary = try Ingest(databasePath: f.databasePath).run(plan.files)
+        XCTAssertEqual(try f.strings("SELECT account_id FROM accounts ORDER BY account_id"), ["a1", "a2"])
+        guard case let .damaged(reason) = summary.files.first(where: { $0.file.path.hasSuffix("c.json") })?.outcome else {
+            return XCTFail("\(summary.files)")
+        }
+        XCTAssertTrue(reason.contains("the file is one JSON array"), reason)
     }
 
     // MARK: - Gzip damage
