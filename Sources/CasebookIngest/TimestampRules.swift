@@ -43,17 +43,22 @@ public struct TimestampRules: Sendable, Equatable {
         case invalid(String)
     }
 
-    static let expected = "expected an RFC 3339 timestamp (or `YYYY-MM-DD HH:MM:SS` with an offset) or a Unix epoch number"
+    static let expected = "expected an RFC 3339 timestamp (or `YYYY-MM-DD HH:MM:SS` with an offset, or a web log's or HTTP's date) or a Unix epoch number"
     /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.
     static let earliest: Int64 = -62_135_596_800_000
     static let latest: Int64 = 253_402_300_799_999
 
     func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed {
         guard let first = bytes.first else { return .invalid(Self.expected) }
+        let parsed: Parsed
         if first == UInt8(ascii: "-") || (Self.isDigit(first) && !(bytes.count >= 10 && bytes[4] == UInt8(ascii: "-"))) {
-            return epoch(bytes)
+            parsed = epoch(bytes)
+        } else {
+            parsed = text(bytes)
         }
-        return text(bytes)
+        // The forms of web server logs and HTTP, tried only when the contract's forms fail.
+        if case .invalid = parsed, let logged = LogTimestamps.parse(bytes) { return logged }
+        return parsed
     }
 
     // MARK: - Epoch numbers

@@ -50,6 +50,28 @@ final class ValueParsingTests: XCTestCase {
         XCTAssertTrue(why.contains("no time zone offset"), why)
     }
 
+    /// Exchanges exported from an API gateway's logs keep the logs' times: the common log format
+    /// of Apache and nginx, and the RFC 1123 / RFC 2822 dates of HTTP and JavaScript.
+    func testTimestampsAsWebLogsAndHTTPWriteThem() {
+        let expected: Int64 = 1_769_940_000_000  // 2026-02-01T10:00:00Z, a Sunday
+        for text in ["01/Feb/2026:10:00:00 +0000", "01/Feb/2026:11:00:00 +0100", "01/feb/2026:04:30:00 -0530",
+                     "Sun, 01 Feb 2026 10:00:00 GMT", "Sun, 1 Feb 2026 10:00:00 UTC", "01 Feb 2026 10:00:00 +0000",
+                     "Sun, 01 Feb 2026 11:00 +0100", "sun, 01 FEB 2026 10:00:00 Z", "Sun,  01 Feb 2026 10:00:00 UT"] {
+            XCTAssertEqual(ms(text), expected, text)
+        }
+        XCTAssertEqual(ms("Wed, 31 Dec 1969 23:00:00 GMT"), -3_600_000)
+        XCTAssertEqual(ms("31/Dec/2016:23:59:60 +0000"), 1_483_228_799_999)
+        for bad in ["01/Feb/2026:10:00:00", "01/Feb/26:10:00:00 +0000", "01/Feb/2026 10:00:00 +0000", "01/Fev/2026:10:00:00 +0000",
+                    "Sun, 01 Feb 2026 10:00:00 EST", "Sun, 01 Feb 26 10:00:00 GMT", "Sun 01 Feb 2026 10:00:00 GMT",
+                    "Sun, 01 Feb 2026 10:00:00", "Sun, 01 Feb 2026 10:00:00 +01", "01 02 2026 10:00:00 GMT"] {
+            XCTAssertNil(ms(bad), bad)
+        }
+        guard case let .invalid(wrongDay) = parse("Mon, 01 Feb 2026 10:00:00 GMT"),
+              case let .invalid(noDate) = parse("30/Feb/2026:10:00:00 +0000") else { return XCTFail() }
+        XCTAssertEqual(wrongDay, "\"Mon, 01 Feb 2026 10:00:00 GMT\" says Mon, but that date is a Sun")
+        XCTAssertEqual(noDate, "\"30/Feb/2026:10:00:00 +0000\" is not a date and time of the calendar")
+    }
+
     func testEpochUnitsAndImplausibleValues() {
         XCTAssertEqual(ms("1769940000000", TimestampRules(epochUnit: .ms)), 1_769_940_000_000)
         XCTAssertEqual(ms("1769940000000123", TimestampRules(epochUnit: .us)), 1_769_940_000_000)
