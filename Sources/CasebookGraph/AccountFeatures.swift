@@ -168,6 +168,10 @@ struct AccountFeatures {
         if let ip { noteIP(ip, at: ts, account: index) }
     }
 
+    /// Whether the account has an exchange at a known time, so that `firstSeen` and `lastSeen`
+    /// hold times: an account whose exchanges all carry a placeholder time has none.
+    func isSeenInTime(_ index: Int) -> Bool { firstSeen[index] <= lastSeen[index] }
+
     /// After the exchanges: active hours as sorted distinct lists (a clock set back can repeat one).
     mutating func finishExchanges() {
         for index in 0..<count {

@@ -182,14 +182,14 @@ public enum LinkRun {
                 let risk = RiskAssessment.assess(members: members, features: features)
                 let signals = "{" + signalCounts[index].sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
                     .map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
-                let active = members.filter { features.exchanges[$0] > 0 }
+                let active = members.filter { features.isSeenInTime($0) }
                 try insertCluster.run([runID, clusterID, members.count, members.reduce(0) { $0 &+ features.exchanges[$1] },
                                        risk.score, risk.json, signals, assignment.change,
                                        assignment.previous.isEmpty ? nil : "[" + assignment.previous.map(String.init).joined(separator: ",") + "]",
                                        active.map { features.firstSeen[$0] }.min(), active.map { features.lastSeen[$0] }.max()])
                 var days: [Int32: Int] = [:]
                 for member in members {
-                    let seen = features.exchanges[member] > 0
+                    let seen = features.isSeenInTime(member)
                     try insertMember.run([runID, features.accountKeys[member], clusterID, features.exchanges[member],
                                           seen ? features.firstSeen[member] : nil, seen ? features.lastSeen[member] : nil])
                     for (day, count) in features.dayCounts[member] { days[day, default: 0] &+= Int(count) }

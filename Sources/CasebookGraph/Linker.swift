@@ -412,7 +412,7 @@ struct Linker {
         let dataEnd = features.lastSeen.filter { $0 != .min }.max() ?? 0
         let minimumLife = Int64(parameters.successionMinActiveHours) * 3_600_000
         func scan(_ members: [Int32], on place: String, crowd: CrowdJudge.Crowd?) {
-            let active = members.map(Int.init).filter { account in features.exchanges[account] > 0 && (crowd.map { judge.fits(account, $0) } ?? true) }
+            let active = members.map(Int.init).filter { account in features.isSeenInTime(account) && (crowd.map { judge.fits(account, $0) } ?? true) }
             guard active.count >= 2 else { return }
             let byEnd = active.sorted { features.lastSeen[$0] < features.lastSeen[$1] }
             let ends = byEnd.map { features.lastSeen[$0] }

@@ -139,7 +139,11 @@ final class LinkCommandTests: XCTestCase {
     /// absent for linking and named, and the exchanges still count.
     func testATimeWrittenForNoneSynchronizesNobody() throws {
         try writeCampaign(strangers: 5)
-        try write("accounts-more.jsonl", (5..<8).map { ["account_id": "person-\($0)", "created_at": 0, "country": "US", "email": "q\($0)@gmail.com"] })
+        // person-7 signed up, dated, on an address of the operator's, but its exchanges all lack a time.
+        try write("accounts-more.jsonl", (5..<8).map {
+            ["account_id": "person-\($0)", "created_at": $0 == 7 ? 1_767_571_200 : 0, "country": "US", "email": "q\($0)@gmail.com",
+             "signup_ip": $0 == 7 ? "45.3.3.10" : "74.2.\($0).9"]
+        })
         var exchanges: [[String: Any]] = []
         for n in 0..<8 {
             for k in 0..<12 {
@@ -156,7 +160,7 @@ final class LinkCommandTests: XCTestCase {
         XCTAssertEqual(summary["clustered_accounts"] as? Int, 12, link.stdout)
         let uses = try XCTUnwrap(summary["placeholders"] as? [[String: Any]])
         XCTAssertEqual(uses.map { "\($0["field"]!) \($0["value"]!) \($0["accounts"]!)" },
-                       ["ts 1970-01-01T00:00:00.000Z 8", "created_at 1970-01-01T00:00:00.000Z 3"])
+                       ["ts 1970-01-01T00:00:00.000Z 8", "created_at 1970-01-01T00:00:00.000Z 2"])
         let pair = try Casebook.run(["explain", "--db", "case.db", "--json", "person-0", "person-6"], in: directory)
         let shared = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(pair.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(shared["linked"] as? Bool, false)
