@@ -96,7 +96,7 @@ final class FileReader {
                 unusable = utf16WithoutMark(record.bytes) ?? notJSONLines(record.bytes)
             }
             isFirstRecord = false
-            let repeatedHeader = csv != nil && Self.isRow(record.bytes, headerRow)
+            let repeatedHeader = csv != nil && Self.isRow(Self.withoutByteOrderMark(record.bytes), headerRow)
                 ? RecordFailure(reason: .badCSV, detail: "the header row again, not a record (CSV files joined with cat keep each one's header)")
                 : nil
             if let failure = unusable ?? repeatedHeader ?? check(record, builder: &builder, json: &json, csv: &csv, batch: &batch) {
@@ -139,8 +139,15 @@ final class FileReader {
             return RecordFailure(reason: .badUTF8, detail: "the record is not valid UTF-8; raw holds its exact bytes. "
                 + "A file saved by Excel on Windows is Windows-1252: ingest it with --encoding windows-1252")
         }
-        return Self.parse(record.bytes, line: record.line, kind: file.kind, format: file.format,
+        return Self.parse(Self.withoutByteOrderMark(record.bytes), line: record.line, kind: file.kind, format: file.format,
                           builder: &builder, json: &json, csv: &csv, batch: &batch)
+    }
+
+    /// A record's bytes without a UTF-8 byte order mark at its start: files joined with `cat`
+    /// keep each one's mark at the start of a line, where it would make a JSON record invalid
+    /// and a CSV record's first cell another value. A reject's raw text keeps it.
+    private static func withoutByteOrderMark(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? UnsafeRawBufferPointer(rebasing: bytes[3...]) : bytes
     }
 
     /// Parses one record of valid UTF-8 into `batch`, unless it holds a card number outside

@@ -346,6 +346,24 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try f.int("SELECT count(*) FROM payments WHERE fingerprint = 'fingerprint'"), 0)
     }
 
+    /// Files saved with a UTF-8 byte order mark (Excel's "CSV UTF-8", Notepad) and joined with
+    /// `cat` keep each mark at the start of a line: the JSON record after it was `bad_json`, and
+    /// the CSV header after it was taken for a record (a row without its header, for a record
+    /// whose first cell began with the mark). The mark is read past; a reject's raw text keeps it.
+    func testByteOrderMarksOfFilesJoinedWithCatAreReadPast() throws {
+        let f = try Fixture()
+        let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let part = { (id: String) in mark + Array("account_id,created_at\r\n\(id),2026-01-01T00:00:00Z\r\n".utf8) }
+        try f.write("accounts.csv", bytes: part("c1") + part("c2") + mark + Array("c3,2026-01-01T00:00:00Z\r\n".utf8))
+        let line = { (id: String) in mark + Array("{\"account_id\":\"\(id)\",\"created_at\":\"2026-01-01T00:00:00Z\"}\n".utf8) }
+        try f.write("accounts.jsonl", bytes: line("j1") + line("j2") + mark + Array("{\"account_id\":\n".utf8))
+        let summary = try f.ingest()
+        XCTAssertEqual(try f.strings("SELECT account_id FROM accounts ORDER BY account_id"), ["c1", "c2", "c3", "j1", "j2"])
+        XCTAssertEqual(summary.total().loaded, 5)
+        XCTAssertEqual(try f.strings("SELECT reason || ' ' || hex(substr(CAST(raw AS BLOB), 1, 3)) FROM rejects ORDER BY source_file_id, line"),
+                       ["bad_csv EFBBBF", "bad_json EFBBBF"])
+    }
+
     /// A download saved without `.gz` (sent with `Content-Encoding: gzip`) and a `.gz` that was
     /// never compressed: read by their content, with a note; the case file records what was read.
     /// A `.gz` that is neither gzip nor text is still damaged.
