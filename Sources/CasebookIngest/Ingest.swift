@@ -264,7 +264,7 @@ public final class Ingest {
         var damage: String?
         do {
             let inflated: ByteSource = file.gzip ? GzipSource(upstream: hashing, path: file.path) : hashing
-            let decoded: ByteSource = TextDecodingSource(upstream: inflated, encoding: file.options.encoding)
+            let decoded: ByteSource = LineBreakSource(upstream: TextDecodingSource(upstream: inflated, encoding: file.options.encoding))
             // A regular file is read and inflated on a thread of its own while this one parses.
             let readAhead = file.isStream ? nil : ReadAheadSource(upstream: decoded)
             defer { clock.readingCPUSeconds += readAhead?.close() ?? 0 }

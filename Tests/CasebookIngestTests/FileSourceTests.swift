@@ -100,6 +100,35 @@ final class FileSourceTests: XCTestCase {
         XCTAssertNotNil(error)
     }
 
+    /// Carriage returns alone end the lines of an old Mac file: they become line feeds, whatever
+    /// the read sizes. CR LF and LF files, and a file whose first line is longer than the bytes
+    /// looked at, pass as they are.
+    func testLinesEndedByCarriageReturnsAloneEndInLineFeeds() throws {
+        func through(_ bytes: [UInt8], largestRead: Int) throws -> [UInt8] {
+            let path = directory + "/breaks-" + UUID().uuidString
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let (read, error) = drain(LineBreakSource(upstream: try FileSource(path: path)), largestRead: largestRead)
+            XCTAssertNil(error)
+            return read
+        }
+        let mac = Array("a,b\r1,\"x\ry\"\r2,z\r".utf8)
+        let crlf = Array("a,b\r\n1,\"x\ry\"\r\n".utf8)
+        let long = [UInt8](repeating: 0x61, count: 70_000) + Array("\r1\r".utf8)
+        for largestRead in [1, 2, 5, 4_096, 300_000] {
+            XCTAssertEqual(try through(mac, largestRead: largestRead), Array("a,b\n1,\"x\ny\"\n2,z\n".utf8), "read \(largestRead) at most at a time")
+            XCTAssertEqual(try through(crlf, largestRead: largestRead), crlf)
+            XCTAssertEqual(try through(Array("a\nb\rc\n".utf8), largestRead: largestRead), Array("a\nb\rc\n".utf8))
+            XCTAssertEqual(try through(Array("a,b\r".utf8), largestRead: largestRead), Array("a,b\n".utf8))
+            XCTAssertEqual(try through([], largestRead: largestRead), [])
+        }
+        XCTAssertTrue(try through(long, largestRead: 65_536) == long)
+
+        // A stream that breaks within the bytes looked at gives them, then its error.
+        let (read, error) = drain(LineBreakSource(upstream: BreakingSource(bytes: Array("a\rb".utf8))), largestRead: 8)
+        XCTAssertEqual(read, Array("a\nb".utf8))
+        XCTAssertNotNil(error)
+    }
+
     /// Gives its bytes one at a time, then fails.
     private final class BreakingSource: ByteSource {
         private var bytes: [UInt8]

@@ -364,6 +364,18 @@ final class HostileInputTests: XCTestCase {
                        ["bad_csv EFBBBF", "bad_json EFBBBF"])
     }
 
+    /// Excel for Mac's "CSV (Macintosh)" ends lines with a carriage return alone: the header
+    /// swallowed every row, and the file was damaged with its rows in no table.
+    func testAFileWhoseLinesEndInCarriageReturnsAloneLoads() throws {
+        let f = try Fixture()
+        try f.write("accounts.csv", "account_id,created_at,plan\ra1,2026-01-01T00:00:00Z,\"two\rlines\"\ra2,2026-01-01T00:00:00Z,x\ra3,bad,y\r")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.files.first?.outcome, .complete)
+        XCTAssertEqual(try f.strings("SELECT account_id || ' ' || plan || ' ' || source_line FROM accounts ORDER BY account_id"),
+                       ["a1 two\nlines 2", "a2 x 4"])
+        XCTAssertEqual(try f.strings("SELECT line || ' ' || reason FROM rejects"), ["5 bad_timestamp"])
+    }
+
     /// A download saved without `.gz` (sent with `Content-Encoding: gzip`) and a `.gz` that was
     /// never compressed: read by their content, with a note; the case file records what was read.
     /// A `.gz` that is neither gzip nor text is still damaged.
