@@ -271,7 +271,7 @@ final class IngestCommandTests: XCTestCase {
         XCTAssertEqual(try database.prepare("SELECT as_org FROM ips ORDER BY ip").rows { $0.string(0) ?? "" }, ["Teleköm", "Tel"])
         let unknown = try Casebook.run(["ingest", "--db", "case.db", "--encoding", "ebcdic", "ips.csv"], in: directory)
         XCTAssertEqual(unknown.status, 2)
-        XCTAssertTrue(unknown.stderr.contains("'utf-8' and 'windows-1252'"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("'utf-8', 'windows-1252', 'utf-16le' or 'utf-16be'"), unknown.stderr)
     }
 
     func testStandardInputNeedsKindAndFormatAndIsRecordedWithItsDigest() throws {
