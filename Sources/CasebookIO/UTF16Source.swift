@@ -15,29 +15,27 @@ public final class UTF16Source: ByteSource {
     private var oddByte: UInt8?
     /// A high surrogate waiting for the low one after it.
     private var highSurrogate: UInt32?
-    private var output: [UInt8] = []
-    private var outputStart = 0
+    private var output: DecodedText
     private var atEnd = false
 
     public init(upstream: ByteSource, order: ByteOrder) {
         self.upstream = upstream
         self.order = order
-        output.reserveCapacity(2 * input.count)
+        output = DecodedText(capacity: 2 * input.count)
     }
 
     public var consumedBytes: Int64 { upstream.consumedBytes }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard buffer.count > 0 else { return 0 }
-        while outputStart == output.count {
+        while output.isEmpty {
             if atEnd { return 0 }
-            output.removeAll(keepingCapacity: true)
-            outputStart = 0
+            output.clear()
             let count = try input.withUnsafeMutableBytes { try upstream.read(into: $0) }
             if count == 0 {
                 atEnd = true
                 // What the stream ended without: the low surrogate, or the second byte of a unit.
-                if highSurrogate != nil || oddByte != nil { output.append(0xFF) }
+                if highSurrogate != nil || oddByte != nil { output.append(byte: 0xFF) }
                 continue
             }
             var index = 0
@@ -52,10 +50,7 @@ public final class UTF16Source: ByteSource {
             }
             if index < count { oddByte = input[index] }
         }
-        let count = min(buffer.count, output.count - outputStart)
-        output.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[outputStart..<(outputStart + count)])) }
-        outputStart += count
-        return count
+        return output.give(into: buffer)
     }
 
     private func unit(_ first: UInt8, _ second: UInt8) -> UInt32 {
@@ -66,33 +61,14 @@ public final class UTF16Source: ByteSource {
         if let high = highSurrogate {
             highSurrogate = nil
             if (0xDC00...0xDFFF).contains(unit) {
-                return append(0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00))
+                return output.append(scalar: 0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00))
             }
-            output.append(0xFF)
+            output.append(byte: 0xFF)
         }
         switch unit {
         case 0xD800...0xDBFF: highSurrogate = unit
-        case 0xDC00...0xDFFF: output.append(0xFF)
-        default: append(unit)
-        }
-    }
-
-    private func append(_ scalar: UInt32) {
-        switch scalar {
-        case ..<0x80:
-            output.append(UInt8(scalar))
-        case ..<0x800:
-            output.append(UInt8(0xC0 | (scalar >> 6)))
-            output.append(UInt8(0x80 | (scalar & 0x3F)))
-        case ..<0x10000:
-            output.append(UInt8(0xE0 | (scalar >> 12)))
-            output.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
-            output.append(UInt8(0x80 | (scalar & 0x3F)))
-        default:
-            output.append(UInt8(0xF0 | (scalar >> 18)))
-            output.append(UInt8(0x80 | ((scalar >> 12) & 0x3F)))
-            output.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
-            output.append(UInt8(0x80 | (scalar & 0x3F)))
+        case 0xDC00...0xDFFF: output.append(byte: 0xFF)
+        default: output.append(scalar: unit)
         }
     }
 }

@@ -5,45 +5,26 @@
 public final class Windows1252Source: ByteSource {
     private let upstream: ByteSource
     private var input = [UInt8](repeating: 0, count: 64 << 10)
-    private var output: [UInt8] = []
-    private var outputStart = 0
+    private var output: DecodedText
 
     public init(upstream: ByteSource) {
         self.upstream = upstream
-        output.reserveCapacity(3 * input.count)
+        output = DecodedText(capacity: 3 * input.count)
     }
 
     public var consumedBytes: Int64 { upstream.consumedBytes }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard buffer.count > 0 else { return 0 }
-        if outputStart == output.count {
+        if output.isEmpty {
             let count = try input.withUnsafeMutableBytes { try upstream.read(into: $0) }
             guard count > 0 else { return 0 }
-            output.removeAll(keepingCapacity: true)
-            outputStart = 0
-            for byte in input[..<count] { Self.append(byte, to: &output) }
+            output.clear()
+            for byte in input[..<count] {
+                output.append(scalar: byte >= 0x80 && byte < 0xA0 ? UInt32(Self.high[Int(byte - 0x80)]) : UInt32(byte))
+            }
         }
-        let count = min(buffer.count, output.count - outputStart)
-        output.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[outputStart..<(outputStart + count)])) }
-        outputStart += count
-        return count
-    }
-
-    /// Appends the UTF-8 bytes of the character `byte` stands for.
-    static func append(_ byte: UInt8, to out: inout [UInt8]) {
-        let scalar = byte >= 0x80 && byte < 0xA0 ? UInt32(high[Int(byte - 0x80)]) : UInt32(byte)
-        switch scalar {
-        case ..<0x80:
-            out.append(UInt8(scalar))
-        case ..<0x800:
-            out.append(UInt8(0xC0 | (scalar >> 6)))
-            out.append(UInt8(0x80 | (scalar & 0x3F)))
-        default:
-            out.append(UInt8(0xE0 | (scalar >> 12)))
-            out.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
-            out.append(UInt8(0x80 | (scalar & 0x3F)))
-        }
+        return output.give(into: buffer)
     }
 
     /// The characters of 0x80-0x9F.
