@@ -180,10 +180,6 @@ final class FileReader {
         return RejectedRecord(line: record.line, reason: reason, detail: detail, raw: raw, rawIsText: isText)
     }
 
-    /// Why a file whose first line is this cannot be JSON Lines (one object to a line), with
-    /// the `jq` line that converts it: a JSON array (`[` first, as pandas' `to_json` writes
-    /// without `lines=True`), or objects printed over many lines (`{` alone, as `jq .` and
-    /// `json.dumps(indent=…)` write). Nil for any other line.
     /// UTF-16 without a byte order mark (SQL Server's `bcp -w`) is valid UTF-8 byte for byte, a
     /// NUL beside each letter, so nothing else names it: a first line that is mostly such pairs
     /// gets the `--encoding` that reads it.
@@ -204,6 +200,10 @@ final class FileReader {
             + "as SQL Server's bcp -w writes: ingest it with --encoding \(encoding.rawValue)")
     }
 
+    /// Why a file whose first line is this cannot be JSON Lines (one object to a line), with
+    /// the `jq` line that converts it: a JSON array (`[` first, as pandas' `to_json` writes
+    /// without `lines=True`), or objects printed over many lines (`{` alone, as `jq .` and
+    /// `json.dumps(indent=…)` write). Nil for any other line.
     private func notJSONLines(_ firstLine: UnsafeRawBufferPointer) -> RecordFailure? {
         let visible = firstLine.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
         let (what, filter): (String, String)
