@@ -40,7 +40,9 @@ public enum Placeholder {
     /// (1899-12-30) and SQL Server (1753-01-01, 1900-01-01), and the "never" of 9999-12-31 and of
     /// 32-bit time (2038-01-19T03:14:07Z). Each is to the second, in UTC.
     public static func isPlaceholderTime(milliseconds: Int64) -> Bool {
-        placeholderTimes.contains(milliseconds) || milliseconds == 253_402_300_799_999
+        // Every time between the epoch and 2038 is a real one: no lookup for the rows of a case file.
+        if milliseconds > 0 && milliseconds < 2_147_483_647_000 { return false }
+        return placeholderTimes.contains(milliseconds) || milliseconds == 253_402_300_799_999
     }
 
     private static let placeholderTimes: Set<Int64> = [
