@@ -36,7 +36,7 @@ public enum Placeholder {
     }
 
     /// An instant exports write where they know no time: the Unix epoch (a 0 written for no
-    /// value), the zero times of .NET and Go (0001-01-01), Windows (1601-01-01), Excel
+    /// value, or -1, in seconds or milliseconds), the zero times of .NET and Go (0001-01-01), Windows (1601-01-01), Excel
     /// (1899-12-30) and SQL Server (1753-01-01, 1900-01-01), and the "never" of 9999-12-31 and of
     /// 32-bit time (2038-01-19T03:14:07Z). Each is to the second, in UTC.
     public static func isPlaceholderTime(milliseconds: Int64) -> Bool {
@@ -46,7 +46,7 @@ public enum Placeholder {
     }
 
     private static let placeholderTimes: Set<Int64> = [
-        0, -62_135_596_800_000, -11_644_473_600_000, -2_209_161_600_000, -6_847_804_800_000, -2_208_988_800_000,
+        0, -1, -1_000, -62_135_596_800_000, -11_644_473_600_000, -2_209_161_600_000, -6_847_804_800_000, -2_208_988_800_000,
         253_402_214_400_000, 253_402_300_799_000, 2_147_483_647_000,
     ]
 

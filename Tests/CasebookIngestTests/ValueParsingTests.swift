@@ -210,6 +210,9 @@ final class ValueParsingTests: XCTestCase {
                      "1900-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59.999Z", "2038-01-19T03:14:07Z"] {
             XCTAssertTrue(Placeholder.isPlaceholderTime(milliseconds: try XCTUnwrap(ms(time, rules), time)), time)
         }
+        XCTAssertTrue(Placeholder.isPlaceholderTime(milliseconds: try XCTUnwrap(ms("-1", rules))))
+        XCTAssertTrue(Placeholder.isPlaceholderTime(milliseconds: try XCTUnwrap(ms("-0.001", rules))))
+        XCTAssertFalse(Placeholder.isPlaceholderTime(milliseconds: try XCTUnwrap(ms("-2", rules))))
         for time in ["1970-01-01T00:00:00.001Z", "1970-01-01T00:00:01Z", "2026-01-01T00:00:00Z", "1900-01-01T00:00:00+01:00", "9999-12-31T23:59:58Z"] {
             XCTAssertFalse(Placeholder.isPlaceholderTime(milliseconds: try XCTUnwrap(ms(time, rules), time)), time)
         }
