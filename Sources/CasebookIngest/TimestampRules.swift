@@ -157,8 +157,11 @@ public struct TimestampRules: Sendable, Equatable {
         guard (1...12).contains(month), day >= 1, day <= ValueParsing.daysInMonth(year: year, month: month),
               hour <= 23, minute <= 59, second <= 60
         else { return .invalid("\(Self.quoted(b)) is not a date and time of the calendar") }
+        // ISO 8601 allows a comma before the fraction, and log4j's, logback's and Python's logging
+        // write one (`2026-01-15 08:30:00,250`); only after the seconds.
+        let comma = index == 19 && index < b.count && b[index] == UInt8(ascii: ",")
         guard index == 19 || index == b.count || b[index] != UInt8(ascii: "."),
-              let fraction = Self.fraction(b, at: &index, firstDigitWorth: 100) else { return .invalid(Self.expected) }
+              let fraction = Self.fraction(b, at: &index, firstDigitWorth: 100, commaToo: comma) else { return .invalid(Self.expected) }
         let milliseconds = Int(fraction)
         let days = ValueParsing.daysFromCivil(year: year, month: month, day: day)
         // A leap second (:60) is counted as the last millisecond of its minute.
@@ -228,10 +231,11 @@ public struct TimestampRules: Sendable, Equatable {
         return (sign * (hours * 60 + minutes), index)
     }
 
-    /// An optional `.digits` at `index`, worth `firstDigitWorth` for the first digit, a tenth of
-    /// that for the next, and so on (digits past the precision count nothing); nil for a bare dot.
-    static func fraction(_ b: UnsafeRawBufferPointer, at index: inout Int, firstDigitWorth: Int64) -> Int64? {
-        guard index < b.count, b[index] == UInt8(ascii: ".") else { return 0 }
+    /// An optional `.digits` (or `,digits` when `commaToo`) at `index`, worth `firstDigitWorth`
+    /// for the first digit, a tenth of that for the next, and so on (digits past the precision
+    /// count nothing); nil for a bare dot.
+    static func fraction(_ b: UnsafeRawBufferPointer, at index: inout Int, firstDigitWorth: Int64, commaToo: Bool = false) -> Int64? {
+        guard index < b.count, b[index] == UInt8(ascii: ".") || (commaToo && b[index] == UInt8(ascii: ",")) else { return 0 }
         index += 1
         let start = index
         var value: Int64 = 0

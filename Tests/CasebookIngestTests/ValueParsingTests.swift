@@ -50,6 +50,16 @@ final class ValueParsingTests: XCTestCase {
         XCTAssertTrue(why.contains("no time zone offset"), why)
     }
 
+    /// ISO 8601 lets a comma come before the fraction; log4j, logback and Python's logging write one.
+    func testAFractionAfterACommaAsLoggersWriteIt() {
+        let utc = TimestampRules(zone: TimestampRules.zone(named: "UTC"))
+        XCTAssertEqual(ms("2026-02-01 10:00:00,123", utc), 1_769_940_000_123)
+        XCTAssertEqual(ms("2026-02-01T10:00:00,5Z"), 1_769_940_000_500)
+        for bad in ["2026-02-01T10:00,5Z", "2026-02-01T10:00:00,Z", "2026-02-01T10:00:00,,1Z", "2026-02-01T10:00:00.1,2Z"] {
+            XCTAssertNil(ms(bad), bad)
+        }
+    }
+
     /// Exchanges exported from an API gateway's logs keep the logs' times: the common log format
     /// of Apache and nginx, and the RFC 1123 / RFC 2822 dates of HTTP and JavaScript.
     func testTimestampsAsWebLogsAndHTTPWriteThem() {
