@@ -129,6 +129,32 @@ final class FileSourceTests: XCTestCase {
         XCTAssertNotNil(error)
     }
 
+    /// Any bytes, any read sizes: the line breaks are decided by the first one as the reference
+    /// below decides, every byte but a converted carriage return comes through, and the UTF-16
+    /// decoder gives valid UTF-8 but for the 0xFF it writes for what is no character.
+    func testTheReadersGiveWhatTheirRulesSayForAnyBytes() throws {
+        for seed in UInt64(1)...40 {
+            // Few distinct bytes, so that line breaks, surrogates and marks turn up often.
+            let alphabet: [UInt8] = [0x0D, 0x0A, 0x61, 0x00, 0xD8, 0xDC, 0xFF, 0xFE, 0xEF, 0xBB, 0xBF]
+            let bytes = patternlessBytes(Int(seed * 97 % 3_000), seed: seed).map { alphabet[Int($0) % alphabet.count] }
+            let path = directory + "/any-" + UUID().uuidString
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let firstBreak = bytes.firstIndex { $0 == 0x0A || $0 == 0x0D }
+            let carriageReturns = firstBreak.map { bytes[$0] == 0x0D && ($0 + 1 == bytes.count || bytes[$0 + 1] != 0x0A) } ?? false
+            let expected = carriageReturns ? bytes.map { $0 == 0x0D ? 0x0A : $0 } : bytes
+            for largestRead in [1, 3, 4_096] {
+                let (lines, error) = drain(LineBreakSource(upstream: try FileSource(path: path)), largestRead: largestRead)
+                XCTAssertNil(error)
+                XCTAssertEqual(lines, expected, "seed \(seed), read \(largestRead) at most at a time")
+                for order in [UTF16Source.ByteOrder.littleEndian, .bigEndian] {
+                    let (text, _) = drain(UTF16Source(upstream: try FileSource(path: path), order: order), largestRead: largestRead)
+                    let valid = text.split(separator: 0xFF, omittingEmptySubsequences: false)
+                    XCTAssertTrue(valid.allSatisfy { String(validating: $0, as: UTF8.self) != nil }, "seed \(seed)")
+                }
+            }
+        }
+    }
+
     /// Gives its bytes one at a time, then fails.
     private final class BreakingSource: ByteSource {
         private var bytes: [UInt8]
