@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(name: "casebook-bench", dependencies: ["CasebookStore", "CasebookIO"],
                           path: "bench/Sources/casebook-bench"),
         // libFuzzer target for the record parsers (bench/fuzz-parsers builds it with -sanitize=fuzzer).
-        .executableTarget(name: "casebook-fuzz", dependencies: ["CasebookIngest"], path: "bench/fuzz/Sources/casebook-fuzz"),
+        .executableTarget(name: "casebook-fuzz", dependencies: ["CasebookIngest", "CasebookIO"], path: "bench/fuzz/Sources/casebook-fuzz"),
         .testTarget(name: "CasebookStoreTests", dependencies: ["CasebookStore", "CasebookIO"]),
         .testTarget(name: "CasebookTUITests", dependencies: ["CasebookTUI", "CasebookIO", "CasebookQueries", "CasebookCases", "CasebookIngest", "CasebookGraph", "CasebookGenerate", "CasebookStore"],
                     exclude: ["Snapshots"]),

@@ -1,10 +1,13 @@
 @testable import CasebookIngest
+@testable import CasebookIO
 import Foundation
 
 /// libFuzzer target for the record parsers: one input is one record (JSON Lines)
 /// or a header line and one record (CSV), of a kind (and CSV separator) chosen by its first byte,
 /// checked and parsed into a batch as ingest does it (`FileReader.parse`, card numbers
 /// excused inside timestamps included).
+/// The same bytes also pass the readers every input passes before its records are cut (byte
+/// order marks, UTF-16, Windows-1252, line breaks), in small reads of a size the first byte picks.
 /// A crash, a trap or a sanitizer report is a bug; a rejected record is not.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRecordParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -15,6 +18,7 @@ public func fuzzRecordParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
     let rules = TimestampRules(epochUnit: TimestampRules.EpochUnit.allCases[Int(selector >> 3) % 3],
                                zone: selector & 0x80 != 0 ? TimestampRules.zone(named: "Europe/Paris") : nil)
     let input = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
+    drainReaders(input, selector: selector)
     var batch = RecordBatch(kind: kind, fileID: 1)
     var builder = RecordBuilder(kind: kind, timestamps: rules)
     _ = TextChecks.maskingCardNumbers(input, jsonEscapes: !csv)
@@ -40,6 +44,23 @@ public func fuzzRecordParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
         precondition(batch.records.isEmpty && batch.arena.isEmpty, "a record that failed left bytes in the batch")
     }
     return 0
+}
+
+/// Reads `input` through the decoding and line-break readers to its end.
+private func drainReaders(_ input: UnsafeRawBufferPointer, selector: UInt8) {
+    let encoding = TextEncoding.allCases[Int(selector >> 2) % TextEncoding.allCases.count]
+    let source = LineBreakSource(upstream: TextDecodingSource(upstream: PrefixedSource(prefix: Array(input), upstream: NoMoreBytes(), failure: nil),
+                                                              encoding: encoding))
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 1)
+    defer { buffer.deallocate() }
+    let size = Int(selector % 7) + 1
+    while (try? source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size]))) ?? 0 > 0 {}
+}
+
+/// The end of a stream.
+private final class NoMoreBytes: ByteSource {
+    var consumedBytes: Int64 { 0 }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { 0 }
 }
 
 #if CASEBOOK_FUZZ
