@@ -103,10 +103,11 @@ enum FeatureReader {
                 agent = nil
             }
             let model = scan.isNull(4) ? -1 : Int(scan.int64(4))
-            // A time written for none (the epoch's 0) would make every account that has one active in one hour.
+            // A time written for none (the epoch's 0), or before 1970, would make every account that
+            // has one active in one hour.
             var ts: Int64? = scan.int64(1)
-            if let ms = ts, Placeholder.isPlaceholderTime(milliseconds: ms) {
-                absent.note("ts", TimestampText.rfc3339(ms), account: index)
+            if let ms = ts, let unplaced = Placeholder.unplacedExchangeTime(milliseconds: ms) {
+                absent.note("ts", unplaced, account: index)
                 ts = nil
             }
             f.addExchange(account: index, at: ts, ip: ip, userAgent: agent,

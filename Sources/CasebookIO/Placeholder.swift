@@ -45,6 +45,15 @@ public enum Placeholder {
         return placeholderTimes.contains(milliseconds) || milliseconds == 253_402_300_799_999
     }
 
+    /// How linking names an exchange time it places nowhere: a placeholder (`isPlaceholderTime`)
+    /// by its value, and any time before 1970, which no exchange with a model's API can have
+    /// (a clock or a sign error writes it), as `before 1970`; nil for a time to place.
+    public static func unplacedExchangeTime(milliseconds: Int64) -> String? {
+        if milliseconds > 0 && milliseconds < 2_147_483_647_000 { return nil }
+        if isPlaceholderTime(milliseconds: milliseconds) { return TimestampText.rfc3339(milliseconds) }
+        return milliseconds < 0 ? "before 1970" : nil
+    }
+
     private static let placeholderTimes: Set<Int64> = [
         0, -1, -1_000, -62_135_596_800_000, -11_644_473_600_000, -2_209_161_600_000, -6_847_804_800_000, -2_208_988_800_000,
         253_402_214_400_000, 253_402_300_799_000, 2_147_483_647_000,

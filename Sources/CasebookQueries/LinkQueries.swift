@@ -248,13 +248,13 @@ public enum LinkQueries {
     /// The link run weighs shared hours only between accounts of one country active in at most half
     /// of their span (synchronized activity); this is the raw overlap, for the investigator to judge.
     private static func commonHours(_ database: Database, _ a: Int64, _ b: Int64) throws -> SharedValue? {
-        // Hours counted down (floor), so that a time before 1970 falls in its own hour; a time an
-        // export wrote for none (`Placeholder.isPlaceholderTime`) is in no hour, as in the link run.
+        // A time the link run places nowhere (written for none, or before 1970) is in no hour here
+        // either: SQLite's integer division would put every time before 1970 in the hour after it.
         let times = try database.prepare("SELECT DISTINCT ts_ms FROM exchange_rows WHERE account_pk = ?1")
         func hours(_ account: Int64) throws -> Set<Int64> {
             var hours = Set<Int64>()
-            for ms in try times.rows([account], { $0.int64(0) }) where !Placeholder.isPlaceholderTime(milliseconds: ms) {
-                hours.insert(ms >= 0 ? ms / 3_600_000 : (ms + 1) / 3_600_000 - 1)
+            for ms in try times.rows([account], { $0.int64(0) }) where Placeholder.unplacedExchangeTime(milliseconds: ms) == nil {
+                hours.insert(ms / 3_600_000)
             }
             return hours
         }

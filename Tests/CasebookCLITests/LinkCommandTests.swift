@@ -151,6 +151,8 @@ final class LinkCommandTests: XCTestCase {
                                   "ip": "74.1.\(n).9", "user_agent": "client-\(n)", "input_tokens": 100, "output_tokens": 300])
             }
         }
+        // A year written wrong (1969) is no time either: every such time was the link run's hour 0.
+        exchanges.append(["exchange_id": "wrong-year", "account_id": "person-0", "ts": "1969-07-20T20:17:00Z"])
         try write("exchanges-undated.jsonl", exchanges)
         XCTAssertEqual(try Casebook.run(["ingest", "--db", "case.db", "--quiet", "."], in: directory).status, 0)
         let link = try Casebook.run(["link", "--db", "case.db", "--json"], in: directory)
@@ -160,7 +162,7 @@ final class LinkCommandTests: XCTestCase {
         XCTAssertEqual(summary["clustered_accounts"] as? Int, 12, link.stdout)
         let uses = try XCTUnwrap(summary["placeholders"] as? [[String: Any]])
         XCTAssertEqual(uses.map { "\($0["field"]!) \($0["value"]!) \($0["accounts"]!)" },
-                       ["ts 1970-01-01T00:00:00.000Z 8", "created_at 1970-01-01T00:00:00.000Z 2"])
+                       ["ts 1970-01-01T00:00:00.000Z 8", "created_at 1970-01-01T00:00:00.000Z 2", "ts before 1970 1"])
         let pair = try Casebook.run(["explain", "--db", "case.db", "--json", "person-0", "person-6"], in: directory)
         let shared = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(pair.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(shared["linked"] as? Bool, false)

@@ -223,6 +223,10 @@ final class ValueParsingTests: XCTestCase {
         XCTAssertTrue(Placeholder.isPlaceholderTime(milliseconds: try XCTUnwrap(ms("-1", rules))))
         XCTAssertTrue(Placeholder.isPlaceholderTime(milliseconds: try XCTUnwrap(ms("-0.001", rules))))
         XCTAssertFalse(Placeholder.isPlaceholderTime(milliseconds: try XCTUnwrap(ms("-2", rules))))
+        XCTAssertEqual(Placeholder.unplacedExchangeTime(milliseconds: -2_000), "before 1970")
+        XCTAssertEqual(Placeholder.unplacedExchangeTime(milliseconds: 0), "1970-01-01T00:00:00.000Z")
+        XCTAssertNil(Placeholder.unplacedExchangeTime(milliseconds: 1_769_940_000_000))
+        XCTAssertNil(Placeholder.unplacedExchangeTime(milliseconds: 4_102_444_800_000))  // 2100
         for time in ["1970-01-01T00:00:00.001Z", "1970-01-01T00:00:01Z", "2026-01-01T00:00:00Z", "1900-01-01T00:00:00+01:00", "9999-12-31T23:59:58Z"] {
             XCTAssertFalse(Placeholder.isPlaceholderTime(milliseconds: try XCTUnwrap(ms(time, rules), time)), time)
         }
