@@ -208,9 +208,17 @@ public struct TimestampRules: Sendable, Equatable {
         if b[index] == UInt8(ascii: " ") { index += 1 }
         let rest = UnsafeRawBufferPointer(rebasing: b[index...])
         if rest.count == 1 && (rest[0] == UInt8(ascii: "Z") || rest[0] == UInt8(ascii: "z")) { return 0 }
-        if rest.elementsEqual("UTC".utf8) { return 0 }
-        guard let offset = Self.offsetMinutes(b, from: index), offset.end == b.count else { return nil }
+        if rest.elementsEqual("UTC".utf8) || rest.elementsEqual("GMT".utf8) { return 0 }
+        guard let offset = Self.offsetMinutes(b, from: index),
+              offset.end == b.count || Self.isZoneAbbreviation(UnsafeRawBufferPointer(rebasing: b[offset.end...])) else { return nil }
         return Int64(offset.minutes) * 60
+    }
+
+    /// ` UTC`, ` CET`, ` PST` after a numeric offset, as Go's `time.Time` prints itself
+    /// (`2026-01-15 08:30:00 +0000 UTC`): the offset decides, the letters name it.
+    private static func isZoneAbbreviation(_ b: UnsafeRawBufferPointer) -> Bool {
+        b.count >= 2 && b.count <= 7 && b[0] == UInt8(ascii: " ")
+            && b.dropFirst().allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }
     }
 
     /// `+HH`, `+HHMM` or `+HH:MM` (or `-`) at `start`: minutes east of UTC and where it ends.

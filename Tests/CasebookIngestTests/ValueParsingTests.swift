@@ -60,6 +60,17 @@ final class ValueParsingTests: XCTestCase {
         }
     }
 
+    /// Go prints a `time.Time` with its offset and the zone's letters; BigQuery and others write ` GMT`.
+    func testTimestampsAsGoPrintsThemAndInGMT() {
+        XCTAssertEqual(ms("2026-02-01 10:00:00 +0000 UTC"), 1_769_940_000_000)
+        XCTAssertEqual(ms("2026-02-01 11:00:00.5 +0100 CET"), 1_769_940_000_500)
+        XCTAssertEqual(ms("2026-02-01 10:00:00 GMT"), 1_769_940_000_000)
+        for bad in ["2026-02-01 10:00:00 +0000 U2C", "2026-02-01 10:00:00 +0000UTC", "2026-02-01 10:00:00 +0000 ", "2026-02-01 10:00:00 CET",
+                    "2026-02-01 10:00:00 +0000 Europe/Paris"] {
+            XCTAssertNil(ms(bad), bad)
+        }
+    }
+
     /// Exchanges exported from an API gateway's logs keep the logs' times: the common log format
     /// of Apache and nginx, and the RFC 1123 / RFC 2822 dates of HTTP and JavaScript.
     func testTimestampsAsWebLogsAndHTTPWriteThem() {
