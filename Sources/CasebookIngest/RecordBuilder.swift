@@ -138,7 +138,8 @@ struct RecordBuilder {
             }
         case .int:
             guard shape == .string || shape == .number, let number = ValueParsing.integer(value) else {
-                return fail(.badInteger, "field \(specs[field].name): expected a base-10 integer that fits in 64 bits" + Self.nullHint(value))
+                let why = ValueParsing.integerProblem(value).map { ": \($0)" } ?? ""
+                return fail(.badInteger, "field \(specs[field].name): expected a base-10 integer that fits in 64 bits" + why + Self.nullHint(value))
             }
             values[field] = .int(number)
         }

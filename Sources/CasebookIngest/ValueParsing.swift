@@ -57,6 +57,28 @@ enum ValueParsing {
         return value
     }
 
+    /// Why a value that is not an int is not one, where its form tells: the reject then says
+    /// what to change rather than only what was expected.
+    static func integerProblem(_ bytes: UnsafeRawBufferPointer) -> String? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let unsigned = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+        for separator in [",", "_", "'", " ", "\u{00A0}", "\u{202F}"] {
+            let groups = unsigned.components(separatedBy: separator)
+            if groups.count > 1, (1...3).contains(groups[0].count), groups.dropFirst().allSatisfy({ $0.count == 3 }),
+               groups.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) {
+                return "written with thousands separators (1,234 or 1 234); the field takes the digits alone"
+            }
+        }
+        let parts = unsigned.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) {
+            return "a number with a fraction; the field takes whole numbers"
+        }
+        if unsigned.allSatisfy({ $0.isASCII && $0.isNumber }) && !unsigned.isEmpty {
+            return "too large for 64 bits"
+        }
+        return nil
+    }
+
     // MARK: - IP addresses
 
     /// Hands `body` the canonical text of an IPv4 or IPv6 address (IPv4-mapped IPv6 becomes

@@ -185,6 +185,16 @@ final class ValueParsingTests: XCTestCase {
         Array(text.utf8).withUnsafeBytes { ValueParsing.integer($0) }
     }
 
+    func testARejectedIntegerSaysWhatIsWrongWhereTheFormTells() {
+        func problem(_ text: String) -> String? { Array(text.utf8).withUnsafeBytes { ValueParsing.integerProblem($0) } }
+        for grouped in ["1,234", "12,345,678", "-1,234", "1 234", "1_000", "1'000", "1\u{00A0}234"] {
+            XCTAssertEqual(problem(grouped)?.hasPrefix("written with thousands separators"), true, grouped)
+        }
+        XCTAssertEqual(problem("812.5")?.hasPrefix("a number with a fraction"), true)
+        XCTAssertEqual(problem("99999999999999999999"), "too large for 64 bits")
+        for other in ["1,23", "1,2345", ",123", "12a", "", "1.2.3", "0x10"] { XCTAssertNil(problem(other), other) }
+    }
+
     func testIntegersFitIn64BitsWithNoSeparators() {
         XCTAssertEqual(int("0"), 0)
         XCTAssertEqual(int("-42"), -42)
