@@ -51,8 +51,11 @@ public enum Placeholder {
     public static func unplacedExchangeTime(milliseconds: Int64) -> String? {
         if milliseconds > 0 && milliseconds < 2_147_483_647_000 { return nil }
         if isPlaceholderTime(milliseconds: milliseconds) { return TimestampText.rfc3339(milliseconds) }
-        return milliseconds < 0 ? "before 1970" : nil
+        return milliseconds < 0 ? timeBefore1970 : nil
     }
+
+    /// How `unplacedExchangeTime` names a time before 1970.
+    public static let timeBefore1970 = "before 1970"
 
     private static let placeholderTimes: Set<Int64> = [
         0, -1, -1_000, -62_135_596_800_000, -11_644_473_600_000, -2_209_161_600_000, -6_847_804_800_000, -2_208_988_800_000,

@@ -126,7 +126,10 @@ public struct LinkCaveats: Sendable, Equatable, Decodable {
         let listed = placeholders.prefix(5).map {
             "\($0.field) \"\(Printable.escaped($0.value))\" (\(NumberText.grouped($0.accounts)) account\($0.accounts == 1 ? "" : "s"))"
         }.joined(separator: ", ")
+        let wrongTimes = placeholders.contains { $0.value == Placeholder.timeBefore1970 }
         return "read as absent, as placeholders an export writes where it has no value: \(listed)"
             + (placeholders.count > 5 ? " and \(placeholders.count - 5) more (casebook link --json lists them)" : "")
+            + (wrongTimes ? "; a time \(Placeholder.timeBefore1970) is no placeholder but a clock or sign error, "
+                + "as no exchange with a model's API was made then" : "")
     }
 }

@@ -163,6 +163,9 @@ final class LinkCommandTests: XCTestCase {
         let uses = try XCTUnwrap(summary["placeholders"] as? [[String: Any]])
         XCTAssertEqual(uses.map { "\($0["field"]!) \($0["value"]!) \($0["accounts"]!)" },
                        ["ts 1970-01-01T00:00:00.000Z 8", "created_at 1970-01-01T00:00:00.000Z 2", "ts before 1970 1"])
+        let plain = try Casebook.run(["link", "--db", "case.db"], in: directory)
+        XCTAssertTrue(plain.stderr.contains("ts \"before 1970\" (1 account); a time before 1970 is no placeholder but a clock or sign error"),
+                      plain.stderr)
         let pair = try Casebook.run(["explain", "--db", "case.db", "--json", "person-0", "person-6"], in: directory)
         let shared = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(pair.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(shared["linked"] as? Bool, false)
