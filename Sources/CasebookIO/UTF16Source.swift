@@ -90,22 +90,8 @@ public final class TextDecodingSource: ByteSource {
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if let decoder { return try decoder.read(into: buffer) }
-        var head = [UInt8](repeating: 0, count: 3)
-        var count = 0
-        // A stream that breaks within its first bytes still gives them before the error.
-        var failure: Error?
-        while count < 3 {
-            do {
-                let read = try head.withUnsafeMutableBytes { try upstream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[count...])) }
-                if read == 0 { break }
-                count += read
-            } catch {
-                if count == 0 { throw error }
-                failure = error
-                break
-            }
-        }
-        let prefixed = PrefixedSource(prefix: Array(head[..<count]), upstream: upstream, failure: failure)
+        let prefixed = try PrefixedSource(reading: upstream, limit: 3) { $0.count >= 3 }
+        let head = prefixed.head, count = head.count
         let chosen: ByteSource
         if count >= 2 && head[0] == 0xFF && head[1] == 0xFE {
             chosen = UTF16Source(upstream: prefixed, order: .littleEndian)
@@ -123,31 +109,5 @@ public final class TextDecodingSource: ByteSource {
         }
         decoder = chosen
         return try chosen.read(into: buffer)
-    }
-}
-
-/// The bytes already taken from a stream, then the rest of it (or the error it broke with).
-final class PrefixedSource: ByteSource {
-    private var prefix: [UInt8]
-    private let upstream: ByteSource
-    private var failure: Error?
-
-    init(prefix: [UInt8], upstream: ByteSource, failure: Error?) {
-        self.prefix = prefix
-        self.upstream = upstream
-        self.failure = failure
-    }
-
-    var consumedBytes: Int64 { upstream.consumedBytes }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard !prefix.isEmpty else {
-            if let failure { throw failure }
-            return try upstream.read(into: buffer)
-        }
-        let count = min(buffer.count, prefix.count)
-        prefix.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-        prefix.removeFirst(count)
-        return count
     }
 }

@@ -1,5 +1,5 @@
 @testable import CasebookIngest
-@testable import CasebookIO
+import CasebookIO
 import Foundation
 
 /// libFuzzer target for the record parsers: one input is one record (JSON Lines)
@@ -49,18 +49,25 @@ public func fuzzRecordParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
 /// Reads `input` through the decoding and line-break readers to its end.
 private func drainReaders(_ input: UnsafeRawBufferPointer, selector: UInt8) {
     let encoding = TextEncoding.allCases[Int(selector >> 2) % TextEncoding.allCases.count]
-    let source = LineBreakSource(upstream: TextDecodingSource(upstream: PrefixedSource(prefix: Array(input), upstream: NoMoreBytes(), failure: nil),
-                                                              encoding: encoding))
+    let source = LineBreakSource(upstream: TextDecodingSource(upstream: BytesInMemory(Array(input)), encoding: encoding))
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 1)
     defer { buffer.deallocate() }
     let size = Int(selector % 7) + 1
     while (try? source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size]))) ?? 0 > 0 {}
 }
 
-/// The end of a stream.
-private final class NoMoreBytes: ByteSource {
-    var consumedBytes: Int64 { 0 }
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { 0 }
+/// A stream of bytes held in memory.
+private final class BytesInMemory: ByteSource {
+    private let bytes: [UInt8]
+    private var position = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    var consumedBytes: Int64 { Int64(position) }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = min(buffer.count, bytes.count - position)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[position..<(position + count)])) }
+        position += count
+        return count
+    }
 }
 
 #if CASEBOOK_FUZZ
