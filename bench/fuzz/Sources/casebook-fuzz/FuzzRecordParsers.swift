@@ -2,7 +2,7 @@
 import CasebookIO
 import Foundation
 
-/// libFuzzer target for the record parsers: one input is one record (JSON Lines)
+/// libFuzzer target for the record parsers (the default target): one input is one record (JSON Lines)
 /// or a header line and one record (CSV), of a kind (and CSV separator) chosen by its first byte,
 /// checked and parsed into a batch as ingest does it (`FileReader.parse`, card numbers
 /// excused inside timestamps included).
@@ -55,48 +55,3 @@ private func drainReaders(_ input: UnsafeRawBufferPointer, selector: UInt8) {
     let size = Int(selector % 7) + 1
     while (try? source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size]))) ?? 0 > 0 {}
 }
-
-/// A stream of bytes held in memory.
-private final class BytesInMemory: ByteSource {
-    private let bytes: [UInt8]
-    private var position = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-    var consumedBytes: Int64 { Int64(position) }
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let count = min(buffer.count, bytes.count - position)
-        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[position..<(position + count)])) }
-        position += count
-        return count
-    }
-}
-
-#if CASEBOOK_FUZZ
-/// libFuzzer's driver, started from our own entry point (SwiftPM names the executable's
-/// entry itself, so libFuzzer's `main` cannot be used).
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<Int32>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32) -> Int32
-
-@main
-enum Fuzz {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        exit(runFuzzerDriver(&argc, &argv) { data, size in fuzzRecordParsers(data, size) })
-    }
-}
-#else
-/// Without libFuzzer: replays the files named on the command line (a corpus, or a crash to reproduce).
-@main
-enum Replay {
-    static func main() {
-        for path in CommandLine.arguments.dropFirst() {
-            guard let data = FileManager.default.contents(atPath: path) else { continue }
-            data.withUnsafeBytes { bytes in
-                _ = fuzzRecordParsers(bytes.bindMemory(to: UInt8.self).baseAddress ?? UnsafePointer(bitPattern: 1)!, data.count)
-            }
-        }
-    }
-}
-#endif
