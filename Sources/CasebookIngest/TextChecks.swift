@@ -53,8 +53,9 @@ enum TextChecks {
     /// decimal number: only its whole part is checked, so an epoch time with a fraction
     /// is no card but a card column written as a float (`4111111111111111.0`) is; in
     /// scientific notation (`4.111111111111111E15`, as Java writes doubles) its digits are.
-    /// In a longer run of grouped digits, every stretch of whole groups is checked, so
-    /// a card cannot hide behind extra digits.
+    /// In a run of grouped digits, every stretch of whole groups is checked, so a card
+    /// cannot hide behind extra digits (`4111 1111 1111 1111 123`, a card and its CVV), and
+    /// the run is searched on after each card found, so a second card in it is found too.
     static func cardNumberRanges(_ bytes: UnsafeRawBufferPointer, jsonEscapes: Bool = false) -> [Range<Int>] {
         let units = CardUnit.decode(bytes, jsonEscapes: jsonEscapes)
         var found: [Range<Int>] = []
@@ -81,24 +82,32 @@ enum TextChecks {
             let isDecimal = groups.count == 2 && separators.count == 1 && units[separators[0]].isDot
             let hasExponent = end < units.count && units[end].isExponentMark
             let checked = !isDecimal ? groups : hasExponent ? [groups[0] + groups[1]] : [groups[0]]
-            if let range = cardStretch(checked, units) { found.append(range) }
+            found += cardStretches(checked, units)
             index = end
         }
         return found
     }
 
-    /// The byte range of the first stretch of whole groups that reads as a card number.
-    private static func cardStretch(_ groups: [[Int]], _ units: [CardUnit]) -> Range<Int>? {
-        let total = groups.reduce(0) { $0 + $1.count }
-        let candidates: [(Int, Int)] = total <= 19 || groups.count == 1
-            ? [(0, groups.count - 1)]
-            : (0..<groups.count).flatMap { first in (first..<groups.count).map { (first, $0) } }
-        for (first, last) in candidates {
-            let positions = groups[first...last].flatMap { $0 }
-            guard (13...19).contains(positions.count), passesLuhn(positions.map { units[$0].digit! }) else { continue }
-            return units[positions.first!].bytes.lowerBound..<units[positions.last!].bytes.upperBound
+    /// The byte ranges of the stretches of whole groups that read as card numbers: the first
+    /// one, then the first among the groups after it, and so on. A stretch holds at most 19
+    /// digits, so a run of n groups costs at most 19n checks, however its digits fall.
+    private static func cardStretches(_ groups: [[Int]], _ units: [CardUnit]) -> [Range<Int>] {
+        var stretches: [Range<Int>] = []
+        var first = 0
+        scan: while first < groups.count {
+            var digits: [UInt8] = []
+            for last in first..<groups.count {
+                digits += groups[last].map { units[$0].digit! }
+                if digits.count > 19 { break }
+                if digits.count >= 13 && passesLuhn(digits) {
+                    stretches.append(units[groups[first][0]].bytes.lowerBound..<units[groups[last].last!].bytes.upperBound)
+                    first = last + 1
+                    continue scan
+                }
+            }
+            first += 1
         }
-        return nil
+        return stretches
     }
 
     /// `cardNumberRanges`, after a cheap pre-check: a card needs 13 digits, each at least one
@@ -110,10 +119,24 @@ enum TextChecks {
     }
 
     /// `bytes` with every digit of every card number replaced by `*` except the last four
-    /// (an escaped or full-width digit becomes one `*`).
+    /// (an escaped or full-width digit becomes one `*`). Masked again until nothing changes:
+    /// a card's last four left in clear may begin another card with the digits after it
+    /// (`1234 5678 9012 4111 1111 1111 1111`, where the first four groups pass the Luhn check too).
+    /// Text built to chain such cards on and on gets every digit of its cards masked after a
+    /// few rounds, so that masking stays linear in its length.
     static func maskingCardNumbers(_ bytes: UnsafeRawBufferPointer, jsonEscapes: Bool = false) -> [UInt8] {
+        var masked = Array(bytes)
+        for round in 1...8 {
+            guard let again = masked.withUnsafeBytes({ maskingOnce($0, jsonEscapes: jsonEscapes, keepingLastFour: round < 8) }) else { break }
+            masked = again
+        }
+        return masked
+    }
+
+    /// `bytes` with the card numbers `cardNumberRanges` finds masked; nil when it finds none.
+    private static func maskingOnce(_ bytes: UnsafeRawBufferPointer, jsonEscapes: Bool, keepingLastFour: Bool) -> [UInt8]? {
         let ranges = cardNumberRanges(bytes, jsonEscapes: jsonEscapes)
-        guard !ranges.isEmpty else { return Array(bytes) }
+        guard !ranges.isEmpty else { return nil }
         let units = CardUnit.decode(bytes, jsonEscapes: jsonEscapes)
         var masked: [UInt8] = []
         masked.reserveCapacity(bytes.count)
@@ -122,8 +145,9 @@ enum TextChecks {
             masked.append(contentsOf: bytes[copied..<range.lowerBound])
             let inside = units.filter { range.contains($0.bytes.lowerBound) }
             var digitsLeft = inside.filter { $0.digit != nil }.count
+            let shown = keepingLastFour ? 4 : 0
             for unit in inside {
-                if unit.digit != nil && digitsLeft > 4 {
+                if unit.digit != nil && digitsLeft > shown {
                     masked.append(UInt8(ascii: "*"))
                 } else {
                     masked.append(contentsOf: bytes[unit.bytes])

@@ -196,6 +196,45 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// Two card numbers in one run of digit groups (`4111 1111 1111 1111 / 5500 0000 0000 0004`),
+    /// a card after other digits that pass the Luhn check together with its first group, or a
+    /// card followed by a short group (its CVV): every card is found and masked in a reject's
+    /// raw text, not the first stretch alone nor only a run of 20 digits or more.
+    func testEveryCardNumberInARunOfDigitGroupsIsMaskedInRaw() throws {
+        let f = try Fixture()
+        let groups = stride(from: 0, to: 16, by: 4).map { String(Self.card.dropFirst($0).prefix(4)) }
+        let other = "5500 0000 0000 0004"
+        // Twelve digits that, with the card's first group, make a stretch of their own that passes.
+        let lead = (0..<100).lazy.map { String(format: "1234 5678 90%02d", $0) }
+            .first { TextChecksProbe.passesLuhn($0.replacingOccurrences(of: " ", with: "") + groups[0]) }!
+        let texts = [
+            groups.joined(separator: " ") + " / " + other,
+            other + " " + groups.joined(separator: " "),
+            lead + " " + groups.joined(separator: " "),
+            groups.joined(separator: " ") + " 123",
+            groups.joined(separator: " ") + " 12",
+        ]
+        let csv = texts.enumerated().map { "a\($0.offset),fp\($0.offset),card,\"cards \($0.element) on file\"" }
+        try f.write("payments.csv", "account_id,fingerprint,type,note\n" + csv.joined(separator: "\n") + "\n")
+        // An exchange may hold a card in its prompt; a record rejected for another reason keeps it masked too.
+        let json = texts.enumerated().map { #"{"exchange_id":"e\#($0.offset)","account_id":"a1","ts":"x","prompt":"\#($0.element)"}"# }
+        try f.write("exchanges.jsonl", json.joined(separator: "\n") + "\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().rejectedByReason["card_number"], texts.count)
+        XCTAssertEqual(summary.total().rejectedByReason["bad_timestamp"], texts.count)
+        try f.database().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        let forms = [groups.joined(separator: " "), other, Self.card, "5500000000000004"]
+        for suffix in ["", "-wal", "-shm"] {
+            guard let bytes = FileManager.default.contents(atPath: f.databasePath + suffix) else { continue }
+            for form in forms {
+                XCTAssertNil(bytes.range(of: Data(form.utf8)), "\(form) found in case.db\(suffix)")
+            }
+        }
+        for raw in try f.strings("SELECT raw FROM rejects") {
+            XCTAssertTrue(raw.contains("**** **** **** 1948") && !raw.contains("0000 0000 0004"), raw)
+        }
+    }
+
     /// An epoch in milliseconds has 13 digits (16 in microseconds), and one in ten passes the
     /// Luhn check: as a payment's timestamp it is a time, not a card; the same digits in a
     /// field that is not a time are still a card.

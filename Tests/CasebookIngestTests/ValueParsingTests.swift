@@ -269,6 +269,12 @@ final class ValueParsingTests: XCTestCase {
         XCTAssertEqual(escaped.withUnsafeBytes { TextChecks.cardNumberRanges($0, jsonEscapes: true).count }, 1)
         XCTAssertEqual(escaped.withUnsafeBytes { TextChecks.cardNumberRanges($0).count }, 0)  // escapes only in JSON
         XCTAssertEqual(ranges("4111\u{2028}1111_1111\u{200B}1111"), 1)
+        XCTAssertEqual(ranges("4111 1111 1111 1111 / 5500 0000 0000 0004"), 2)  // two cards in one run
+        XCTAssertEqual(ranges("4111111111111111 123"), 1)                       // a card and its CVV
+        XCTAssertEqual(ranges("4111 1111 1111 1111 12"), 1)
+        // No stretch of ones passes the Luhn check: a long run is searched in linear time
+        // (every pair of groups took minutes for a few thousand).
+        XCTAssertEqual(ranges(Array(repeating: "1", count: 50_000).joined(separator: " ")), 0)
         let masked = Array("note: 4111 1111 1111 1111.".utf8).withUnsafeBytes { TextChecks.maskingCardNumbers($0) }
         XCTAssertEqual(String(decoding: masked, as: UTF8.self), "note: **** **** **** 1111.")
     }
