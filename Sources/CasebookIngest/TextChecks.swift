@@ -95,11 +95,20 @@ enum TextChecks {
         var stretches: [Range<Int>] = []
         var first = 0
         scan: while first < groups.count {
-            var digits: [UInt8] = []
+            // Luhn sums of the digits so far with every other digit doubled, from the first
+            // (`sums.1`) or from the second (`sums.0`): the check of any length is one of them.
+            var sums = (0, 0)
+            var count = 0
             for last in first..<groups.count {
-                digits += groups[last].map { units[$0].digit! }
-                if digits.count > 19 { break }
-                if digits.count >= 13 && passesLuhn(digits) {
+                for position in groups[last] {
+                    let digit = Int(units[position].digit!)
+                    let doubled = digit < 5 ? 2 * digit : 2 * digit - 9
+                    sums = count % 2 == 0 ? (sums.0 + digit, sums.1 + doubled) : (sums.0 + doubled, sums.1 + digit)
+                    count += 1
+                }
+                if count > 19 { break }
+                // The last digit is never doubled: the one before it is, and so on to the left.
+                if count >= 13 && (count % 2 == 1 ? sums.0 : sums.1) % 10 == 0 {
                     stretches.append(units[groups[first][0]].bytes.lowerBound..<units[groups[last].last!].bytes.upperBound)
                     first = last + 1
                     continue scan

@@ -275,6 +275,19 @@ final class ValueParsingTests: XCTestCase {
         // No stretch of ones passes the Luhn check: a long run is searched in linear time
         // (every pair of groups took minutes for a few thousand).
         XCTAssertEqual(ranges(Array(repeating: "1", count: 50_000).joined(separator: " ")), 0)
+        // The search keeps running Luhn sums: a run holds a card exactly when some stretch of
+        // its whole groups of 13 to 19 digits passes the check, however the digits are grouped.
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            var groups = [""]
+            for _ in 0..<Int.random(in: 13...19, using: &random) {
+                if !groups[groups.count - 1].isEmpty && Int.random(in: 0..<4, using: &random) == 0 { groups.append("") }
+                groups[groups.count - 1] += String(Int.random(in: 0...9, using: &random))
+            }
+            let stretches = groups.indices.flatMap { first in groups.indices[first...].map { groups[first...$0].joined() } }
+            let expected = stretches.contains { (13...19).contains($0.count) && TextChecks.passesLuhn($0.utf8.map { $0 - 48 }) }
+            XCTAssertEqual(ranges(groups.joined(separator: " ")) > 0, expected, groups.joined(separator: " "))
+        }
         let masked = Array("note: 4111 1111 1111 1111.".utf8).withUnsafeBytes { TextChecks.maskingCardNumbers($0) }
         XCTAssertEqual(String(decoding: masked, as: UTF8.self), "note: **** **** **** 1111.")
     }
