@@ -174,10 +174,13 @@ final class FileReader {
         return failure
     }
 
+    /// A reject with card numbers masked in its raw text, and in its detail, which may quote
+    /// the value it could not read.
     private func reject(_ record: RawRecord, reason: RejectReason, detail: String) -> RejectedRecord {
         let raw = TextChecks.maskingCardNumbers(record.bytes, jsonEscapes: file.format == .jsonl)
         let isText = raw.withUnsafeBytes { TextChecks.isValidUTF8($0) }
-        return RejectedRecord(line: record.line, reason: reason, detail: detail, raw: raw, rawIsText: isText)
+        let maskedDetail = String(decoding: Array(detail.utf8).withUnsafeBytes { TextChecks.maskingCardNumbers($0) }, as: UTF8.self)
+        return RejectedRecord(line: record.line, reason: reason, detail: maskedDetail, raw: raw, rawIsText: isText)
     }
 
     /// UTF-16 without a byte order mark (SQL Server's `bcp -w`) is valid UTF-8 byte for byte, a

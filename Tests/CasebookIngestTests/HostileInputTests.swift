@@ -235,6 +235,24 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// A reject's detail may quote the value it could not read (an epoch number too large to
+    /// be seconds): a card number there is masked as in its raw text, in every kind of file.
+    func testACardNumberQuotedByARejectsDetailIsMasked() throws {
+        let f = try Fixture()
+        try f.write("exchanges.jsonl", #"{"exchange_id":"e1","account_id":"a1","ts":\#(Self.card)}"# + "\n")
+        try f.write("accounts.csv", "account_id,created_at\na1,\(Self.card)\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().rejectedByReason["bad_timestamp"], 2)
+        for detail in try f.strings("SELECT detail FROM rejects") {
+            XCTAssertTrue(detail.contains("\"************1948\" is not plausible as seconds"), detail)
+        }
+        try f.database().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        for suffix in ["", "-wal", "-shm"] {
+            guard let bytes = FileManager.default.contents(atPath: f.databasePath + suffix) else { continue }
+            XCTAssertNil(bytes.range(of: Data(Self.card.utf8)), "found in case.db\(suffix)")
+        }
+    }
+
     /// An epoch in milliseconds has 13 digits (16 in microseconds), and one in ten passes the
     /// Luhn check: as a payment's timestamp it is a time, not a card; the same digits in a
     /// field that is not a time are still a card.

@@ -7,7 +7,7 @@ import Foundation
 /// and the lines above it, record cutting with a small record bound, checks and parsing) in
 /// reads of a size the options pick. What it checks is ingest's promise that nothing is lost
 /// and no card number is kept: every record read is loaded or rejected, each once and in line
-/// order, and no reject's raw text nor a loaded payment's value holds a card number.
+/// order, and no reject's raw text or detail, nor a loaded payment's value, holds a card number.
 /// A crash, a trap or a failed check is a bug; a rejected record or a damaged file is not.
 func fuzzInputFiles(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard size > 2 else { return 0 }
@@ -57,6 +57,7 @@ private func checkBatches(kind: RecordKind, format: InputFormat) {
         for reject in batch.rejects {
             let again = reject.raw.withUnsafeBytes { TextChecks.maskingCardNumbers($0, jsonEscapes: format == .jsonl) }
             precondition(again == reject.raw, "a reject's raw text holds a card number")
+            precondition(Array(reject.detail.utf8).withUnsafeBytes { TextChecks.cardNumberRanges($0) }.isEmpty, "a reject's detail holds a card number")
         }
         if kind == .payments { checkNoCardNumber(in: batch) }
         channel.recycle(batch)
