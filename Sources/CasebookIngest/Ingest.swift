@@ -199,7 +199,10 @@ public final class Ingest {
             }
             writerStages.add("writer thread CPU while loading", writerCPU)
             if let paused = checkpointer?.writerPaused, paused.count > 0 {
-                writerStages.add("writer waiting while the log started over (\(paused.count) times, within the load)", paused.seconds)
+                // Fewer restarts than pauses: a reader (the TUI, a script) held an old snapshot.
+                let restarts = checkpointer?.restarts ?? 0
+                let times = restarts == paused.count ? "\(paused.count) times" : "\(paused.count) times, \(restarts) started over"
+                writerStages.add("writer waiting while the log started over (\(times), within the load)", paused.seconds)
             }
             let building = stages.lap()
             if let idCheck {

@@ -31,6 +31,8 @@ public final class Checkpointer: @unchecked Sendable {
     /// How often, and for how long in all, the writer waited for the log to start over.
     private var pauses = 0
     private var pausedNanoseconds: UInt64 = 0
+    /// How often the log was started over; fewer than the pauses when a reader held an old snapshot.
+    private var restartCount = 0
     /// A passive checkpoint each time the log has grown by this many bytes.
     private let interval: Int64
     /// The log is started over once it holds this many bytes.
@@ -118,6 +120,13 @@ public final class Checkpointer: @unchecked Sendable {
         return (pauses, Double(pausedNanoseconds) / 1e9)
     }
 
+    /// How often the log has been started over from its beginning.
+    public var restarts: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return restartCount
+    }
+
     /// Stops the thread and waits for it; later calls return at once.
     public func stop() {
         condition.lock()
@@ -178,7 +187,10 @@ public final class Checkpointer: @unchecked Sendable {
         condition.lock()
         restartAsked = false
         writerWaiting = false
-        if restarted { loggedPages = 0 }
+        if restarted {
+            loggedPages = 0
+            restartCount += 1
+        }
         condition.broadcast()
         condition.unlock()
         return restarted
