@@ -125,7 +125,8 @@ final class FileReader {
         batch.endOffset = splitter.offset
         batch.endLine = splitter.nextLine
         try channel.send(.batch(batch))
-        if let unusable { return unusable.detail }
+        // A header's detail quotes its column names, which may hold a card number.
+        if let unusable { return Self.maskingCardNumbers(unusable.detail) }
         return damage
     }
 
@@ -179,8 +180,11 @@ final class FileReader {
     private func reject(_ record: RawRecord, reason: RejectReason, detail: String) -> RejectedRecord {
         let raw = TextChecks.maskingCardNumbers(record.bytes, jsonEscapes: file.format == .jsonl)
         let isText = raw.withUnsafeBytes { TextChecks.isValidUTF8($0) }
-        let maskedDetail = String(decoding: Array(detail.utf8).withUnsafeBytes { TextChecks.maskingCardNumbers($0) }, as: UTF8.self)
-        return RejectedRecord(line: record.line, reason: reason, detail: maskedDetail, raw: raw, rawIsText: isText)
+        return RejectedRecord(line: record.line, reason: reason, detail: Self.maskingCardNumbers(detail), raw: raw, rawIsText: isText)
+    }
+
+    private static func maskingCardNumbers(_ text: String) -> String {
+        String(decoding: Array(text.utf8).withUnsafeBytes { TextChecks.maskingCardNumbers($0) }, as: UTF8.self)
     }
 
     /// UTF-16 without a byte order mark (SQL Server's `bcp -w`) is valid UTF-8 byte for byte, a

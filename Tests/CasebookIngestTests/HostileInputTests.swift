@@ -253,6 +253,23 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// A header that cannot be used marks its file damaged with a sentence quoting the column
+    /// name at fault: a card number written as a column name is masked there as in a reject.
+    func testACardNumberInAnUnusableHeaderIsMaskedInTheFilesDamage() throws {
+        let f = try Fixture()
+        let grouped = "4160 3082 4628 1948"
+        try f.write("payments.csv", "account_id,\(grouped),\(grouped)\na1,x,y\n")
+        _ = try f.ingest()
+        let damage = try f.strings("SELECT damage FROM source_files")
+        XCTAssertEqual(damage.count, 1)
+        XCTAssertTrue(damage[0].contains("names column '**** **** **** 1948' twice"), damage[0])
+        try f.database().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        for suffix in ["", "-wal", "-shm"] {
+            guard let bytes = FileManager.default.contents(atPath: f.databasePath + suffix) else { continue }
+            XCTAssertNil(bytes.range(of: Data(grouped.utf8)), "found in case.db\(suffix)")
+        }
+    }
+
     /// An epoch in milliseconds has 13 digits (16 in microseconds), and one in ten passes the
     /// Luhn check: as a payment's timestamp it is a time, not a card; the same digits in a
     /// field that is not a time are still a card.
