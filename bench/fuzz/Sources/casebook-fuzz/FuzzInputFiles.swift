@@ -7,7 +7,8 @@ import Foundation
 /// and the lines above it, record cutting with a small record bound, checks and parsing) in
 /// reads of a size the options pick. What it checks is ingest's promise that nothing is lost
 /// and no card number is kept: every record read is loaded or rejected, each once and in line
-/// order, and no reject's raw text or detail, nor a loaded payment's value, holds a card number.
+/// order, and no reject's raw text or detail, nor a loaded payment's value, nor the file's damage
+/// sentence, holds a card number.
 /// A crash, a trap or a failed check is a bug; a rejected record or a damaged file is not.
 func fuzzInputFiles(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard size > 2 else { return 0 }
@@ -32,9 +33,12 @@ func fuzzInputFiles(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         checked.signal()
     }
     // A file that gives no record before a read error is refused whole; what was sent is still checked.
-    _ = try? reader.read(from: 0, line: 1, channel: channel) { _ in }
+    let damage = try? reader.read(from: 0, line: 1, channel: channel) { _ in }
     try! channel.send(.stop)
     checked.wait()
+    if let damage {
+        precondition(Array(damage.utf8).withUnsafeBytes { TextChecks.cardNumberRanges($0) }.isEmpty, "a file's damage sentence holds a card number")
+    }
     return 0
 }
 
