@@ -78,6 +78,11 @@ final class FileReader {
         batch.endLine = splitter.nextLine
         var damage: String?
         var isFirstRecord = offset == 0
+        // A first JSON Lines record that is a whole array on its line: the file is one array
+        // (pandas' to_json without lines=True) when nothing follows it, and the file's damage
+        // then says so; otherwise it is one bad record, and the records after it load.
+        var firstLineArray: RecordFailure?
+        var recordsInRun = 0
         while true {
             let record: RawRecord
             do {
@@ -92,14 +97,26 @@ final class FileReader {
             batch.endLine = splitter.nextLine
             if Self.isBlank(record.bytes) && !record.oversized { continue }
             batch.recordsRead += 1
+            recordsInRun += 1
+            var arrayRecord: RecordFailure?
             if isFirstRecord && file.format == .jsonl && unusable == nil {
-                unusable = utf16WithoutMark(record.bytes) ?? notJSONLines(record.bytes)
+                if let encoding = utf16WithoutMark(record.bytes) {
+                    unusable = encoding
+                } else if let notLines = notJSONLines(record.bytes) {
+                    if Self.isWholeArray(record.bytes) {
+                        firstLineArray = notLines
+                        arrayRecord = RecordFailure(reason: .badJSON, detail: "the line is a JSON array, not one object; a file that is one JSON array "
+                            + "(as pandas' to_json writes without lines=True) converts with: \(jsonLinesConversion("'.[]'"))")
+                    } else {
+                        unusable = notLines
+                    }
+                }
             }
             isFirstRecord = false
             let repeatedHeader = csv != nil && Self.isRow(Self.withoutByteOrderMark(record.bytes), headerRow)
                 ? RecordFailure(reason: .badCSV, detail: "the header row again, not a record (CSV files joined with cat keep each one's header)")
                 : nil
-            if let failure = unusable ?? repeatedHeader ?? check(record, builder: &builder, json: &json, csv: &csv, batch: &batch) {
+            if let failure = unusable ?? arrayRecord ?? repeatedHeader ?? check(record, builder: &builder, json: &json, csv: &csv, batch: &batch) {
                 var reason = failure.reason
                 var detail = failure.detail
                 if record.ending != .lineBreak {
@@ -126,7 +143,7 @@ final class FileReader {
         batch.endLine = splitter.nextLine
         try channel.send(.batch(batch))
         // A header's detail quotes its column names, which may hold a card number.
-        if let unusable { return Self.maskingCardNumbers(unusable.detail) }
+        if let unusable = unusable ?? (recordsInRun == 1 ? firstLineArray : nil) { return Self.maskingCardNumbers(unusable.detail) }
         return damage
     }
 
@@ -222,7 +239,17 @@ final class FileReader {
             return nil
         }
         return RecordFailure(reason: .badJSON, detail: "the file is \(what), not JSON Lines of one object to a line; "
-            + "convert it: jq -c \(filter) \(InputFormat.shellQuoted(file.path)) | casebook ingest --kind \(file.kind.rawValue) --format jsonl -")
+            + "convert it: \(jsonLinesConversion(filter))")
+    }
+
+    private func jsonLinesConversion(_ filter: String) -> String {
+        "jq -c \(filter) \(InputFormat.shellQuoted(file.path)) | casebook ingest --kind \(file.kind.rawValue) --format jsonl -"
+    }
+
+    /// Whether a line that begins with `[` also ends the array (`]` last but for blanks): then
+    /// it is the whole file only if no record follows it.
+    private static func isWholeArray(_ line: UnsafeRawBufferPointer) -> Bool {
+        line.last(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) == UInt8(ascii: "]")
     }
 
     private static func isPowerShellTypeLine(_ bytes: UnsafeRawBufferPointer) -> Bool {

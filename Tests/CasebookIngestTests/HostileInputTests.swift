@@ -356,6 +356,22 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// A JSON Lines file whose first record is an array on its line is not one JSON array when
+    /// records follow it: that line is rejected and the rest load (before, every record of the
+    /// file was rejected as part of an array, and the file marked damaged).
+    func testAnArrayOnTheFirstLineRejectsThatLineAlone() throws {
+        let f = try Fixture()
+        try f.write("accounts.jsonl", "[1,2,3]\n" + #"{"account_id":"a1","created_at":"2026-01-01T00:00:00Z"}"# + "\n"
+                        + #"{"account_id":"a2","created_at":"2026-01-01T00:00:00Z"}"# + "\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(try f.strings("SELECT account_id FROM accounts ORDER BY account_id"), ["a1", "a2"])
+        XCTAssertEqual(summary.total().rejectedByReason, ["bad_json": 1])
+        XCTAssertEqual(summary.files.map(\.outcome), [.complete], "\(summary.files)")
+        let detail = try f.strings("SELECT line || ' ' || detail FROM rejects")
+        XCTAssertEqual(detail.count, 1)
+        XCTAssertTrue(detail[0].hasPrefix("1 the line is a JSON array, not one object; a file that is one JSON array"), detail[0])
+    }
+
     /// Excel may write `sep=,` above the header: read past it; a `sep=;` file is not comma
     /// separated, and says so (before, `sep=,` was taken for the header and nothing loaded).
     func testExcelsSeparatorLineIsReadPast() throws {
