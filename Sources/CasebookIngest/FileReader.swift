@@ -14,6 +14,7 @@ final class FileReader {
         self.file = file
         self.fileID = fileID
         splitter = RecordSplitter(source: source, mode: file.format == .csv ? .csv : .lines, maxRecordBytes: maxRecordBytes)
+        if let separator = file.options.separator { splitter.separator = separator.byte }
     }
 
     /// Reads from decompressed `offset` (0, or where an interrupted run stopped) to the end.
@@ -49,6 +50,7 @@ final class FileReader {
             }
             headerRow = Self.trimmingCarriageReturn(header.bytes)
             let separator = stated.flatMap(CSVSeparator.init(text:)) ?? file.options.separator ?? .comma
+            splitter.separator = separator.byte
             if let stated {
                 let shown = Printable.escaped(stated)
                 let line = "not loaded: line 1, sep=\(shown) as Excel writes it, says the cells are separated by '\(shown)'"
@@ -122,7 +124,12 @@ final class FileReader {
                 if record.ending != .lineBreak {
                     reason = .truncated
                     detail = "the file ends inside this record (\(failure.detail))"
-                    damage = "the last record, at line \(record.line), is cut off"
+                    // The lines the record spans; a line break as its last byte starts no line.
+                    let lastLine = splitter.nextLine - (record.bytes.last == 0x0A ? 2 : 1)
+                    damage = file.format == .csv && lastLine > record.line
+                        ? "the record at line \(record.line) opens a quoted cell that is never closed, so lines \(record.line)-\(lastLine) "
+                            + "were read as that one record: a stray quote (escape it as \"\" or remove it, then ingest the file again), or the file is cut off"
+                        : "the last record, at line \(record.line), is cut off"
                 }
                 batch.rejects.append(reject(record, reason: reason, detail: detail))
             } else if record.ending == .cutOff {

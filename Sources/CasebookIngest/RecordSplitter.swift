@@ -28,11 +28,17 @@ struct RawRecord {
 /// (quoted cells may hold line breaks) for CSV. Records up to `maxRecordBytes`
 /// come out whole; longer ones are skipped with their first 64 KiB kept, so one
 /// huge record cannot exhaust memory.
+///
+/// A quote opens a quoted cell only at the start of a cell, as `CSVRecordParser` reads it:
+/// a quote inside an unquoted cell (`5'11"`, an exporter that does not escape) is a
+/// letter, and does not carry the rest of the file into one record.
 final class RecordSplitter {
     enum Mode { case lines, csv }
 
     private let source: ByteSource
     private let mode: Mode
+    /// The CSV cell separator, known once the header (or an Excel `sep=` line) is read.
+    var separator = UInt8(ascii: ",")
     let maxRecordBytes: Int
     private var buffer: UnsafeMutableRawBufferPointer
     private let oversizedHead: UnsafeMutableRawBufferPointer
@@ -108,8 +114,17 @@ final class RecordSplitter {
 
     private struct ScanState {
         var from: Int
-        var inQuotes = false
+        var cell = CSVCell.start
         var lineBreaks: Int64 = 0
+        /// True when the input stopped inside a quoted CSV cell.
+        var inQuotes: Bool { cell == .quoted }
+    }
+
+    /// Where a CSV scan is within a cell.
+    private enum CSVCell {
+        case start, unquoted, quoted
+        /// Just past a quote inside a quoted cell: a doubled quote, or the cell's end.
+        case quoteInQuoted
     }
 
     private func take(upTo recordEnd: Int, breakLength: Int, ending: RawRecord.Ending, lineBreaks: Int64) -> RawRecord {
@@ -136,21 +151,35 @@ final class RecordSplitter {
             }
             return (base.distance(to: hit), 1)
         case .csv:
+            let quote = UInt8(ascii: "\""), separator = self.separator
             var index = scan.from
+            var cell = scan.cell
             while index < end {
                 let c = buffer[index]
-                if c == UInt8(ascii: "\"") {
-                    scan.inQuotes.toggle()
-                } else if c == 0x0A {
-                    if !scan.inQuotes {
-                        scan.from = index
-                        return (index, 1)
-                    }
-                    scan.lineBreaks += 1
-                }
                 index += 1
+                switch cell {
+                case .quoted:
+                    if c == quote { cell = .quoteInQuoted } else if c == 0x0A { scan.lineBreaks += 1 }
+                    continue
+                case .start:
+                    if c == quote { cell = .quoted; continue }
+                case .quoteInQuoted:
+                    if c == quote { cell = .quoted; continue }
+                case .unquoted:
+                    break
+                }
+                if c == separator {
+                    cell = .start
+                } else if c == 0x0A {
+                    scan.from = index - 1
+                    scan.cell = cell
+                    return (index - 1, 1)
+                } else {
+                    cell = .unquoted
+                }
             }
             scan.from = end
+            scan.cell = cell
             return nil
         }
     }

@@ -372,6 +372,35 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(detail[0].hasPrefix("1 the line is a JSON array, not one object; a file that is one JSON array"), detail[0])
     }
 
+    /// A quote inside an unquoted cell is a letter (`5'11"`, or an exporter that does not escape
+    /// quotes), as the record parser reads it. Before, it opened a quoted cell when the
+    /// records were cut, and every record after it was read into one rejected record.
+    func testAQuoteInsideAnUnquotedCellIsALetter() throws {
+        let f = try Fixture()
+        let rows = (1...50).map { "a\($0),2026-01-01T00:00:00Z,free\n" }.joined()
+        try f.write("accounts.csv", "account_id,created_at,plan\na0,2026-01-01T00:00:00Z,pro \"x\n" + rows
+                        + "b0,2026-01-01T00:00:00Z,\"pro\" x\nb1,2026-01-01T00:00:00Z,\"5'11\"\"\"\r\n")
+        try f.write("accounts-semicolons.csv", "sep=;\naccount_id;created_at;plan\nc0;2026-01-01T00:00:00Z;5'11\"\nc1;2026-01-01T00:00:00Z;\"x;\ny\"\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 54, "\(summary.files)")
+        XCTAssertEqual(try f.strings("SELECT plan FROM accounts WHERE account_id IN ('a0', 'b1', 'c0', 'c1') ORDER BY account_id"),
+                       ["pro \"x", "5'11\"", "5'11\"", "x;\ny"])
+        // Text after a closing quote is still not a cell: that record alone is rejected.
+        XCTAssertEqual(try f.rejects(), ["53 bad_csv"])
+    }
+
+    /// A quote that opens a cell and is never closed takes the rest of the file into one record:
+    /// the file's damage says which lines, and what to do, instead of calling it cut off.
+    func testAQuotedCellNeverClosedNamesTheLinesItTook() throws {
+        let f = try Fixture()
+        let rows = (1...20).map { "a\($0),2026-01-01T00:00:00Z,free\n" }.joined()
+        try f.write("accounts.csv", "account_id,created_at,plan\na0,2026-01-01T00:00:00Z,\"pro\n" + rows)
+        let summary = try f.ingest()
+        guard case let .damaged(reason) = summary.files.first?.outcome else { return XCTFail("\(summary.files)") }
+        XCTAssertTrue(reason.hasPrefix("the record at line 2 opens a quoted cell that is never closed, so lines 2-22 were read as that one record"), reason)
+        XCTAssertEqual(try f.rejects(), ["2 truncated"])
+    }
+
     /// Excel may write `sep=,` above the header: read past it; a `sep=;` file is not comma
     /// separated, and says so (before, `sep=,` was taken for the header and nothing loaded).
     func testExcelsSeparatorLineIsReadPast() throws {
