@@ -91,8 +91,13 @@ public struct IngestPlan: Sendable {
                         notes.append("skipped \(Printable.escaped(entry)): its name does not start with accounts, payments, ips or exchanges (ingest it by its path with --kind)")
                         return nil
                     }
+                    let head = Self.head(entry)
+                    if let advice = InputFormat.foreignCompressionAdvice(path: entry, head: head, kind: fileKind, format: format ?? nameFormat) {
+                        notes.append("skipped \(Printable.escaped(entry)): \(Printable.escaped(advice))")
+                        return nil
+                    }
                     return InputFile(path: entry, kind: fileKind, format: format ?? nameFormat,
-                                     gzip: Self.isGzip(entry, named: compressed, notes: &notes), options: Self.options(options, named: name))
+                                     gzip: Self.isGzip(entry, head: head, named: compressed, notes: &notes), options: Self.options(options, named: name))
                 }
                 guard !matching.isEmpty else {
                     let skipped = notes[notesBefore...].map { "; " + $0 }.joined()
@@ -121,8 +126,12 @@ public struct IngestPlan: Sendable {
                     throw UsageError("cannot tell the format of \(Printable.escaped(path)) from its name; use .csv, .tsv, .jsonl, .ndjson or .json (optionally .gz), or pass --format")
                 }
                 let namedGzip = nameFormat?.gzip ?? (name.hasSuffix(".gz") || (type == S_IFIFO && gzip))
+                let head = type == S_IFREG ? Self.head(path) : []
+                if let advice = InputFormat.foreignCompressionAdvice(path: path, head: head, kind: fileKind, format: fileFormat) {
+                    throw UsageError("\(Printable.escaped(path)): \(Printable.escaped(advice))")
+                }
                 files.append(InputFile(path: path, kind: fileKind, format: fileFormat,
-                                       gzip: type == S_IFREG ? Self.isGzip(path, named: namedGzip, notes: &notes) : namedGzip,
+                                       gzip: type == S_IFREG ? Self.isGzip(path, head: head, named: namedGzip, notes: &notes) : namedGzip,
                                        isStream: type == S_IFIFO, options: Self.options(options, named: name)))
             }
         }
@@ -166,14 +175,9 @@ public struct IngestPlan: Sendable {
     /// without `.gz` (a body sent with `Content-Encoding: gzip`) and a file named `.gz` that was
     /// never compressed both arrive. When content and name disagree a note says which was read;
     /// a `.gz` that is neither gzip nor text stays gzip, to be reported damaged.
-    private static func isGzip(_ path: String, named: Bool, notes: inout [String]) -> Bool {
-        var head = [UInt8](repeating: 0, count: 64)
-        let descriptor = SystemPath.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
-        guard descriptor >= 0 else { return named }
-        defer { close(descriptor) }
-        let count = head.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+    private static func isGzip(_ path: String, head bytes: [UInt8], named: Bool, notes: inout [String]) -> Bool {
+        let count = bytes.count
         guard count > 0 else { return named }
-        let bytes = head.prefix(count)
         if count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B {
             if !named { notes.append("\(Printable.escaped(path)): read as gzip, as its content is gzip-compressed (its name does not end in .gz)") }
             return true
@@ -186,6 +190,17 @@ public struct IngestPlan: Sendable {
             return false
         }
         return named
+    }
+
+    /// The first bytes of a regular file, which tell its compression; empty when it cannot be
+    /// read (it is then reported unreadable when its turn comes).
+    private static func head(_ path: String) -> [UInt8] {
+        var head = [UInt8](repeating: 0, count: 64)
+        let descriptor = SystemPath.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        guard descriptor >= 0 else { return [] }
+        defer { close(descriptor) }
+        let count = head.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        return Array(head.prefix(max(0, count)))
     }
 
     /// The file type bits (`S_IFREG`, `S_IFDIR`, ...) of `path`, following links; nil if it does not exist.

@@ -49,10 +49,44 @@ public enum InputFormat: String, CaseIterable, Sendable {
         if lowered.hasSuffix(".parquet") {
             return "Parquet is not read; stream it in as CSV: duckdb -c \"COPY (SELECT * FROM \(Self.sqlQuoted(path))) TO '/dev/stdout' (FORMAT csv, HEADER)\" | casebook ingest --kind \(kindText) --format csv -"
         }
-        let compressions = [(".zst", "zstd -dc"), (".bz2", "bzip2 -dc"), (".xz", "xz -dc"), (".lz4", "lz4 -dc"), (".zip", "unzip -p")]
-        guard let (suffix, command) = compressions.first(where: { lowered.hasSuffix($0.0) }) else { return nil }
-        let inner = fromFileName(String(path.dropLast(suffix.count)))?.0.rawValue ?? "FORMAT"
-        return "only gzip compression is read; stream it in: \(command) \(shellQuoted(path)) | casebook ingest --kind \(kindText) --format \(inner) -"
+        guard let compression = OtherCompression.allCases.first(where: { lowered.hasSuffix($0.suffix) }) else { return nil }
+        let inner = fromFileName(String(path.dropLast(compression.suffix.count)))?.0.rawValue ?? "FORMAT"
+        return "only gzip compression is read; stream it in: \(compression.command) \(shellQuoted(path)) | casebook ingest --kind \(kindText) --format \(inner) -"
+    }
+
+    /// For a file whose first bytes are another compression than gzip, whatever its name
+    /// (`exchanges.csv.gz` written by `xz`), a sentence saying so with a command that streams
+    /// it in; nil for any other content.
+    static func foreignCompressionAdvice(path: String, head: [UInt8], kind: RecordKind, format: InputFormat) -> String? {
+        guard let compression = OtherCompression.allCases.first(where: { $0.starts(head) }) else { return nil }
+        return "its content is \(compression.name)-compressed, and only gzip compression is read; stream it in: "
+            + "\(compression.command) \(shellQuoted(path)) | casebook ingest --kind \(kind.rawValue) --format \(format.rawValue) -"
+    }
+
+    /// Compressions that are told, by name or by their first bytes, so as to say how to stream them in.
+    private enum OtherCompression: CaseIterable {
+        case zstd, bzip2, xz, lz4, zip
+
+        var name: String { "\(self)" }
+
+        /// The file name's ending, the command that writes the content to standard output, and
+        /// the first bytes of such a file.
+        private var traits: (suffix: String, command: String, magic: [UInt8]) {
+            switch self {
+            case .zstd: return (".zst", "zstd -dc", [0x28, 0xB5, 0x2F, 0xFD])
+            case .bzip2: return (".bz2", "bzip2 -dc", Array("BZh".utf8))
+            case .xz: return (".xz", "xz -dc", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00])
+            case .lz4: return (".lz4", "lz4 -dc", [0x04, 0x22, 0x4D, 0x18])
+            case .zip: return (".zip", "unzip -p", [0x50, 0x4B, 0x03, 0x04])
+            }
+        }
+        var suffix: String { traits.suffix }
+        var command: String { traits.command }
+
+        /// Whether a file starting with `head` is of this compression (bzip2's block size digit too).
+        func starts(_ head: [UInt8]) -> Bool {
+            head.starts(with: traits.magic) && (self != .bzip2 || (head.count > 3 && (0x31...0x39).contains(head[3])))
+        }
     }
 
     /// `text` as one shell word.

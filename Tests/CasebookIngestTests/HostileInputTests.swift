@@ -545,6 +545,30 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// A file compressed otherwise than with gzip, whatever its name (`xz` into `.csv.gz`, a zip
+    /// saved as `.csv`), is told by its first bytes and passed over with how to stream it in;
+    /// named alone it is a usage error. Before, the first was damaged gzip, the second every
+    /// record rejected.
+    func testAnotherCompressionIsToldByItsContent() throws {
+        let f = try Fixture()
+        let folder = f.directory + "/in"
+        try f.write("accounts.csv", "account_id,created_at\na1,2026-01-01T00:00:00Z\n")
+        try f.write("accounts-2.csv.gz", bytes: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 0x00, 0x04, 0xE6, 0xD6])
+        try f.write("exchanges.jsonl", bytes: [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00])
+        try f.write("exchanges-2.jsonl", bytes: Array("BZh91AY&SY".utf8))
+        try f.write("exchanges-3.jsonl", "BZh is not bzip2 without a block size\n")
+        let plan = try IngestPlan(paths: [folder], kind: nil, format: nil)
+        XCTAssertEqual(plan.files.map(\.path), [folder + "/accounts.csv", folder + "/exchanges-3.jsonl"])
+        XCTAssertEqual(plan.notes, [
+            "skipped \(folder)/accounts-2.csv.gz: its content is xz-compressed, and only gzip compression is read; stream it in: xz -dc \(folder)/accounts-2.csv.gz | casebook ingest --kind accounts --format csv -",
+            "skipped \(folder)/exchanges-2.jsonl: its content is bzip2-compressed, and only gzip compression is read; stream it in: bzip2 -dc \(folder)/exchanges-2.jsonl | casebook ingest --kind exchanges --format jsonl -",
+            "skipped \(folder)/exchanges.jsonl: its content is zip-compressed, and only gzip compression is read; stream it in: unzip -p \(folder)/exchanges.jsonl | casebook ingest --kind exchanges --format jsonl -",
+        ])
+        XCTAssertThrowsError(try IngestPlan(paths: [folder + "/accounts-2.csv.gz"], kind: nil, format: nil)) { error in
+            XCTAssertTrue("\(error)".contains("its content is xz-compressed"), "\(error)")
+        }
+    }
+
     /// BigQuery and Snowflake write JSON Lines as `.json` (gzip or not), `.ndjson` is another
     /// common name: all are read as JSON Lines, and a `.json` file that is one array says how
     /// to convert it.
