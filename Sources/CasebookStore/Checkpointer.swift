@@ -200,7 +200,7 @@ public final class Checkpointer: @unchecked Sendable {
     /// Through the pragma, which reads the log's header first: `sqlite3_wal_checkpoint_v2`
     /// on this connection, which has read nothing else, reported no log at all.
     private func checkpoint(_ database: Database, _ pragma: String) -> Int? {
-        guard let result = try? database.prepare(pragma).rows { ($0.int64(0), $0.int64(2)) }.first,
+        guard let result = try? database.prepare(pragma).rows([], { ($0.int64(0), $0.int64(2)) }).first,
               result.0 == 0, result.1 >= 0 else { return nil }
         return Int(result.1)
     }

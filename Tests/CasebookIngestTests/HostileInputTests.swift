@@ -286,7 +286,7 @@ final class HostileInputTests: XCTestCase {
         func ingest(_ name: String, _ unit: TimestampRules.EpochUnit) throws {
             let files = try IngestPlan(paths: [f.directory + "/in/" + name], kind: nil, format: nil,
                                        options: ReadOptions(timestamps: TimestampRules(epochUnit: unit))).files
-            try Ingest(databasePath: f.databasePath).run(files)
+            _ = try Ingest(databasePath: f.databasePath).run(files)
         }
         try ingest("payments-ms.jsonl", .ms)
         try ingest("payments-us.csv", .us)
