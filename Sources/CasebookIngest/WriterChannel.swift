@@ -3,12 +3,15 @@ import Foundation
 /// The bounded hand-off between the parsing thread and the writing thread.
 ///
 /// Parsing (and gzip) runs on one core and SQLite on the other; the bound
-/// keeps memory flat when one side is faster. It is deep enough for the parser
-/// to keep working through the writer's pauses (a log started over, a large
-/// commit), and bounded in bytes as well as in batches, because a batch of
-/// wide rows holds many times the memory of one of narrow rows. A writer
-/// failure is stored and handed to the parser at its next send, so the parser
-/// stops promptly.
+/// keeps memory flat when one side is faster. It is bounded in bytes as well as
+/// in batches, because a batch of wide rows holds many times the memory of one
+/// of narrow rows. Four batches, on purpose: the writer is the bound, so a full
+/// queue is the usual state, and every buffer in it is memory touched for the
+/// first time, which a virtual machine may charge dearly; sixteen gained nothing
+/// at campaign scale and lost on narrow rows (BENCHMARKS.md). The byte bound only
+/// binds for batches of huge records, which it lets be kept for reuse.
+/// A writer failure is stored and handed to the parser at its next send, so the
+/// parser stops promptly.
 final class WriterChannel: @unchecked Sendable {
     enum Job {
         case batch(RecordBatch)
@@ -33,7 +36,7 @@ final class WriterChannel: @unchecked Sendable {
     ///   - capacity: the most jobs waiting at once.
     ///   - byteBudget: the most memory the waiting batches hold; a batch is
     ///     always taken when nothing waits, however large.
-    init(capacity: Int = 16, byteBudget: Int = 256 << 20) {
+    init(capacity: Int = 4, byteBudget: Int = 256 << 20) {
         self.capacity = capacity
         self.byteBudget = byteBudget
     }
