@@ -121,7 +121,9 @@ final class FileReader {
             if let failure = unusable ?? arrayRecord ?? repeatedHeader ?? check(record, builder: &builder, json: &json, csv: &csv, batch: &batch) {
                 var reason = failure.reason
                 var detail = failure.detail
-                if record.ending != .lineBreak {
+                // A last record without its line break is likely cut off, unless the whole file's
+                // shape already says why it cannot load (pandas writes its array without one).
+                if record.ending != .lineBreak && unusable == nil && arrayRecord == nil {
                     reason = .truncated
                     detail = "the file ends inside this record (\(failure.detail))"
                     // The lines the record spans; a line break as its last byte starts no line.

@@ -342,7 +342,7 @@ final class HostileInputTests: XCTestCase {
     func testJSONThatIsNotJSONLinesSaysHowToConvertIt() throws {
         let f = try Fixture()
         let one = #"{"account_id":"a1","created_at":"2026-01-01T00:00:00Z"}"#, two = #"{"account_id":"a2","created_at":"2026-01-01T00:00:00Z"}"#
-        try f.write("accounts-flat.jsonl", "[\(one),\(two)]\n")
+        try f.write("accounts-flat.jsonl", "[\(one),\(two)]")  // pandas writes no final line break
         try f.write("accounts-pretty.jsonl", "[\n  \(one),\n  \(two)\n]\n")
         try f.write("accounts-objects.jsonl", "{\n  \"account_id\": \"a3\",\n  \"created_at\": \"2026-01-01T00:00:00Z\"\n}\n")
         let summary = try f.ingest()
