@@ -88,8 +88,11 @@ enum ValueParsing {
     /// An address written with its port, as load balancers and proxies log the client
     /// (`1.2.3.4:5678`, `[2001:db8::1]:443`), or in brackets alone, is that address: the
     /// record's identity and its links are the address's, and the source line keeps the port.
+    /// So is an address padded with blanks (a fixed-width export), and one written as a
+    /// network of one host (`1.2.3.4/32`, `2001:db8::1/128`, as PostgreSQL writes `cidr`).
     /// - Returns: false, without calling `body`, when `bytes` is not an address.
-    static func withCanonicalIP(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+    static func withCanonicalIP(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        let bytes = hostAddress(trimmingBlanks(value))
         if ipv4(bytes) != nil {
             body(bytes)
             return true
@@ -102,6 +105,22 @@ enum ValueParsing {
         guard var text = canonicalIPv6(address ?? bytes) else { return false }
         text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
         return true
+    }
+
+    private static func trimmingBlanks(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) }) else { return bytes }
+        return UnsafeRawBufferPointer(rebasing: bytes[first...last])
+    }
+
+    /// The address of a network of one host (`/32` after IPv4, `/128` after IPv6); the text
+    /// as it is otherwise, which a wider prefix then fails as an address.
+    private static func hostAddress(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return bytes }
+        let prefix = String(decoding: bytes[(slash + 1)...], as: UTF8.self)
+        let address = UnsafeRawBufferPointer(rebasing: bytes[..<slash])
+        let isIPv6 = address.contains(UInt8(ascii: ":"))
+        return prefix == (isIPv6 ? "128" : "32") ? address : bytes
     }
 
     /// The address of `1.2.3.4:port`, `[v6]:port` or `[v6]`; nil for any other text.
@@ -129,6 +148,12 @@ enum ValueParsing {
     /// Why a value that is not an address is not one, where an export's usual forms tell:
     /// the reject's detail then says what to change rather than only what was expected.
     static func ipProblem(_ bytes: UnsafeRawBufferPointer) -> String? {
+        if let slash = bytes.lastIndex(of: UInt8(ascii: "/")), slash > 0 {
+            let prefix = bytes[(slash + 1)...]
+            if (1...3).contains(prefix.count), prefix.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                return "a network in CIDR notation (/\(String(decoding: prefix, as: UTF8.self))), not one client's address; a single host is /32 (IPv4) or /128 (IPv6)"
+            }
+        }
         if bytes.contains(UInt8(ascii: ",")) {
             return "a list of addresses (as an X-Forwarded-For header holds, the client's usually first); the field takes one address"
         }

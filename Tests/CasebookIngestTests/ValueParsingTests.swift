@@ -147,7 +147,7 @@ final class ValueParsingTests: XCTestCase {
         XCTAssertEqual(ip("2001:DB8:0:0:0:0:0:1"), "2001:db8::1")
         XCTAssertEqual(ip("2001:db8::0:1"), "2001:db8::1")
         XCTAssertEqual(ip("::1"), "::1")
-        for bad in ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.4 ", "fe80::1%eth0", "2001:db8:::1", "host.example"] {
+        for bad in ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.4 x", "fe80::1%eth0", "2001:db8:::1", "host.example"] {
             XCTAssertNil(ip(bad), bad)
         }
     }
@@ -164,6 +164,25 @@ final class ValueParsingTests: XCTestCase {
         for bad in ["1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:123456", "1.2.3.4:8a", "01.2.3.4:80", "[1.2.3.4]:80", "[[::1]]",
                     "[::1]:", "[::1]x", "[::1", "::ffff:1.2.3.4:80", "host.example:80", ":80"] {
             XCTAssertNil(ip(bad), bad)
+        }
+    }
+
+    /// A fixed-width export pads the address with blanks; PostgreSQL writes a `cidr` host as
+    /// `1.2.3.4/32`. Both are that one address; a wider network is no client's address.
+    func testAPaddedAddressOrANetworkOfOneHostIsTheAddress() {
+        XCTAssertEqual(ip(" 1.2.3.4 "), "1.2.3.4")
+        XCTAssertEqual(ip("\t2001:DB8::1  "), "2001:db8::1")
+        XCTAssertEqual(ip("1.2.3.4/32"), "1.2.3.4")
+        XCTAssertEqual(ip("2001:DB8::1/128"), "2001:db8::1")
+        XCTAssertEqual(ip(" 1.2.3.4:80 "), "1.2.3.4")
+        for bad in ["10.0.0.0/8", "1.2.3.4/24", "1.2.3.4/128", "2001:db8::/64", "2001:db8::1/32", "/32", "1.2.3.4/32/32",
+                    "1.2.3.4/32:80", " ", "1.2.3.4 /32"] {
+            XCTAssertNil(ip(bad), bad)
+        }
+        XCTAssertEqual(ipProblem("10.0.0.0/8"), "a network in CIDR notation (/8), not one client's address; a single host is /32 (IPv4) or /128 (IPv6)")
+        XCTAssertEqual(ipProblem("2001:db8::/64")?.hasPrefix("a network in CIDR notation (/64)"), true)
+        for other in ["/32", "1.2.3.4/32:80", "a/b"] {
+            XCTAssertNil(ipProblem(other), other)
         }
     }
 
