@@ -147,7 +147,8 @@ enum ValueParsing {
 
     /// Why a value that is not an address is not one, where an export's usual forms tell:
     /// the reject's detail then says what to change rather than only what was expected.
-    static func ipProblem(_ bytes: UnsafeRawBufferPointer) -> String? {
+    static func ipProblem(_ value: UnsafeRawBufferPointer) -> String? {
+        let bytes = trimmingBlanks(value)
         if let slash = bytes.lastIndex(of: UInt8(ascii: "/")), slash > 0 {
             let prefix = bytes[(slash + 1)...]
             if (1...3).contains(prefix.count), prefix.allSatisfy({ $0 >= 48 && $0 <= 57 }) {

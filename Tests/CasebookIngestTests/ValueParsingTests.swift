@@ -180,7 +180,7 @@ final class ValueParsingTests: XCTestCase {
             XCTAssertNil(ip(bad), bad)
         }
         XCTAssertEqual(ipProblem("10.0.0.0/8"), "a network in CIDR notation (/8), not one client's address; a single host is /32 (IPv4) or /128 (IPv6)")
-        XCTAssertEqual(ipProblem("2001:db8::/64")?.hasPrefix("a network in CIDR notation (/64)"), true)
+        XCTAssertEqual(ipProblem(" 2001:db8::/64 ")?.hasPrefix("a network in CIDR notation (/64)"), true)
         for other in ["/32", "1.2.3.4/32:80", "a/b"] {
             XCTAssertNil(ipProblem(other), other)
         }
