@@ -238,7 +238,7 @@ final class FileReader {
     /// without `lines=True`), or objects printed over many lines (`{` alone, as `jq .` and
     /// `json.dumps(indent=…)` write). Nil for any other line.
     private func notJSONLines(_ firstLine: UnsafeRawBufferPointer) -> RecordFailure? {
-        let visible = firstLine.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
+        let visible = firstLine.filter { !Self.isBlank($0) }
         let (what, filter): (String, String)
         if visible.first == UInt8(ascii: "[") {
             (what, filter) = ("one JSON array (as pandas' to_json writes without lines=True)", "'.[]'")
@@ -258,7 +258,7 @@ final class FileReader {
     /// Whether a line that begins with `[` also ends the array (`]` last but for blanks): then
     /// it is the whole file only if no record follows it.
     private static func isWholeArray(_ line: UnsafeRawBufferPointer) -> Bool {
-        line.last(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) == UInt8(ascii: "]")
+        line.last(where: { !isBlank($0) }) == UInt8(ascii: "]")
     }
 
     private static func isPowerShellTypeLine(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -286,7 +286,12 @@ final class FileReader {
     }
 
     private static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+        bytes.allSatisfy(isBlank)
+    }
+
+    /// A space, a tab, or the carriage return of a CRLF line break.
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0D
     }
 
     private static func damageDescription(_ error: FileError) -> String {
