@@ -19,7 +19,13 @@ struct CSVRecordParser {
         self.separator = separator.byte
         var names: [[UInt8]] = []
         var cells: [(start: Int, end: Int, quoted: Bool)] = []
-        try Self.split(header, separator: separator.byte, into: &cells)
+        do {
+            try Self.split(header, separator: separator.byte, into: &cells)
+        } catch {
+            // A quoted header cell followed by another separator: an export that quotes every cell.
+            guard let other = CSVSeparator.allCases.first(where: { $0 != separator && Self.splitsInColumns(header, by: $0) }) else { throw error }
+            throw RecordFailure(reason: error.reason, detail: error.detail + "; " + Self.looksSeparated(by: other))
+        }
         for (position, cell) in cells.enumerated() {
             var name: [UInt8] = []
             Self.unquote(header, cell, into: &name)
@@ -54,12 +60,22 @@ struct CSVRecordParser {
         if texts.count == 1, let other = CSVSeparator.allCases.first(where: { $0 != separator && texts[0].utf8.contains($0.byte) }) {
             return "it has no column \(field): it is one column, \(shown(texts[0])), as cells are read separated by "
                 + (separator == .tab ? "tabs" : separator.argument)
-                + "; this file looks separated by \(other == .tab ? "tabs" : other.argument): ingest it with --separator \(other.argument)"
+                + "; " + looksSeparated(by: other)
         }
         if let near = texts.first(where: { $0.trimmingCharacters(in: .whitespaces).lowercased() == field }) {
             return "it has no column \(field); \(shown(near)) comes close, but column names are exact and case-sensitive"
         }
         return "it has no column \(field) (its columns: \(texts.prefix(8).map(shown).joined(separator: ", "))\(texts.count > 8 ? ", …" : ""))"
+    }
+
+    private static func looksSeparated(by separator: CSVSeparator) -> String {
+        "this file looks separated by \(separator == .tab ? "tabs" : separator.argument): ingest it with --separator \(separator.argument)"
+    }
+
+    /// True when the header reads as more than one cell with this separator.
+    private static func splitsInColumns(_ header: UnsafeRawBufferPointer, by separator: CSVSeparator) -> Bool {
+        var cells: [(start: Int, end: Int, quoted: Bool)] = []
+        return (try? split(header, separator: separator.byte, into: &cells)) != nil && cells.count > 1
     }
 
     mutating func parse(_ record: UnsafeRawBufferPointer, builder: inout RecordBuilder, batch: inout RecordBatch) {

@@ -453,6 +453,22 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try f.strings("SELECT read_options FROM source_files ORDER BY file_id"), ["", "", "separator=semicolon", "separator=tab"])
     }
 
+    /// Exports that quote every cell (R's write.csv2, PostgreSQL's FORCE QUOTE) quote the header
+    /// too: with another separator the header's first cell ends in a quote and a `;`, and the
+    /// file is told which separator it looks written with, as an unquoted header is.
+    func testAQuotedHeaderWithAnotherSeparatorSaysWhichSeparator() throws {
+        let f = try Fixture()
+        try f.write("accounts.csv", "\"account_id\";\"created_at\"\r\n\"a1\";\"2026-01-01T00:00:00Z\"\r\n")
+        try f.write("ips.csv", "\"ip\"\t\"asn\"\n\"1.2.3.4\"\t\"64500\"\n")
+        let summary = try f.ingest()
+        let damaged = summary.files.compactMap { if case let .damaged(reason) = $0.outcome { return reason } else { return nil } }
+        XCTAssertEqual(damaged.count, 2, "\(summary.files)")
+        XCTAssertTrue(damaged.contains { $0.hasSuffix("text after a closing quote in column 1; this file looks separated by ';': ingest it with --separator ';'") }, "\(damaged)")
+        XCTAssertTrue(damaged.contains { $0.hasSuffix("this file looks separated by tabs: ingest it with --separator tab") }, "\(damaged)")
+        let files = try IngestPlan(paths: [f.directory + "/in/accounts.csv"], kind: nil, format: nil, options: ReadOptions(separator: .semicolon)).files
+        XCTAssertEqual(try Ingest(databasePath: f.databasePath).run(files).total().loaded, 1)
+    }
+
     /// CSV files joined with `cat` keep each one's header: the header row again is no record
     /// (before, it loaded as a payment of an account named `account_id`).
     func testARepeatedHeaderRowIsNoRecord() throws {
