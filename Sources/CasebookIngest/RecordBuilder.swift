@@ -121,7 +121,7 @@ struct RecordBuilder {
             guard shape == .string || shape == .number else {
                 return fail(.badTimestamp, "field \(specs[field].name): \(TimestampRules.expected)")
             }
-            switch timestamps.parse(value) {
+            switch timestamps.parse(ValueParsing.trimmingBlanks(value)) {
             case let .milliseconds(ms):
                 values[field] = .int(ms)
                 let start = Int(bitPattern: value.baseAddress)
@@ -137,7 +137,7 @@ struct RecordBuilder {
                 return fail(.badIP, "field \(specs[field].name): expected an IPv4 or IPv6 address" + why + Self.nullHint(value))
             }
         case .int:
-            guard shape == .string || shape == .number, let number = ValueParsing.integer(value) else {
+            guard shape == .string || shape == .number, let number = ValueParsing.integer(ValueParsing.trimmingBlanks(value)) else {
                 let why = ValueParsing.integerProblem(value).map { ": \($0)" } ?? ""
                 return fail(.badInteger, "field \(specs[field].name): expected a base-10 integer that fits in 64 bits" + why + Self.nullHint(value))
             }

@@ -107,7 +107,8 @@ enum ValueParsing {
         return true
     }
 
-    private static func trimmingBlanks(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+    /// The value without the spaces and tabs around it, which fixed-width exports pad with.
+    static func trimmingBlanks(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
         guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) }) else { return bytes }
         return UnsafeRawBufferPointer(rebasing: bytes[first...last])

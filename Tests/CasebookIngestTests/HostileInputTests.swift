@@ -469,6 +469,22 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try Ingest(databasePath: f.databasePath).run(files).total().loaded, 1)
     }
 
+    /// Fixed-width exports pad numbers and times with blanks (`  812`, a CHAR column): a padded
+    /// int or timestamp is that value, as a padded address already was. Ids are left as written.
+    func testAPaddedNumberOrTimestampIsThatValue() throws {
+        let f = try Fixture()
+        try f.write("exchanges.csv", "exchange_id,account_id,ts,input_tokens,status\n"
+                        + "e1,a1, 2026-01-01T00:00:00Z ,  812 ,\t200\n"
+                        + "e2,a1,1767225600 , -3,200\n"
+                        + "e3,a1,2026-01-01T00:00:00Z,8 12,200\n")
+        try f.write("exchanges.jsonl", "{\"exchange_id\":\"j1\",\"account_id\":\"a1\",\"ts\":\"2026-01-01 00:00:00+00 \",\"status\":\" 200\"}\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 3, "\(summary.files)")
+        XCTAssertEqual(try f.strings("SELECT exchange_id || ' ' || ts || ' ' || coalesce(input_tokens, '-') || ' ' || status FROM exchanges ORDER BY exchange_id"),
+                       ["e1 2026-01-01T00:00:00.000Z 812 200", "e2 2026-01-01T00:00:00.000Z -3 200", "j1 2026-01-01T00:00:00.000Z - 200"])
+        XCTAssertEqual(try f.rejects(), ["4 bad_integer"])
+    }
+
     /// CSV files joined with `cat` keep each one's header: the header row again is no record
     /// (before, it loaded as a payment of an account named `account_id`).
     func testARepeatedHeaderRowIsNoRecord() throws {
