@@ -65,6 +65,11 @@ final class FileReader {
             if unusable == nil && !TextChecks.isValidUTF8(header.bytes) {
                 unusable = RecordFailure(reason: .badCSV, detail: "not loaded: the header row (line \(header.line)) is not valid UTF-8")
             }
+            // A column's name is the key of its values in `extra`, so it is part of every record.
+            if unusable == nil && file.kind == .payments && !TextChecks.cardNumberCandidates(header.bytes, jsonEscapes: false).isEmpty {
+                unusable = RecordFailure(reason: .cardNumber, detail: "not loaded: the header row (line \(header.line)) names a column with "
+                    + "what looks like a full card number (PAN); rename the column, then ingest the file again")
+            }
             if unusable == nil {
                 do {
                     csv = try CSVRecordParser(header: header.bytes, builder: builder, separator: separator)

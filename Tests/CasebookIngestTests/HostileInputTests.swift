@@ -254,11 +254,12 @@ final class HostileInputTests: XCTestCase {
     }
 
     /// A header that cannot be used marks its file damaged with a sentence quoting the column
-    /// name at fault: a card number written as a column name is masked there as in a reject.
+    /// name at fault: a card number written as a column name is masked there as in a reject
+    /// (in a payments file such a header is refused for the card number first).
     func testACardNumberInAnUnusableHeaderIsMaskedInTheFilesDamage() throws {
         let f = try Fixture()
         let grouped = "4160 3082 4628 1948"
-        try f.write("payments.csv", "account_id,\(grouped),\(grouped)\na1,x,y\n")
+        try f.write("accounts.csv", "account_id,created_at,\(grouped),\(grouped)\na1,2026-01-01T00:00:00Z,x,y\n")
         _ = try f.ingest()
         let damage = try f.strings("SELECT damage FROM source_files")
         XCTAssertEqual(damage.count, 1)
@@ -267,6 +268,26 @@ final class HostileInputTests: XCTestCase {
         for suffix in ["", "-wal", "-shm"] {
             guard let bytes = FileManager.default.contents(atPath: f.databasePath + suffix) else { continue }
             XCTAssertNil(bytes.range(of: Data(grouped.utf8)), "found in case.db\(suffix)")
+        }
+    }
+
+    /// A column name is part of every record under it (the key of its value in `extra`): a
+    /// payments header that names a column with a card number loads none of its rows.
+    func testACardNumberAsAPaymentColumnsNameIsNeverStored() throws {
+        let f = try Fixture()
+        let grouped = "4160-3082-4628-1948"
+        try f.write("payments.csv", "account_id,fingerprint,\(grouped)\na1,fp1,x\na2,fp2,\n")
+        let summary = try f.ingest()
+        XCTAssertEqual(summary.total().loaded, 0)
+        XCTAssertEqual(try f.strings("SELECT line || ' ' || reason FROM rejects ORDER BY line"), ["2 card_number", "3 card_number"])
+        let damage = try f.strings("SELECT damage FROM source_files")
+        XCTAssertEqual(damage, ["not loaded: the header row (line 1) names a column with what looks like a full card number (PAN); "
+                                + "rename the column, then ingest the file again"])
+        try f.database().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        for suffix in ["", "-wal", "-shm"] {
+            guard let bytes = FileManager.default.contents(atPath: f.databasePath + suffix) else { continue }
+            XCTAssertNil(bytes.range(of: Data(grouped.utf8)), "found in case.db\(suffix)")
+            XCTAssertNil(bytes.range(of: Data("4160308246281948".utf8)), "found in case.db\(suffix)")
         }
     }
 
