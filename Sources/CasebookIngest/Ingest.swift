@@ -191,10 +191,12 @@ public final class Ingest {
             }
             parserCPU = ThreadCPU.seconds()
             loading = stages.lap()
-            // The background checkpointer goes on copying the last rows into the case file while
-            // the writer sorts the indexes it set aside; the final checkpoint needs it gone.
+            // The background checkpointer copies the load's last pages into the case file while the
+            // writer sorts the indexes it set aside (asked at once: no commit wakes it before the
+            // sort ends); the final checkpoint needs it gone.
             let (writerCPU, idCheck) = try channel.call { writer in
                 let cpu = ThreadCPU.seconds()
+                checkpointer?.catchUp()
                 return (cpu, try writer.rebuildDeferredIndexes())
             }
             writerStages.add("writer thread CPU while loading", writerCPU)

@@ -28,6 +28,8 @@ public final class Checkpointer: @unchecked Sendable {
     private var restartAsked = false
     private var writerWaiting = false
     private let finished = DispatchSemaphore(value: 0)
+    /// Asked for by the writer: copy what the log holds now, however little (see `catchUp`).
+    private var catchUpAsked = false
     /// How often, and for how long in all, the writer waited for the log to start over.
     private var pauses = 0
     private var pausedNanoseconds: UInt64 = 0
@@ -91,6 +93,17 @@ public final class Checkpointer: @unchecked Sendable {
         Unmanaged.passUnretained(self).release()
     }
 
+    /// Copies what the log holds now, without waiting for it to grow by an interval. The writer
+    /// asks when its load has ended and a long transaction that commits nothing until its end
+    /// (an index build) comes next: else up to an interval of the load's last pages waited for
+    /// the final checkpoint, which the writer does alone.
+    public func catchUp() {
+        condition.lock()
+        catchUpAsked = true
+        condition.signal()
+        condition.unlock()
+    }
+
     /// True when the checkpointer waits for the writer to pause between two transactions.
     public var restartDue: Bool {
         condition.lock()
@@ -150,11 +163,12 @@ public final class Checkpointer: @unchecked Sendable {
         return loggedPages
     }
 
-    /// Waits until the log holds `pages` pages; false once stopping.
+    /// Waits until the log holds `pages` pages, or the writer asks to catch up; false once stopping.
     private func waitForLog(pages: Int) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while !stopping && loggedPages < pages { condition.wait() }
+        while !stopping && loggedPages < pages && !catchUpAsked { condition.wait() }
+        catchUpAsked = false
         return !stopping
     }
 

@@ -62,6 +62,29 @@ final class CheckpointerTests: XCTestCase {
         try checkRows(30_000)
     }
 
+    private func databaseSize() -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int64) ?? 0
+    }
+
+    /// A load that ends with less than an interval in the log has it copied when the writer asks,
+    /// while the writer goes on to something long (an index build) that commits nothing.
+    func testTheLogIsCopiedWhenTheWriterAsksToCatchUp() throws {
+        let checkpointer = Checkpointer(path: path, intervalBytes: 64 << 20, boundBytes: 512 << 20)
+        var copied: Int64 = 0
+        _ = try load(transactions: 10, checkpointer: checkpointer) { transaction in
+            guard transaction == 9 else { return true }
+            Thread.sleep(forTimeInterval: 0.2)
+            XCTAssertLessThan(self.databaseSize(), 100 << 10, "about 1 MB logged, less than an interval: nothing copied yet")
+            checkpointer.catchUp()
+            let deadline = Date().addingTimeInterval(10)
+            while self.databaseSize() < 1 << 20 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            copied = self.databaseSize()
+            return true
+        }
+        XCTAssertGreaterThanOrEqual(copied, 1 << 20, "the rows' pages are in the database file")
+        try checkRows(1_000)
+    }
+
     func testTheLogStaysNearItsBoundWhileTheWriterWrites() throws {
         let largest = try load(transactions: 300, checkpointer: Checkpointer(path: path, intervalBytes: 256 << 10, boundBytes: 1 << 20))
         // The passive passes before the writer pauses run beside it: on a slow disk the log
