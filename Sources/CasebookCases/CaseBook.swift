@@ -280,8 +280,13 @@ public final class CaseBook {
     static func checkedLine(_ text: String, what: String) throws -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw CasesError.invalid("\(what) cannot be empty") }
-        guard trimmed.count <= 200, !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw CasesError.invalid("\(what) must be one line of at most 200 characters")
+        guard trimmed.count <= 200 else {
+            throw CasesError.invalid("\(what) must be one line of at most 200 characters (this one has \(trimmed.count))")
+        }
+        // A terminal escape in a title would act on every screen that lists it.
+        if let control = trimmed.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+            let code = String(control.value, radix: 16, uppercase: true)
+            throw CasesError.invalid("\(what) must be one line without control characters (it has U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code))")
         }
         return trimmed
     }

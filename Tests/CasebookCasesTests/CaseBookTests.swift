@@ -86,6 +86,13 @@ final class CaseBookTests: XCTestCase {
         XCTAssertThrowsError(try book.addTag("two words", to: Target(.account, "a1")))
         XCTAssertThrowsError(try book.addNote(to: Target(.account, "a1"), "\n \n"))
         XCTAssertThrowsError(try Target(parsing: "planet:3"))
+        // A title or tag with a terminal escape is refused saying so, not for its length.
+        XCTAssertThrowsError(try book.create(title: "Proxy farm \u{1B}[31m")) { error in
+            XCTAssertEqual("\(error)", "a case title must be one line without control characters (it has U+001B)")
+        }
+        XCTAssertThrowsError(try book.create(title: String(repeating: "x", count: 201))) { error in
+            XCTAssertEqual("\(error)", "a case title must be one line of at most 200 characters (this one has 201)")
+        }
         XCTAssertEqual(try Target(parsing: "7"), Target(.case, "7"))
         XCTAssertEqual(try Target(parsing: "account:a:b"), Target(.account, "a:b"))
     }
