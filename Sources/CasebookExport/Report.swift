@@ -1,3 +1,4 @@
+import CasebookIO
 import CasebookQueries
 import CasebookStore
 import Foundation
@@ -262,19 +263,17 @@ enum HTMLRenderer {
         text.count <= 24 && !text.contains(" ") ? " class=\"k\"" : ""
     }
 
+    /// HTML text, with controls and bidirectional overrides shown escaped as on every screen.
     static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
+        for scalar in Printable.escaped(text, keepingLineBreaks: true).unicodeScalars {
             switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            case "\n", "\t": out.unicodeScalars.append(scalar)
-            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
-                out += "\\u{\(String(scalar.value, radix: 16))}"
             default: out.unicodeScalars.append(scalar)
             }
         }
@@ -303,10 +302,11 @@ enum MarkdownRenderer {
         return out
     }
 
-    /// Text that Markdown would read as markup (or raw HTML) is escaped.
+    /// Text that Markdown would read as markup (or raw HTML) is escaped, and so are controls and
+    /// bidirectional overrides, which a terminal showing the file would act on.
     private static func inline(_ text: String) -> String {
         var out = ""
-        for character in text {
+        for character in Printable.escaped(text, keepingLineBreaks: true) {
             if "\\`*_[]<>|#".contains(character) { out.append("\\") }
             out.append(character)
         }
@@ -314,6 +314,6 @@ enum MarkdownRenderer {
     }
 
     private static func cell(_ text: String) -> String {
-        inline(text).replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: "<br>")
+        inline(text).replacingOccurrences(of: "\n", with: "<br>")
     }
 }

@@ -1,15 +1,25 @@
 /// Text from files and inputs made safe to print: control characters shown escaped.
 public enum Printable {
-    /// `text` with C0/C1 controls, DEL and the U+FFFD left by undecodable bytes written
-    /// as `\u{..}`, so a hostile file name or id cannot move the cursor or recolour a terminal.
+    /// `text` with C0/C1 controls, DEL, bidirectional overrides and the U+FFFD left by
+    /// undecodable bytes written as `\u{..}`, so a hostile file name or id cannot move the
+    /// cursor, recolour a terminal or show its letters in another order.
     public static func escaped(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+        escaped(text, keepingLineBreaks: false)
+    }
+
+    /// The same, with line breaks and tabs kept when `keepingLineBreaks`: for text laid out in
+    /// lines (a report's paragraph).
+    public static func escaped(_ text: String, keepingLineBreaks: Bool) -> String {
+        func escapes(_ scalar: Unicode.Scalar) -> Bool {
+            needsEscape(scalar) && !(keepingLineBreaks && (scalar == "\n" || scalar == "\t"))
+        }
+        guard text.unicodeScalars.contains(where: escapes) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
             if SystemPath.isEscapedByte(scalar) {
                 // A byte of a file name that is not UTF-8.
                 out += "\\x" + String(format2: scalar.value - SystemPath.escapeBase)
-            } else if needsEscape(scalar) {
+            } else if escapes(scalar) {
                 out += "\\u{" + String(scalar.value, radix: 16) + "}"
             } else {
                 out.unicodeScalars.append(scalar)

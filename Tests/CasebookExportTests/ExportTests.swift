@@ -314,6 +314,29 @@ final class ExportTests: XCTestCase {
         }
     }
 
+    /// A report is read in a browser, a viewer or a terminal (`cat report.md`): a terminal escape
+    /// or a bidirectional override in a note or an id is shown escaped there, as on every screen
+    /// of casebook; the data files keep the exact text.
+    func testTerminalEscapesAndBidiOverridesAreShownEscapedInTheReports() throws {
+        let copy = Self.root + "/escapes-\(UUID().uuidString).db"
+        try CaseFile.open(Self.caseFile, access: .write).execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try FileManager.default.copyItem(atPath: Self.caseFile, toPath: copy)
+        let note = "clear \u{1B}[2J screen, then \u{202E}txt.exe\u{2066} and a bell \u{07}"
+        _ = try CaseBook(database: CaseFile.open(copy, access: .write), actor: "ana").addNote(to: Target(.case, "1"), note)
+        var request = ExportRequest(caseFilePath: copy, subject: .caseFile(1), actor: "ana", casebookVersion: "test")
+        request.outputPath = Self.root + "/bundle-\(UUID().uuidString)"
+        let bundle = try Exporter.export(request).path
+        for name in ["report.md", "report.html"] {
+            let report = try String(contentsOfFile: bundle + "/" + name, encoding: .utf8)
+            for scalar in ["\u{1B}", "\u{202E}", "\u{2066}", "\u{07}"] {
+                XCTAssertFalse(report.unicodeScalars.contains(scalar.unicodeScalars.first!), "\(name) holds U+\(String(scalar.unicodeScalars.first!.value, radix: 16))")
+            }
+            XCTAssertTrue(report.contains("u{1b}") && report.contains("2J screen, then") && report.contains("u{202e}txt.exe"), name)
+        }
+        let notes = try String(contentsOfFile: bundle + "/data/notes.jsonl", encoding: .utf8)
+        XCTAssertTrue(notes.contains("\u{202E}txt.exe\u{2066}"), "the data keep the exact text")
+    }
+
     /// Naive search; the bundles here are a few megabytes.
     private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard let first = needle.first, needle.count <= haystack.count else { return false }
