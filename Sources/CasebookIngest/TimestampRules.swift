@@ -58,7 +58,30 @@ public struct TimestampRules: Sendable, Equatable {
         }
         // The forms of web server logs and HTTP, tried only when the contract's forms fail.
         if case .invalid = parsed, let logged = LogTimestamps.parse(bytes) { return logged }
+        if parsed == .invalid(Self.expected), let form = Self.spreadsheetForm(bytes) { return .invalid("\(Self.quoted(bytes)) \(form)") }
         return parsed
+    }
+
+    /// What a value that spreadsheets and reports write is, where its shape tells: a date alone,
+    /// or a date in a locale's order, which the value itself cannot settle.
+    private static func spreadsheetForm(_ bytes: UnsafeRawBufferPointer) -> String? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        func digits(_ part: Substring, _ counts: ClosedRange<Int>) -> Bool {
+            counts.contains(part.count) && part.allSatisfy { $0.isASCII && $0.isNumber }
+        }
+        let date = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        let dashed = date.split(separator: "-", omittingEmptySubsequences: false)
+        if date == text[...], dashed.count == 3, digits(dashed[0], 4...4), digits(dashed[1], 2...2), digits(dashed[2], 2...2) {
+            return "is a date without a time of day; the field takes a date and time, as \(date)T00:00:00Z"
+        }
+        for separator: Character in ["/", "."] {
+            let parts = date.split(separator: separator, omittingEmptySubsequences: false)
+            if parts.count == 3, digits(parts[0], 1...2), digits(parts[1], 1...2), digits(parts[2], 2...4) {
+                return "is a date in a locale's order (01/02/2026 is 1 February in most of the world and January 2 in the US), "
+                    + "which the value cannot settle; export it as RFC 3339, as 2026-02-01T10:00:00Z"
+            }
+        }
+        return nil
     }
 
     // MARK: - Epoch numbers

@@ -61,6 +61,21 @@ final class ValueParsingTests: XCTestCase {
     }
 
     /// Go prints a `time.Time` with its offset and the zone's letters; BigQuery and others write ` GMT`.
+    /// A date alone, or a date in a locale's order (as a spreadsheet shows it), is refused
+    /// saying what it is, not only what was expected.
+    func testADateAloneOrInALocalesOrderIsToldAsSuch() {
+        for (text, start) in [("2026-02-01", "\"2026-02-01\" is a date without a time of day; the field takes a date and time, as 2026-02-01T00:00:00Z"),
+                              ("02/01/2026 10:00", "\"02/01/2026 10:00\" is a date in a locale's order"),
+                              ("1.2.26", "\"1.2.26\" is a date in a locale's order"),
+                              ("01/02/2026", "\"01/02/2026\" is a date in a locale's order")] {
+            guard case let .invalid(why) = parse(text) else { XCTFail(text); continue }
+            XCTAssertTrue(why.hasPrefix(start), why)
+        }
+        for other in ["2026-02-01 junk", "2026-2-1", "1/2", "yesterday", "1.5.3.4"] {
+            XCTAssertEqual(parse(other), .invalid(TimestampRules.expected), other)
+        }
+    }
+
     func testTimestampsAsGoPrintsThemAndInGMT() {
         XCTAssertEqual(ms("2026-02-01 10:00:00 +0000 UTC"), 1_769_940_000_000)
         XCTAssertEqual(ms("2026-02-01 11:00:00.5 +0100 CET"), 1_769_940_000_500)
