@@ -137,8 +137,9 @@ struct RecordBuilder {
                 return fail(.badIP, "field \(specs[field].name): expected an IPv4 or IPv6 address" + why + Self.nullHint(value))
             }
         case .int:
-            guard shape == .string || shape == .number, let number = ValueParsing.integer(ValueParsing.trimmingBlanks(value)) else {
-                let why = ValueParsing.integerProblem(value).map { ": \($0)" } ?? ""
+            let digits = ValueParsing.trimmingBlanks(value)
+            guard shape == .string || shape == .number, let number = ValueParsing.integer(digits) else {
+                let why = ValueParsing.integerProblem(digits).map { ": \($0)" } ?? ""
                 return fail(.badInteger, "field \(specs[field].name): expected a base-10 integer that fits in 64 bits" + why + Self.nullHint(value))
             }
             values[field] = .int(number)

@@ -497,13 +497,17 @@ final class HostileInputTests: XCTestCase {
         try f.write("exchanges.csv", "exchange_id,account_id,ts,input_tokens,status\n"
                         + "e1,a1, 2026-01-01T00:00:00Z ,  812 ,\t200\n"
                         + "e2,a1,1767225600 , -3,200\n"
-                        + "e3,a1,2026-01-01T00:00:00Z,8 12,200\n")
+                        + "e3,a1,2026-01-01T00:00:00Z,8 12,200\n"
+                        + "e4,a1,2026-01-01T00:00:00Z,\" 1,234 \",200\n")
         try f.write("exchanges.jsonl", "{\"exchange_id\":\"j1\",\"account_id\":\"a1\",\"ts\":\"2026-01-01 00:00:00+00 \",\"status\":\" 200\"}\n")
         let summary = try f.ingest()
         XCTAssertEqual(summary.total().loaded, 3, "\(summary.files)")
         XCTAssertEqual(try f.strings("SELECT exchange_id || ' ' || ts || ' ' || coalesce(input_tokens, '-') || ' ' || status FROM exchanges ORDER BY exchange_id"),
                        ["e1 2026-01-01T00:00:00.000Z 812 200", "e2 2026-01-01T00:00:00.000Z -3 200", "j1 2026-01-01T00:00:00.000Z - 200"])
-        XCTAssertEqual(try f.rejects(), ["4 bad_integer"])
+        XCTAssertEqual(try f.rejects(), ["4 bad_integer", "5 bad_integer"])
+        // A padded value that is still no int says why, as the value inside would.
+        XCTAssertEqual(try f.strings("SELECT detail FROM rejects WHERE line = 5"),
+                       ["field input_tokens: expected a base-10 integer that fits in 64 bits: written with thousands separators (1,234 or 1 234); the field takes the digits alone"])
     }
 
     /// CSV files joined with `cat` keep each one's header: the header row again is no record
