@@ -76,6 +76,9 @@ public final class ReadOnlyScript {
     }
 
     /// Runs every statement of `sql` in order, feeding results to `sink`; stops at the first failure.
+    /// Every statement is compiled, checked and bound before the first runs: a script with a
+    /// refused statement, a syntax error or a parameter mistake runs none of it (a script's
+    /// statements only read, so none depends on another having run).
     /// Statements that produce no columns (a `PRAGMA` with no result) are still checked and run.
     public func run(_ sql: String, parameters: [Parameter], timeout: Double?, sink: Sink) throws {
         guardRail.deadline = timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1e9) }
@@ -84,6 +87,7 @@ public final class ReadOnlyScript {
         var used = Set<Int>()
         var positional = parameters.indices.filter { parameters[$0].slot == .next }.makeIterator()
         let utf8 = Array(sql.utf8)
+        var script: [(statement: Statement, number: Int, line: Int)] = []
         try utf8.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
             try base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { text in
@@ -111,7 +115,7 @@ public final class ReadOnlyScript {
                         throw Failure.refused(statement: number, line: firstLine, what: "it would change a database")
                     }
                     try bind(statement, number: number, parameters: parameters, positional: &positional, used: &used)
-                    try execute(statement, number: number, line: firstLine, sink: sink)
+                    script.append((statement, number, firstLine))
                 }
             }
         }
@@ -119,6 +123,10 @@ public final class ReadOnlyScript {
             throw Failure.unusedParameter(Self.name(of: parameters[unused].slot))
         }
         if positional.next() != nil { throw Failure.unusedParameter("(more values than ? placeholders)") }
+        for (statement, number, line) in script {
+            guardRail.reset()
+            try execute(statement, number: number, line: line, sink: sink)
+        }
     }
 
     /// 1-based line of byte `offset`.

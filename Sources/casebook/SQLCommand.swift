@@ -10,7 +10,7 @@ extension Casebook {
             abstract: "Run read-only SQL against the case file, for scripts and ad-hoc questions.",
             discussion: """
                 The SQL comes from the argument, from --file, or from standard input; several \
-                statements run in order. The case file cannot be changed: SQLite itself refuses \
+                statements run in order, and none runs when one is refused or malformed. The case file cannot be changed: SQLite itself refuses \
                 writes, schema changes, ATTACH, transactions, extension loading and pragmas that set \
                 a value. It works while an ingest or the TUI uses the same file, and on a case file \
                 in a read-only folder. The tables and views are documented in schema/README.md.

@@ -109,6 +109,7 @@ final class SQLCommandTests: XCTestCase {
         // The refusal names the statement and its line.
         let named = try sql(["SELECT 1;\n\n  -- a comment\n  DELETE FROM tags"])
         XCTAssertTrue(named.stderr.contains("statement 2 (line 4) refused: DELETE from tags"), named.stderr)
+        XCTAssertEqual(named.stdout, "", "a script with a refused statement runs none of it")
     }
 
     func testARunawayRecursiveQueryIsStoppedByTheTimeout() throws {
@@ -123,6 +124,7 @@ final class SQLCommandTests: XCTestCase {
         let syntax = try sql(["SELECT 1;\nSELEC 2"])
         XCTAssertEqual(syntax.status, 2)
         XCTAssertTrue(syntax.stderr.contains("statement 2 (line 2)") && syntax.stderr.contains("syntax error"), syntax.stderr)
+        XCTAssertEqual(syntax.stdout, "", "a script with a syntax error runs none of it")
         let unbound = try sql(["SELECT :who"])
         XCTAssertEqual(unbound.status, 2)
         XCTAssertTrue(unbound.stderr.contains(":who"), unbound.stderr)
