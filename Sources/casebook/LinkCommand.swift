@@ -155,6 +155,8 @@ extension Casebook {
         func validate() throws {
             guard (1...2).contains(accounts.count) else { throw ValidationError("give one account, or two to explain the chain between them") }
             guard accounts.count == 1 || accounts[0] != accounts[1] else { throw ValidationError("give two different accounts") }
+            // An empty argument is a script's unset variable, not an account that is missing.
+            guard !accounts.contains("") else { throw ValidationError("an account id cannot be empty") }
         }
 
         @Flag(help: "Print the explanation as one JSON object.")

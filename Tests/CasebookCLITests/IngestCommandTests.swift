@@ -241,7 +241,8 @@ final class IngestCommandTests: XCTestCase {
         XCTAssertEqual(try Casebook.run(["ingest", "--db", "case.db", "exchanges-cut.jsonl"], in: directory).status, 1)
 
         let usage = [["ingest"], ["ingest", "--db", "case.db", "notes.txt"], ["ingest", "--db", "case.db", "-"],
-                     ["ingest", "--kind", "pizzas", "x.csv"], ["generate", "--out", "x", "--preset", "huge"], ["frobnicate"]]
+                     ["ingest", "--kind", "pizzas", "x.csv"], ["generate", "--out", "x", "--preset", "huge"], ["frobnicate"],
+                     ["explain", "--db", "case.db", ""]]
         try Data().write(to: URL(fileURLWithPath: directory + "/notes.txt"))
         for arguments in usage {
             let result = try Casebook.run(arguments, in: directory)
