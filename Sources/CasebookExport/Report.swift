@@ -10,6 +10,8 @@ enum Report {
         case heading(Int, String)
         case paragraph(String)
         case list([String])
+        /// Steps to follow in order: numbered in both renderings.
+        case steps([String])
         case table([String], [[String]])
         case code(String)
         /// Requests per day: an SVG bar chart in HTML, a table in Markdown.
@@ -159,11 +161,11 @@ enum Report {
         // Verification
         blocks.append(.heading(2, "How to verify this bundle"))
         blocks.append(.paragraph("Every file is listed with its SHA-256 in MANIFEST.sha256 and in manifest.json; manifest.json is signed with Ed25519 (manifest.sig, 64 raw bytes) by the key in public-key.pem. From inside the bundle folder:"))
-        blocks.append(.list([
-            "1. Check every file's digest: sha256sum -c MANIFEST.sha256",
-            "2. Check the signature with OpenSSL 3: openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin -in manifest.json -sigfile manifest.sig",
-            "3. Compare the public key's fingerprint with the one the investigator gave you: the SHA-256 of the key's 32 raw bytes is \(custody.keyFingerprint)",
-            "4. Or run: casebook verify BUNDLE --key EXPECTED-public-key.pem (checks digests, missing or extra files, the signature and the audit excerpt)",
+        blocks.append(.steps([
+            "Check every file's digest: sha256sum -c MANIFEST.sha256",
+            "Check the signature with OpenSSL 3: openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin -in manifest.json -sigfile manifest.sig",
+            "Compare the public key's fingerprint with the one the investigator gave you: the SHA-256 of the key's 32 raw bytes is \(custody.keyFingerprint)",
+            "Or run: casebook verify BUNDLE --key EXPECTED-public-key.pem (checks digests, missing or extra files, the signature and the audit excerpt)",
         ]))
         blocks.append(.paragraph("With Python's cryptography package:"))
         blocks.append(.code("""
@@ -214,7 +216,7 @@ enum HTMLRenderer {
             h3 { font-size: 1.05em; } table { border-collapse: collapse; margin: .5em 0; width: 100%; }
             td, th { border: 1px solid #bbb; padding: .2em .4em; vertical-align: top; text-align: left; word-break: break-word; }
             th { background: #eee; } .k { white-space: nowrap; } pre { background: #f4f4f4; padding: .6em; white-space: pre-wrap; word-break: break-all; }
-            ul { list-style: none; padding-left: 0; } li { margin: .3em 0; font-family: "DejaVu Sans Mono", monospace; font-size: 9.5pt; word-break: break-all; }
+            ul { list-style: none; padding-left: 0; } ol { padding-left: 1.6em; } li { margin: .3em 0; font-family: "DejaVu Sans Mono", monospace; font-size: 9.5pt; word-break: break-all; }
             svg { width: 100%; height: auto; } @media print { h2 { page-break-after: avoid; } table, svg { page-break-inside: avoid; } }
             </style></head><body>
 
@@ -224,6 +226,7 @@ enum HTMLRenderer {
             case let .heading(level, text): out += "<h\(level)>\(escape(text))</h\(level)>\n"
             case let .paragraph(text): out += "<p>\(escape(text).replacingOccurrences(of: "\n", with: "<br>"))</p>\n"
             case let .list(items): out += "<ul>" + items.map { "<li>\(escape($0))</li>" }.joined() + "</ul>\n"
+            case let .steps(items): out += "<ol>" + items.map { "<li>\(escape($0))</li>" }.joined() + "</ol>\n"
             case let .code(text): out += "<pre>\(escape(text))</pre>\n"
             case let .table(headers, rows):
                 out += "<table>"
@@ -289,6 +292,7 @@ enum MarkdownRenderer {
             case let .heading(level, text): out += String(repeating: "#", count: level) + " " + inline(text) + "\n\n"
             case let .paragraph(text): out += inline(text) + "\n\n"
             case let .list(items): out += items.map { "- " + inline($0) }.joined(separator: "\n") + "\n\n"
+            case let .steps(items): out += items.enumerated().map { "\($0.offset + 1). " + inline($0.element) }.joined(separator: "\n") + "\n\n"
             case let .code(text): out += "```\n" + text + "\n```\n\n"
             case let .table(headers, rows):
                 out += "| " + headers.map(cell).joined(separator: " | ") + " |\n"

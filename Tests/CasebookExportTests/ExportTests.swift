@@ -314,6 +314,17 @@ final class ExportTests: XCTestCase {
         }
     }
 
+    /// The steps a legal team follows to check a bundle are numbered in both reports; in
+    /// Markdown a bullet before "1." would open a nested list numbered anew in every item.
+    func testTheVerificationStepsAreNumberedInBothReports() throws {
+        let bundle = try export()
+        let markdown = try String(contentsOfFile: bundle + "/report.md", encoding: .utf8)
+        XCTAssertTrue(markdown.contains("\n1. Check every file's digest: sha256sum -c MANIFEST.sha256\n2. Check the signature"), markdown)
+        XCTAssertFalse(markdown.contains("- 1. "), markdown)
+        let html = try String(contentsOfFile: bundle + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<ol><li>Check every file&#39;s digest: sha256sum -c MANIFEST.sha256</li>"), html)
+    }
+
     /// A report is read in a browser, a viewer or a terminal (`cat report.md`): a terminal escape
     /// or a bidirectional override in a note or an id is shown escaped there, as on every screen
     /// of casebook; the data files keep the exact text.
