@@ -217,7 +217,7 @@ enum HTMLRenderer {
             td, th { border: 1px solid #bbb; padding: .2em .4em; vertical-align: top; text-align: left; word-break: break-word; }
             th { background: #eee; } .k { white-space: nowrap; } pre { background: #f4f4f4; padding: .6em; white-space: pre-wrap; word-break: break-all; }
             ul { list-style: none; padding-left: 0; } ol { padding-left: 1.6em; } li { margin: .3em 0; font-family: "DejaVu Sans Mono", monospace; font-size: 9.5pt; word-break: break-all; }
-            svg { width: 100%; height: auto; } @media print { h2 { page-break-after: avoid; } table, svg { page-break-inside: avoid; } }
+            svg { width: 100%; height: auto; } @media print { h1, h2, h3 { break-after: avoid; } tr, svg { break-inside: avoid; } }
             </style></head><body>
 
             """
@@ -230,11 +230,13 @@ enum HTMLRenderer {
             case let .code(text): out += "<pre>\(escape(text))</pre>\n"
             case let .table(headers, rows):
                 out += "<table>"
-                if headers.contains(where: { !$0.isEmpty }) { out += "<tr>" + headers.map { "<th\(keep($0))>\(escape($0))</th>" }.joined() + "</tr>" }
+                // A header in <thead> is repeated on every printed page the table spans.
+                if headers.contains(where: { !$0.isEmpty }) { out += "<thead><tr>" + headers.map { "<th\(keep($0))>\(escape($0))</th>" }.joined() + "</tr></thead>" }
+                out += "<tbody>"
                 for row in rows {
                     out += "<tr>" + row.map { "<td\(keep($0))>\(escape($0).replacingOccurrences(of: "\n", with: "<br>"))</td>" }.joined() + "</tr>"
                 }
-                out += "</table>\n"
+                out += "</tbody></table>\n"
             case let .timeline(days): out += svg(days) + "\n"
             }
         }

@@ -316,13 +316,17 @@ final class ExportTests: XCTestCase {
 
     /// The steps a legal team follows to check a bundle are numbered in both reports; in
     /// Markdown a bullet before "1." would open a nested list numbered anew in every item.
-    func testTheVerificationStepsAreNumberedInBothReports() throws {
+    /// The HTML report prints as a legal team reads it: headings stay with what follows.
+    func testTheVerificationStepsAreNumberedAndTheReportPrintsWithoutGaps() throws {
         let bundle = try export()
         let markdown = try String(contentsOfFile: bundle + "/report.md", encoding: .utf8)
         XCTAssertTrue(markdown.contains("\n1. Check every file's digest: sha256sum -c MANIFEST.sha256\n2. Check the signature"), markdown)
         XCTAssertFalse(markdown.contains("- 1. "), markdown)
         let html = try String(contentsOfFile: bundle + "/report.html", encoding: .utf8)
         XCTAssertTrue(html.contains("<ol><li>Check every file&#39;s digest: sha256sum -c MANIFEST.sha256</li>"), html)
+        // Printed, a long table breaks between rows under its header repeated, not after a blank page.
+        XCTAssertTrue(html.contains(#"<table><thead><tr><th class="k">Link</th>"#), html)
+        XCTAssertFalse(html.contains("table, svg { page-break-inside: avoid; }"), html)
     }
 
     /// A report is read in a browser, a viewer or a terminal (`cat report.md`): a terminal escape
