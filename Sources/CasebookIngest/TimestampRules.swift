@@ -78,7 +78,7 @@ public struct TimestampRules: Sendable, Equatable {
             let parts = date.split(separator: separator, omittingEmptySubsequences: false)
             if parts.count == 3, digits(parts[0], 1...2), digits(parts[1], 1...2), digits(parts[2], 2...4) {
                 return "is a date in a locale's order (01/02/2026 is 1 February in most of the world and January 2 in the US), "
-                    + "which the value cannot settle; export it as RFC 3339, as 2026-02-01T10:00:00Z"
+                    + "which the value cannot settle; export it as RFC 3339, year first: YYYY-MM-DDTHH:MM:SSZ"
             }
         }
         return nil
