@@ -51,6 +51,9 @@ enum IngestReport {
             switch result.outcome {
             case .complete:
                 if result.resumed { out += "  \(file): resumed after an interruption and completed\n" }
+                // An export cut off before its first record (an empty upload, a header alone) looks
+                // like success in the totals; say which file gave nothing.
+                if result.counts.read == 0 { out += "  \(file): holds no records\n" }
             case let .alreadyIngested(path, status):
                 out += "  \(file): already ingested" + (path == result.file.path ? "" : " as \(Printable.escaped(path))")
                     + (status == "damaged" ? " (damaged)" : "") + "; skipped\n"

@@ -39,6 +39,19 @@ final class IngestCommandTests: XCTestCase {
         return lines
     }
 
+    /// A file that gives no records (empty, a header alone, an empty gzip) is named in the
+    /// summary, so that an export cut off before its first record is not taken for success.
+    func testAFileWithoutRecordsIsNamedInTheSummary() throws {
+        try Data().write(to: URL(fileURLWithPath: directory + "/accounts.csv"))
+        try Data("exchange_id,account_id,ts\r\n".utf8).write(to: URL(fileURLWithPath: directory + "/exchanges.csv"))
+        try Data("{\"ip\":\"10.0.0.1\"}\n".utf8).write(to: URL(fileURLWithPath: directory + "/ips.jsonl"))
+        let result = try Casebook.run(["ingest", "--db", "c.db", "accounts.csv", "exchanges.csv", "ips.jsonl"], in: directory)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("accounts.csv: holds no records\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("exchanges.csv: holds no records\n"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("ips.jsonl: holds no records"), result.stdout)
+    }
+
     func testKillNineAtAnyMomentThenResumingGivesTheSameCaseFile() throws {
         // More exchanges than one transaction of several batches holds (65,536 records), so
         // committed work shows mid-file even when the writer groups batches.
