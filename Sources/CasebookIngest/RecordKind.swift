@@ -3,9 +3,11 @@ import Foundation
 public enum RecordKind: String, CaseIterable, Sendable {
     case accounts, payments, ips, exchanges
 
-    /// The kind a file name announces (`exchanges-000.jsonl.gz` is exchanges), if any.
+    /// The kind a file name announces (`exchanges-000.jsonl.gz` is exchanges), if any, in any
+    /// letter case (`Accounts.CSV`, as Windows tools and some warehouses name their exports).
     public static func fromFileName(_ name: String) -> RecordKind? {
-        allCases.first { name.hasPrefix($0.rawValue) }
+        let lowered = name.lowercased()
+        return allCases.first { lowered.hasPrefix($0.rawValue) }
     }
 
     var fields: [FieldSpec] {

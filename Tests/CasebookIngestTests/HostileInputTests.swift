@@ -38,11 +38,11 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(plan.notes.count, 1)
         XCTAssertTrue(plan.notes[0].contains("exchanges-fifo.jsonl"), plan.notes[0])
         // An export named its own way is named in a note, not passed over in silence; other files are not inputs.
-        try f.write("Accounts_export.csv", "account_id,created_at\na2,1\n")
+        try f.write("export_of_accounts.csv", "account_id,created_at\na2,1\n")
         try f.write("readme.txt", "not data\n")
         let named = try IngestPlan(paths: [f.directory + "/in"], kind: nil, format: nil)
         XCTAssertEqual(named.files.map { ($0.path as NSString).lastPathComponent }, ["accounts.csv"])
-        XCTAssertEqual(named.notes.filter { $0.contains("Accounts_export.csv") && $0.contains("--kind") }.count, 1, "\(named.notes)")
+        XCTAssertEqual(named.notes.filter { $0.contains("export_of_accounts.csv") && $0.contains("--kind") }.count, 1, "\(named.notes)")
         XCTAssertEqual(named.notes.count, 2, "\(named.notes)")
         XCTAssertThrowsError(try IngestPlan(paths: ["/dev/zero"], kind: .exchanges, format: .jsonl)) { error in
             XCTAssertTrue("\(error)".contains("device"), "\(error)")
@@ -644,6 +644,20 @@ final class HostileInputTests: XCTestCase {
             return XCTFail("\(summary.files)")
         }
         XCTAssertTrue(reason.contains("the file is one JSON array"), reason)
+    }
+
+    /// Windows tools and some warehouses write names in capitals (`ACCOUNTS.CSV`): the kind is
+    /// told from the name in any letter case, as the ending is.
+    func testAKindIsToldFromANameInAnyLetterCase() throws {
+        let f = try Fixture()
+        let folder = f.directory + "/in"
+        try f.write("ACCOUNTS.CSV", "account_id,created_at\r\na1,2026-01-01T00:00:00Z\r\n")
+        try f.write("Exchanges-000.JSONL", "{\"exchange_id\":\"e1\",\"account_id\":\"a1\",\"ts\":1769940000}\n")
+        let plan = try IngestPlan(paths: [folder], kind: nil, format: nil)
+        XCTAssertEqual(plan.notes, [])
+        XCTAssertEqual(plan.files.map(\.kind), [.accounts, .exchanges])
+        _ = try Ingest(databasePath: f.databasePath).run(plan.files)
+        XCTAssertEqual(try f.strings("SELECT account_id || ' ' || referenced_only || ' ' || (SELECT count(*) FROM exchanges) FROM accounts"), ["a1 0 1"])
     }
 
     // MARK: - Gzip damage
