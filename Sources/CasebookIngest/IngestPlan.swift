@@ -30,7 +30,7 @@ public struct InputFile: Sendable, Equatable {
     public var isStandardInput: Bool { path == "-" }
 
     /// The absolute path recorded as provenance ("-" for standard input).
-    var provenancePath: String {
+    public var provenancePath: String {
         guard !isStandardInput, let resolved = SystemPath.withCString(path, { realpath($0, nil) }) else { return path }
         defer { free(resolved) }
         return SystemPath.string(resolved)

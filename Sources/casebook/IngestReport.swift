@@ -55,7 +55,8 @@ enum IngestReport {
                 // like success in the totals; say which file gave nothing.
                 if result.counts.read == 0 { out += "  \(file): holds no records\n" }
             case let .alreadyIngested(path, status):
-                out += "  \(file): already ingested" + (path == result.file.path ? "" : " as \(Printable.escaped(path))")
+                // "as" only for another name (a copy, a link): a re-run of the same path names nothing twice.
+                out += "  \(file): already ingested" + (path == result.file.provenancePath ? "" : " as \(Printable.escaped(path))")
                     + (status == "damaged" ? " (damaged)" : "") + "; skipped\n"
             case let .damaged(reason):
                 // What the file gave, not a promise: a header that cannot be used loads nothing.

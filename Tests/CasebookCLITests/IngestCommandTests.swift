@@ -52,6 +52,19 @@ final class IngestCommandTests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("ips.jsonl: holds no records"), result.stdout)
     }
 
+    /// A file read again under the name it was read by is "already ingested"; under another
+    /// name (a copy, a link) the summary names the one it was read by.
+    func testAFileAlreadyIngestedIsNamedAsItWasReadOnlyUnderAnotherName() throws {
+        try Data("account_id,created_at\na1,2026-01-01T00:00:00Z\n".utf8).write(to: URL(fileURLWithPath: directory + "/accounts.csv"))
+        try FileManager.default.copyItem(atPath: directory + "/accounts.csv", toPath: directory + "/accounts-copy.csv")
+        XCTAssertEqual(try Casebook.run(["ingest", "--db", "c.db", "accounts.csv"], in: directory).status, 0)
+        let again = try Casebook.run(["ingest", "--db", "c.db", "accounts.csv", "accounts-copy.csv"], in: directory)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let real = URL(fileURLWithPath: directory).resolvingSymlinksInPath().path
+        XCTAssertTrue(again.stdout.contains("  accounts.csv: already ingested; skipped\n"), again.stdout)
+        XCTAssertTrue(again.stdout.contains("  accounts-copy.csv: already ingested as \(real)/accounts.csv; skipped\n"), again.stdout)
+    }
+
     func testKillNineAtAnyMomentThenResumingGivesTheSameCaseFile() throws {
         // More exchanges than one transaction of several batches holds (65,536 records), so
         // committed work shows mid-file even when the writer groups batches.
