@@ -81,7 +81,13 @@ public struct IngestPlan: Sendable {
                         if let why = Self.passedOver(entry, name: name) { notes.append("skipped \(Printable.escaped(entry)): \(why)") }
                         return nil
                     }
-                    guard let type = Self.fileType(entry), type == S_IFREG else {
+                    guard let type = Self.fileType(entry) else {
+                        // A link to nothing or a loop of links: the system's reason says which.
+                        let reason = String(cString: strerror(errno))
+                        notes.append("skipped \(Printable.escaped(entry)): cannot be opened: \(reason)")
+                        return nil
+                    }
+                    guard type == S_IFREG else {
                         notes.append("skipped \(Printable.escaped(entry)): not a regular file")
                         return nil
                     }

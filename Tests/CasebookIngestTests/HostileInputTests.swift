@@ -44,6 +44,12 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(named.files.map { ($0.path as NSString).lastPathComponent }, ["accounts.csv"])
         XCTAssertEqual(named.notes.filter { $0.contains("export_of_accounts.csv") && $0.contains("--kind") }.count, 1, "\(named.notes)")
         XCTAssertEqual(named.notes.count, 2, "\(named.notes)")
+        // A link to nothing and a loop of links are named with the system's reason.
+        XCTAssertEqual(symlink("missing.jsonl", f.directory + "/in/exchanges-dangling.jsonl"), 0)
+        XCTAssertEqual(symlink("exchanges-loop.jsonl", f.directory + "/in/exchanges-loop.jsonl"), 0)
+        let linked = try IngestPlan(paths: [f.directory + "/in"], kind: nil, format: nil).notes
+        XCTAssertTrue(linked.contains { $0.hasSuffix("exchanges-dangling.jsonl: cannot be opened: No such file or directory") }, "\(linked)")
+        XCTAssertTrue(linked.contains { $0.hasSuffix("exchanges-loop.jsonl: cannot be opened: Too many levels of symbolic links") }, "\(linked)")
         XCTAssertThrowsError(try IngestPlan(paths: ["/dev/zero"], kind: .exchanges, format: .jsonl)) { error in
             XCTAssertTrue("\(error)".contains("device"), "\(error)")
         }
