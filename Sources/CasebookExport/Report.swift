@@ -58,6 +58,8 @@ enum Report {
             FROM exchange_rows
             """).rows { ($0.string(0) ?? "—", $0.string(1) ?? "—") }.first ?? ("—", "—")
         let counts = subset.counts
+        // Under a heading of its own: after a case's findings it would read as part of them.
+        blocks.append(.heading(3, "What the bundle holds"))
         blocks.append(.table(["What", "Count"], [
             ["Clusters", grouped(counts.clusters)], ["Accounts", grouped(counts.accounts)],
             ["Exchanges", grouped(counts.exchanges)], ["Links (with their evidence)", grouped(counts.links)],

@@ -322,6 +322,7 @@ final class ExportTests: XCTestCase {
         let markdown = try String(contentsOfFile: bundle + "/report.md", encoding: .utf8)
         XCTAssertTrue(markdown.contains("\n1. Check every file's digest: sha256sum -c MANIFEST.sha256\n2. Check the signature"), markdown)
         XCTAssertFalse(markdown.contains("- 1. "), markdown)
+        XCTAssertTrue(markdown.contains("No findings have been recorded.\n\n### What the bundle holds\n\n| What | Count |"), markdown)
         let html = try String(contentsOfFile: bundle + "/report.html", encoding: .utf8)
         XCTAssertTrue(html.contains("<ol><li>Check every file&#39;s digest: sha256sum -c MANIFEST.sha256</li>"), html)
         // Printed, a long table breaks between rows under its header repeated, not after a blank page.
